@@ -1,0 +1,147 @@
+// Command netbox runs a program with its networking virtualised: its
+// network system calls are trapped and served by netbox's own network
+// stack, and by default it sees only a private loopback.
+//
+//	netbox run [flags] [--] PROG ARGS…
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+
+	"github.com/netbox-sandbox/netbox/sentry"
+)
+
+// version is set at build time (-ldflags "-X main.version=…").
+var version = "dev"
+
+func init() {
+	// The supervisor installs the seccomp filter on a throw-away locked
+	// thread; keep the main goroutine on the main thread so that that
+	// thread can never be the main one (a locked main thread is never
+	// destroyed, and would keep the filter).
+	runtime.LockOSThread()
+}
+
+const usage = `netbox runs a program with its networking virtualised.
+
+Usage:
+  netbox run [flags] [--] PROG [ARGS...]
+  netbox --version
+  netbox --help
+
+The program and everything it starts see a private network: lo with
+127.0.0.1/8 and ::1. Nothing inside reaches the host's network and nothing
+outside reaches in.
+
+Flags for run:
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == sentry.InitArg {
+		return sentry.InitMain(args[1:])
+	}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		printFlags(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "--version", "-version", "version":
+		fmt.Fprintf(stdout, "netbox %s\n", version)
+		return 0
+	case "--help", "-help", "-h", "help":
+		fmt.Fprint(stdout, usage)
+		printFlags(stdout)
+		return 0
+	case "run":
+		return runCmd(args[1:], stderr)
+	default:
+		fmt.Fprintf(stderr, "netbox: unknown command %q (try 'netbox --help')\n", args[0])
+		return 2
+	}
+}
+
+type runOptions struct {
+	trace       string
+	preserveFDs int
+	maxSockets  int
+}
+
+func runFlags(out io.Writer) (*flag.FlagSet, *runOptions) {
+	o := &runOptions{}
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&o.trace, "trace", "", "print each trapped call and its result, strace-style, to FILE (\"-\" or empty with --trace: stderr)")
+	fs.IntVar(&o.preserveFDs, "preserve-fds", 0, "pass the caller's fds 3..3+N-1 to the program")
+	fs.IntVar(&o.maxSockets, "max-sockets", 65536, "the most netbox sockets the sandbox may hold (EMFILE beyond)")
+	return fs, o
+}
+
+func printFlags(w io.Writer) {
+	fs, _ := runFlags(w)
+	fs.PrintDefaults()
+}
+
+func runCmd(args []string, stderr io.Writer) int {
+	// --trace alone (no =FILE) means stderr; the flag package wants a value.
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--trace" || a == "-trace" {
+			args[i] = "--trace=-"
+		}
+	}
+	fs, o := runFlags(stderr)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fmt.Fprintln(stderr, "netbox run: no program given (usage: netbox run [flags] [--] PROG [ARGS...])")
+		return 2
+	}
+	path, err := exec.LookPath(rest[0])
+	if err != nil {
+		if errors.Is(err, os.ErrPermission) {
+			fmt.Fprintf(stderr, "netbox: %s: permission denied\n", rest[0])
+			return 126
+		}
+		fmt.Fprintf(stderr, "netbox: %s: command not found\n", rest[0])
+		return 127
+	}
+	cfg := sentry.Config{
+		Path: path, Args: rest, Env: os.Environ(),
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		PreserveFDs: o.preserveFDs, MaxSockets: o.maxSockets,
+	}
+	switch o.trace {
+	case "":
+	case "-":
+		cfg.Trace = os.Stderr
+	default:
+		f, err := os.Create(o.trace)
+		if err != nil {
+			fmt.Fprintf(stderr, "netbox: --trace: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		cfg.Trace = f
+	}
+	code, err := sentry.Run(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "netbox: %v\n", err)
+		return 125
+	}
+	return code
+}

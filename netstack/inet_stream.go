@@ -1,0 +1,380 @@
+package netstack
+
+import (
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+)
+
+// hostBacklog is the backlog of a listening placeholder. Linux's TCP keeps
+// a connecting client waiting (SYN retries) when the accept queue is full,
+// where a unix listener would refuse; a deep queue keeps clients from
+// seeing EAGAIN.
+const hostBacklog = 4096
+
+// inetStreamOps is inet_stream_ops: TCP. Between sockets of the sandbox
+// the connection is a native unix stream connection between the two
+// placeholders (the loopback fast path); gVisor's TCP endpoint holds the
+// port, so that bind and listen conflicts follow its port manager.
+type inetStreamOps struct{}
+
+var _ ProtoOps = inetStreamOps{}
+
+// bindEP binds the gVisor endpoint to a, retrying once after the sweep
+// hook released ports of sockets the program has closed.
+func (s *Socket) bindEP(a netip.AddrPort) error {
+	so := s.sk.ep.SocketOptions()
+	so.SetReuseAddress(s.sk.opts.get(unix.SOL_SOCKET, unix.SO_REUSEADDR) != 0)
+	so.SetReusePort(s.sk.opts.get(unix.SOL_SOCKET, unix.SO_REUSEPORT) != 0)
+	if s.Family == afInet6 {
+		so.SetV6Only(s.sk.v6only)
+	}
+	err := s.sk.ep.Bind(fullAddress(a))
+	if _, inUse := err.(*tcpip.ErrPortInUse); inUse && s.st.Sweep != nil {
+		s.mu.Unlock()
+		s.st.Sweep()
+		s.mu.Lock()
+		err = s.sk.ep.Bind(fullAddress(a))
+	}
+	if err != nil {
+		return errnoOf(err)
+	}
+	la, lerr := s.sk.ep.GetLocalAddress()
+	if lerr != nil {
+		return errnoOf(lerr)
+	}
+	s.sk.local = forFamily(s.Family, netip.AddrPortFrom(a.Addr(), la.Port))
+	s.sk.bound = true
+	return nil
+}
+
+// checkBindAddr is the address check of inet_bind/inet6_bind: only the
+// sandbox's own addresses (all of 127/8, ::1, the wildcards) can be bound.
+func checkBindAddr(s *Socket, a Addr) error {
+	if s.Family == afInet && a.Family == unix.AF_UNSPEC && a.Addr().IsUnspecified() {
+		return nil // Linux accepts AF_UNSPEC with INADDR_ANY for compatibility
+	}
+	if err := checkFamily(s, a); err != nil {
+		return err
+	}
+	ip := a.Addr()
+	if s.Family == afInet6 && ip.Is4In6() && s.sk.v6only {
+		return unix.EINVAL
+	}
+	if !isLocal(ip) {
+		return unix.EADDRNOTAVAIL
+	}
+	return nil
+}
+
+func (inetStreamOps) Bind(s *Socket, f int, a Addr) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := checkBindAddr(s, a); err != nil {
+		return err
+	}
+	if s.sk.bound || s.State != SSUnconnected {
+		return unix.EINVAL
+	}
+	if err := s.bindEP(a.AddrPort); err != nil {
+		return err
+	}
+	s.sk.portChosen = a.Port() != 0
+	return nil
+}
+
+func (inetStreamOps) Listen(s *Socket, f int, backlog int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.State != SSUnconnected {
+		return unix.EINVAL
+	}
+	if s.sk.listening {
+		return nil // a new backlog only
+	}
+	if !s.sk.bound {
+		if err := s.bindEP(netip.AddrPortFrom(wildcard(s.Family), 0)); err != nil {
+			return err
+		}
+	}
+	if err := s.sk.ep.Listen(backlog); err != nil {
+		return errnoOf(err)
+	}
+	name := s.st.name("L")
+	if err := unix.Bind(f, &unix.SockaddrUnix{Name: "@" + name}); err != nil {
+		return err
+	}
+	if err := unix.Listen(f, hostBacklog); err != nil {
+		return err
+	}
+	// netbox's own accept must never block on the placeholder, whatever
+	// its O_NONBLOCK: a receive timeout bounds it (the program's accepts
+	// are all emulated, so it never sees this timeout).
+	unix.SetsockoptTimeval(f, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Usec: 1})
+	s.sk.listening = true
+	s.sk.listenName = name
+	s.st.addListener(s)
+	return nil
+}
+
+// connInfo is what a connecting placeholder's abstract name tells accept.
+type connInfo struct {
+	peer netip.AddrPort // the client's local address
+	self netip.AddrPort // the address it connected to
+}
+
+func (inetStreamOps) Connect(s *Socket, f int, a Addr) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.State == SSConnected:
+		return unix.EISCONN
+	case s.sk.listening:
+		return unix.EISCONN
+	}
+	if a.Family == unix.AF_UNSPEC {
+		return nil
+	}
+	if err := checkFamily(s, a); err != nil {
+		return err
+	}
+	dst := a.AddrPort
+	if s.Family == afInet6 && dst.Addr().Is4In6() && s.sk.v6only {
+		return unix.ENETUNREACH
+	}
+	if !isLocal(dst.Addr()) {
+		// The sandbox has lo only: no route to anything else.
+		return unix.ENETUNREACH
+	}
+	if dst.Addr().IsUnspecified() {
+		dst = netip.AddrPortFrom(loopbackFor(dst.Addr()), dst.Port())
+	}
+	l := s.st.findListener(dst)
+	if l == nil {
+		return unix.ECONNREFUSED
+	}
+	if !s.sk.bound {
+		src := forFamily(s.Family, netip.AddrPortFrom(loopbackFor(dst.Addr()), 0))
+		if err := s.bindEP(src); err != nil {
+			return err
+		}
+	} else if s.sk.local.Addr().IsUnspecified() {
+		s.sk.local = forFamily(s.Family, netip.AddrPortFrom(loopbackFor(dst.Addr()), s.sk.local.Port()))
+	}
+	name := s.st.name("C")
+	if err := unix.Bind(f, &unix.SockaddrUnix{Name: "@" + name}); err != nil && err != unix.EINVAL {
+		return err
+	}
+	l.mu.Lock()
+	lname, listening := l.sk.listenName, l.sk.listening
+	self := forFamily(l.Family, dst)
+	l.mu.Unlock()
+	if !listening {
+		return unix.ECONNREFUSED
+	}
+	s.st.mu.Lock()
+	s.st.clients[name] = connInfo{peer: forFamily(l.Family, s.sk.local), self: self}
+	s.st.mu.Unlock()
+	// Bound the wait for room in the listener's queue: the dispatcher must
+	// not block. The program's own send timeout comes back afterwards.
+	unix.SetsockoptTimeval(f, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &unix.Timeval{Usec: 1000})
+	err := unix.Connect(f, &unix.SockaddrUnix{Name: "@" + lname})
+	tv := s.sk.opts.sndTimeo
+	unix.SetsockoptTimeval(f, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
+	if err != nil {
+		s.st.mu.Lock()
+		delete(s.st.clients, name)
+		s.st.mu.Unlock()
+		switch err {
+		case unix.ECONNREFUSED, unix.ENOENT:
+			// The listener is gone: the program closed it.
+			return unix.ECONNREFUSED
+		case unix.EAGAIN:
+			return wouldBlock(0)
+		}
+		return err
+	}
+	s.sk.remote = forFamily(s.Family, dst)
+	s.State = SSConnected
+	return nil
+}
+
+func (inetStreamOps) Accept(s *Socket, f int) (*Accepted, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.sk.listening {
+		return nil, unix.EINVAL
+	}
+	for {
+		nfd, sa, err := unix.Accept4(f, unix.SOCK_CLOEXEC)
+		if err == unix.EAGAIN || err == unix.EWOULDBLOCK || err == unix.EINTR {
+			if len(s.sk.stash) > 0 {
+				return s.fromStash(), nil
+			}
+			return nil, wouldBlock(unix.POLLIN)
+		}
+		if err != nil {
+			return nil, err
+		}
+		var name string
+		if u, ok := sa.(*unix.SockaddrUnix); ok && len(u.Name) > 0 {
+			name = u.Name[1:]
+		}
+		s.st.mu.Lock()
+		ci, ok := s.st.clients[name]
+		delete(s.st.clients, name)
+		s.st.mu.Unlock()
+		if !ok {
+			// A wake-up connection standing for a stashed one, or a client
+			// netbox no longer knows: drop it.
+			unix.Close(nfd)
+			if len(s.sk.stash) > 0 {
+				return s.fromStash(), nil
+			}
+			continue
+		}
+		return s.newAccepted(nfd, ci.peer, ci.self), nil
+	}
+}
+
+func (s *Socket) fromStash() *Accepted {
+	c := s.sk.stash[0]
+	s.sk.stash = s.sk.stash[1:]
+	return s.newAccepted(c.fd, c.peer, c.self)
+}
+
+// newAccepted makes the socket of an accepted connection: it inherits the
+// listener's options, as sk_clone_lock does.
+func (s *Socket) newAccepted(nfd int, peer, self netip.AddrPort) *Accepted {
+	n := &Socket{Family: s.Family, Type: s.Type, Protocol: s.Protocol, Ops: s.Ops, st: s.st, State: SSConnected,
+		sk: &Sock{supFD: -1, local: self, remote: peer, bound: true, opts: s.sk.opts.clone(), v6only: s.sk.v6only}}
+	var st unix.Stat_t
+	if unix.Fstat(nfd, &st) == nil {
+		n.Ino = st.Ino
+	}
+	return &Accepted{FD: nfd, Socket: n, Peer: peer}
+}
+
+// Unaccept gives back a connection that could not be handed to the
+// program (its accept was interrupted): it goes out first on the next
+// accept, and a wake-up connection keeps the listener readable meanwhile.
+func (s *Socket) Unaccept(a *Accepted) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sk.stash = append(s.sk.stash, acceptedConn{fd: a.FD, peer: a.Peer, self: a.Socket.sk.local})
+	if w, err := s.st.host.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0); err == nil {
+		unix.Connect(w, &unix.SockaddrUnix{Name: "@" + s.sk.listenName})
+		unix.Close(w)
+	}
+}
+
+func (inetStreamOps) Name(s *Socket, peer bool) (netip.AddrPort, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if peer {
+		if s.State != SSConnected {
+			return netip.AddrPort{}, unix.ENOTCONN
+		}
+		return s.sk.remote, nil
+	}
+	if !s.sk.bound {
+		return netip.AddrPortFrom(wildcard(s.Family), 0), nil
+	}
+	return s.sk.local, nil
+}
+
+func (inetStreamOps) Shutdown(s *Socket, f int, how int) error {
+	if how < unix.SHUT_RD || how > unix.SHUT_RDWR {
+		return unix.EINVAL
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sk.listening {
+		if how == unix.SHUT_WR {
+			return nil
+		}
+		// Like inet_shutdown on a listener: it stops listening.
+		s.st.removeListener(s)
+		s.sk.listening = false
+		return unix.Shutdown(f, how)
+	}
+	if s.State != SSConnected {
+		return unix.ENOTCONN
+	}
+	s.sk.shutdown |= how + 1
+	return unix.Shutdown(f, how)
+}
+
+// SendMsg sends on the native connection, without blocking.
+func (inetStreamOps) SendMsg(s *Socket, f int, data []byte, to *Addr, flags int) (int, error) {
+	s.mu.Lock()
+	connected := s.State == SSConnected
+	s.mu.Unlock()
+	if !connected {
+		if to != nil {
+			return 0, unix.EPIPE
+		}
+		return 0, unix.EPIPE
+	}
+	n, err := unix.SendmsgN(f, data, nil, nil, flags|unix.MSG_DONTWAIT)
+	if err == unix.EAGAIN {
+		return 0, wouldBlock(unix.POLLOUT)
+	}
+	return n, err
+}
+
+// RecvMsg receives from the native connection, without blocking. TCP has
+// no source address to report.
+func (inetStreamOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult, error) {
+	s.mu.Lock()
+	connected := s.State == SSConnected
+	s.mu.Unlock()
+	if !connected {
+		return nil, unix.ENOTCONN
+	}
+	buf := make([]byte, size)
+	n, _, rflags, _, err := unix.Recvmsg(f, buf, nil, (flags&^unix.MSG_WAITALL)|unix.MSG_DONTWAIT)
+	if err == unix.EAGAIN {
+		return nil, wouldBlock(unix.POLLIN)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &RecvResult{Data: buf[:n], Total: n, Flags: rflags}, nil
+}
+
+func (inetStreamOps) SetSockOpt(s *Socket, f int, level, name int, val []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.setSockOpt(f, level, name, val)
+}
+
+func (inetStreamOps) GetSockOpt(s *Socket, f int, level, name int, size int) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if level == unix.SOL_TCP && name == unix.TCP_INFO {
+		return s.tcpInfo(), nil
+	}
+	return s.getSockOpt(level, name)
+}
+
+// tcpInfo is the struct tcp_info netbox can vouch for: the state, and the
+// fields Linux gives a loopback connection at rest.
+func (s *Socket) tcpInfo() []byte {
+	b := make([]byte, 232) // sizeof(struct tcp_info) on Linux 6.x
+	const (
+		tcpEstablished = 1
+		tcpClose       = 7
+		tcpListen      = 10
+	)
+	state := byte(tcpClose)
+	switch {
+	case s.sk.listening:
+		state = tcpListen
+	case s.State == SSConnected:
+		state = tcpEstablished
+	}
+	b[0] = state
+	return b
+}

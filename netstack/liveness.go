@@ -1,0 +1,59 @@
+package netstack
+
+import (
+	"encoding/binary"
+	"fmt"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// sockDiagByFamily is SOCK_DIAG_BY_FAMILY.
+const sockDiagByFamily = 20
+
+// LiveUnixInodes lists the inodes of every AF_UNIX socket alive in the
+// supervisor's namespace (one NETLINK_SOCK_DIAG dump, like `ss -x`). A
+// placeholder whose inode is missing was closed by the program everywhere.
+func (st *Stack) LiveUnixInodes() (map[uint64]bool, error) {
+	fd, err := st.host.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	if err != nil {
+		return nil, fmt.Errorf("netstack: sock_diag socket: %w", err)
+	}
+	defer unix.Close(fd)
+	// nlmsghdr + unix_diag_req
+	req := make([]byte, unix.NLMSG_HDRLEN+24)
+	binary.LittleEndian.PutUint32(req[0:], uint32(len(req)))
+	binary.LittleEndian.PutUint16(req[4:], sockDiagByFamily)
+	binary.LittleEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
+	binary.LittleEndian.PutUint32(req[8:], 1)
+	r := req[unix.NLMSG_HDRLEN:]
+	r[0] = unix.AF_UNIX
+	binary.LittleEndian.PutUint32(r[4:], 0xffffffff) // udiag_states: all
+	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return nil, fmt.Errorf("netstack: sock_diag request: %w", err)
+	}
+	live := make(map[uint64]bool)
+	buf := make([]byte, 1<<16)
+	for range 1 << 16 {
+		n, _, err := unix.Recvfrom(fd, buf, 0)
+		if err != nil {
+			return nil, fmt.Errorf("netstack: sock_diag dump: %w", err)
+		}
+		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
+		if err != nil {
+			return nil, fmt.Errorf("netstack: sock_diag parse: %w", err)
+		}
+		for _, m := range msgs {
+			switch m.Header.Type {
+			case unix.NLMSG_DONE:
+				return live, nil
+			case unix.NLMSG_ERROR:
+				return nil, fmt.Errorf("netstack: sock_diag dump failed")
+			}
+			if len(m.Data) >= 8 {
+				live[uint64(binary.LittleEndian.Uint32(m.Data[4:]))] = true
+			}
+		}
+	}
+	return nil, fmt.Errorf("netstack: sock_diag dump does not end")
+}

@@ -1,0 +1,86 @@
+package netstack
+
+import (
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+)
+
+// ProtoOps is a family/type pair's operation table, like Linux's struct
+// proto_ops (inet_stream_ops, inet_dgram_ops). f is a duplicate of the
+// program's placeholder, valid for the duration of the call. Operations
+// never block: when one must wait it returns a *WaitError.
+type ProtoOps interface {
+	Bind(s *Socket, f int, a Addr) error
+	// Connect connects to a; a.Family == AF_UNSPEC dissolves the
+	// association.
+	Connect(s *Socket, f int, a Addr) error
+	Listen(s *Socket, f int, backlog int) error
+	Accept(s *Socket, f int) (*Accepted, error)
+	// Name is getsockname (peer false) or getpeername (peer true).
+	Name(s *Socket, peer bool) (netip.AddrPort, error)
+	Shutdown(s *Socket, f int, how int) error
+	SendMsg(s *Socket, f int, data []byte, to *Addr, flags int) (int, error)
+	RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult, error)
+	SetSockOpt(s *Socket, f int, level, name int, val []byte) error
+	GetSockOpt(s *Socket, f int, level, name int, size int) ([]byte, error)
+}
+
+// Accepted is a connection taken off a listener.
+type Accepted struct {
+	// FD is netbox's reference to the new placeholder; the caller installs
+	// it in the program and closes it.
+	FD     int
+	Socket *Socket
+	Peer   netip.AddrPort
+}
+
+// RecvResult is what one receive returned.
+type RecvResult struct {
+	Data    []byte
+	Total   int // the datagram's full length (MSG_TRUNC reports it)
+	From    netip.AddrPort
+	HasFrom bool
+	Flags   int // msg_flags
+}
+
+// WaitError says that an operation would block: wait until the placeholder
+// shows one of Events (poll bits; 0 means "retry a little later") and try
+// again, or fail with EAGAIN on a non-blocking socket.
+type WaitError struct{ Events int16 }
+
+func (e *WaitError) Error() string { return "operation would block" }
+
+// wouldBlock returns the WaitError for events.
+func wouldBlock(events int16) error { return &WaitError{Events: events} }
+
+// noOps is sock_no_*: the operations a protocol lacks give Linux's errno.
+type noOps struct{}
+
+func (noOps) Listen(*Socket, int, int) error             { return unix.EOPNOTSUPP }
+func (noOps) Accept(*Socket, int) (*Accepted, error)     { return nil, unix.EOPNOTSUPP }
+func (noOps) Shutdown(*Socket, int, int) error           { return unix.EOPNOTSUPP }
+func (noOps) Connect(*Socket, int, Addr) error           { return unix.EOPNOTSUPP }
+func (noOps) Bind(*Socket, int, Addr) error              { return unix.EOPNOTSUPP }
+func (noOps) Name(*Socket, bool) (netip.AddrPort, error) { return netip.AddrPort{}, unix.EOPNOTSUPP }
+
+// checkFamily is the family check of inet_bind/inet_dgram_connect: the
+// sockaddr's family must be the socket's, except that AF_UNSPEC is left to
+// the caller.
+func checkFamily(s *Socket, a Addr) error {
+	if int(a.Family) != s.Family {
+		return unix.EAFNOSUPPORT
+	}
+	if s.Family == afInet && !a.Addr().Is4() {
+		return unix.EAFNOSUPPORT
+	}
+	return nil
+}
+
+// wildcard is the unbound local address of a socket of family.
+func wildcard(family int) netip.Addr {
+	if family == afInet6 {
+		return netip.IPv6Unspecified()
+	}
+	return netip.IPv4Unspecified()
+}

@@ -1,0 +1,182 @@
+package netstack
+
+import (
+	"errors"
+	"net/netip"
+	"sync"
+
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+	"gvisor.dev/gvisor/pkg/waiter"
+)
+
+const (
+	afInet  = unix.AF_INET
+	afInet6 = unix.AF_INET6
+)
+
+// Socket states, as struct socket's socket_state.
+const (
+	SSUnconnected = iota
+	SSConnecting
+	SSConnected
+	SSDisconnecting
+)
+
+// ErrWouldBlock is returned by an operation that cannot complete now; the
+// caller waits for WaitEvents on the placeholder (or fails with EAGAIN when
+// the socket is non-blocking) and calls the operation again.
+var ErrWouldBlock = errors.New("operation would block")
+
+// Socket is what a program's fd refers to, like Linux's struct socket: the
+// state, the type, the family's operations, and the protocol side (Sock).
+type Socket struct {
+	Family   int
+	Type     int
+	Protocol int
+	Ops      ProtoOps
+	// Ino is the placeholder's inode: the socket's identity across dup,
+	// fork and SCM_RIGHTS.
+	Ino uint64
+
+	st *Stack
+
+	mu    sync.Mutex
+	State int
+	sk    *Sock
+}
+
+// Sock is the protocol side of a socket, like Linux's struct sock.
+type Sock struct {
+	// ep is the gVisor endpoint: the UDP endpoint that carries the
+	// datagrams, or for TCP the endpoint that holds the port reservation.
+	ep tcpip.Endpoint
+	wq waiter.Queue
+
+	local  netip.AddrPort // bound (or autobound) address
+	remote netip.AddrPort // connected peer
+	bound  bool
+	// portSet records whether the program chose the port (bind with a
+	// non-zero port): Linux keeps such a port across connect(AF_UNSPEC).
+	portChosen bool
+	listening  bool
+	listenName string // abstract name of the placeholder while it listens
+	shutdown   int    // SHUT_RD / SHUT_WR bits seen
+	v6only     bool
+	opts       sockOpts
+	err        error // pending SO_ERROR
+
+	// Datagram sockets: netbox's end of the placeholder pair and the
+	// metadata of the datagrams queued on the program's end, oldest first.
+	supFD  int
+	rxMeta []dgramMeta
+	txDone chan struct{}
+
+	// Listening stream sockets: connections accepted from the host
+	// listener that could not be handed to the program (its accept was
+	// interrupted); they go out first on the next accept.
+	stash []acceptedConn
+}
+
+type acceptedConn struct {
+	fd   int
+	peer netip.AddrPort
+	self netip.AddrPort
+}
+
+// NewSocket is __sock_create for AF_INET and AF_INET6: it checks the type
+// and protocol, creates the placeholder and the protocol side, and returns
+// the socket and the placeholder end that goes to the program (the caller
+// owns that fd and closes it once it is installed).
+func (st *Stack) NewSocket(family, typ, protocol int) (*Socket, int, error) {
+	s := &Socket{Family: family, Type: typ, Protocol: protocol, st: st, sk: &Sock{supFD: -1}}
+	s.sk.opts = defaultSockOpts(typ)
+	netProto := networkProtocol(family)
+	switch typ {
+	case unix.SOCK_STREAM:
+		if protocol != 0 && protocol != unix.IPPROTO_TCP {
+			return nil, -1, unix.EPROTONOSUPPORT
+		}
+		s.Protocol = unix.IPPROTO_TCP
+		s.Ops = inetStreamOps{}
+		fd, err := st.host.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return nil, -1, err
+		}
+		ep, terr := st.gs.NewEndpoint(tcp.ProtocolNumber, netProto, &s.sk.wq)
+		if terr != nil {
+			unix.Close(fd)
+			return nil, -1, errnoOf(terr)
+		}
+		s.sk.ep = ep
+		return s, fd, nil
+	case unix.SOCK_DGRAM:
+		switch protocol {
+		case 0, unix.IPPROTO_UDP:
+		case unix.IPPROTO_ICMP, unix.IPPROTO_ICMPV6:
+			// ping sockets are not served yet; Linux with the default
+			// ping_group_range ("1 0") refuses them the same way.
+			return nil, -1, unix.EACCES
+		default:
+			return nil, -1, unix.EPROTONOSUPPORT
+		}
+		s.Protocol = unix.IPPROTO_UDP
+		s.Ops = inetDgramOps{}
+		pair, err := st.host.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return nil, -1, err
+		}
+		ep, terr := st.gs.NewEndpoint(udp.ProtocolNumber, netProto, &s.sk.wq)
+		if terr != nil {
+			unix.Close(pair[0])
+			unix.Close(pair[1])
+			return nil, -1, errnoOf(terr)
+		}
+		s.sk.ep = ep
+		s.sk.supFD = pair[1]
+		return s, pair[0], nil
+	case unix.SOCK_RAW:
+		// Raw sockets are not served yet.
+		return nil, -1, unix.EPROTONOSUPPORT
+	default:
+		return nil, -1, unix.ESOCKTNOSUPPORT
+	}
+}
+
+// Start begins the socket's background work once the placeholder is in
+// the program's hands (datagram sockets pump their supervisor end); onGone
+// runs when netbox sees the program's last reference closed.
+func (s *Socket) Start(onGone func(*Socket)) {
+	if s.Type == unix.SOCK_DGRAM {
+		s.startDgram(onGone)
+	}
+}
+
+// HasSupervisorEnd reports whether netbox holds the other end of the
+// placeholder, so that the program's last close shows up as EOF there.
+func (s *Socket) HasSupervisorEnd() bool { return s.sk.supFD >= 0 }
+
+// Release frees everything the socket holds in netbox: the gVisor
+// endpoint (and so its port), the listener entry, the supervisor end.
+func (s *Socket) Release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sk.listening {
+		s.st.removeListener(s)
+		s.sk.listening = false
+	}
+	for _, c := range s.sk.stash {
+		unix.Close(c.fd)
+	}
+	s.sk.stash = nil
+	if s.sk.ep != nil {
+		s.sk.ep.Abort()
+		s.sk.ep = nil
+	}
+	if s.sk.supFD >= 0 {
+		unix.Close(s.sk.supFD)
+		s.sk.supFD = -1
+	}
+}

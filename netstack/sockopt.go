@@ -1,0 +1,419 @@
+package netstack
+
+import (
+	"encoding/binary"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Buffer limits, as on the host (net.core.{r,w}mem_max, tcp_{r,w}mem[1]).
+var (
+	rmemMax    = sysctlInt("/proc/sys/net/core/rmem_max", 0, 212992)
+	wmemMax    = sysctlInt("/proc/sys/net/core/wmem_max", 0, 212992)
+	rmemDef    = sysctlInt("/proc/sys/net/core/rmem_default", 0, 212992)
+	wmemDef    = sysctlInt("/proc/sys/net/core/wmem_default", 0, 212992)
+	tcpRmemDef = sysctlInt("/proc/sys/net/ipv4/tcp_rmem", 1, 131072)
+	tcpWmemDef = sysctlInt("/proc/sys/net/ipv4/tcp_wmem", 1, 16384)
+)
+
+// The smallest buffers Linux allows (SOCK_MIN_SNDBUF, SOCK_MIN_RCVBUF on
+// x86-64, where SKB_TRUESIZE(2048) rounds to 2304).
+const (
+	sockMinSndbuf = 4608
+	sockMinRcvbuf = 2304
+)
+
+func sysctlInt(path string, field, def int) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return def
+	}
+	f := strings.Fields(string(b))
+	if field >= len(f) {
+		return def
+	}
+	v, err := strconv.Atoi(f[field])
+	if err != nil {
+		return def
+	}
+	return v
+}
+
+// sockOpts is the option state of one socket: SOL_SOCKET's (struct sock's
+// fields) and the protocol levels' that netbox keeps itself.
+type sockOpts struct {
+	flags    map[[2]int]int32 // plain int options by (level, name)
+	rcvBuf   int32
+	sndBuf   int32
+	linger   unix.Linger
+	rcvTimeo unix.Timeval
+	sndTimeo unix.Timeval
+}
+
+func defaultSockOpts(typ int) sockOpts {
+	o := sockOpts{flags: make(map[[2]int]int32)}
+	if typ == unix.SOCK_STREAM {
+		o.rcvBuf, o.sndBuf = int32(tcpRmemDef), int32(tcpWmemDef)
+		o.flags[[2]int{unix.SOL_TCP, unix.TCP_KEEPIDLE}] = 7200
+		o.flags[[2]int{unix.SOL_TCP, unix.TCP_KEEPINTVL}] = 75
+		o.flags[[2]int{unix.SOL_TCP, unix.TCP_KEEPCNT}] = 9
+	} else {
+		o.rcvBuf, o.sndBuf = int32(rmemDef), int32(wmemDef)
+	}
+	return o
+}
+
+func (o *sockOpts) clone() sockOpts {
+	c := *o
+	c.flags = make(map[[2]int]int32, len(o.flags))
+	for k, v := range o.flags {
+		c.flags[k] = v
+	}
+	return c
+}
+
+func (o *sockOpts) get(level, name int) int32    { return o.flags[[2]int{level, name}] }
+func (o *sockOpts) set(level, name int, v int32) { o.flags[[2]int{level, name}] = v }
+
+// optKey is an option's (level, name).
+type optKey = [2]int
+
+// optKind says how an option's value is laid out and checked.
+type optKind int
+
+const (
+	optBool  optKind = iota // int, stored as 0/1
+	optInt                  // int, stored as given
+	optRange                // int within [min, max], else EINVAL
+)
+
+type optSpec struct {
+	kind     optKind
+	min, max int32
+	def      int32
+	readOnly bool
+}
+
+// intOpts are the int-valued options netbox serves, by (level, name). The
+// ones with special layouts or side effects are handled beside them.
+var intOpts = map[[2]int]optSpec{
+	optKey{unix.SOL_SOCKET, unix.SO_DEBUG}:     {kind: optBool},
+	optKey{unix.SOL_SOCKET, unix.SO_REUSEADDR}: {kind: optBool},
+	optKey{unix.SOL_SOCKET, unix.SO_REUSEPORT}: {kind: optBool},
+	optKey{unix.SOL_SOCKET, unix.SO_KEEPALIVE}: {kind: optBool},
+	optKey{unix.SOL_SOCKET, unix.SO_DONTROUTE}: {kind: optBool},
+	optKey{unix.SOL_SOCKET, unix.SO_BROADCAST}: {kind: optBool},
+	optKey{unix.SOL_SOCKET, unix.SO_OOBINLINE}: {kind: optBool},
+	optKey{unix.SOL_SOCKET, unix.SO_NO_CHECK}:  {kind: optBool},
+	optKey{unix.SOL_SOCKET, unix.SO_PRIORITY}:  {kind: optInt},
+	optKey{unix.SOL_SOCKET, unix.SO_MARK}:      {kind: optInt},
+	optKey{unix.SOL_SOCKET, unix.SO_RCVLOWAT}:  {kind: optInt, def: 1},
+	optKey{unix.SOL_SOCKET, unix.SO_SNDLOWAT}:  {kind: optInt, def: 1, readOnly: true},
+
+	optKey{unix.SOL_TCP, unix.TCP_NODELAY}:      {kind: optBool},
+	optKey{unix.SOL_TCP, unix.TCP_CORK}:         {kind: optBool},
+	optKey{unix.SOL_TCP, unix.TCP_QUICKACK}:     {kind: optBool, def: 1},
+	optKey{unix.SOL_TCP, unix.TCP_KEEPIDLE}:     {kind: optRange, min: 1, max: 32767},
+	optKey{unix.SOL_TCP, unix.TCP_KEEPINTVL}:    {kind: optRange, min: 1, max: 32767},
+	optKey{unix.SOL_TCP, unix.TCP_KEEPCNT}:      {kind: optRange, min: 1, max: 127},
+	optKey{unix.SOL_TCP, unix.TCP_USER_TIMEOUT}: {kind: optRange, min: 0, max: 1<<31 - 1},
+	optKey{unix.SOL_TCP, unix.TCP_LINGER2}:      {kind: optInt, def: 60},
+	optKey{unix.SOL_TCP, unix.TCP_DEFER_ACCEPT}: {kind: optInt},
+	optKey{unix.SOL_TCP, unix.TCP_FASTOPEN}:     {kind: optInt},
+
+	optKey{unix.SOL_IP, unix.IP_TOS}:            {kind: optInt},
+	optKey{unix.SOL_IP, unix.IP_RECVERR}:        {kind: optBool},
+	optKey{unix.SOL_IP, unix.IP_FREEBIND}:       {kind: optBool},
+	optKey{unix.SOL_IP, unix.IP_MULTICAST_LOOP}: {kind: optBool, def: 1},
+	optKey{unix.SOL_IPV6, unix.IPV6_RECVERR}:    {kind: optBool},
+	optKey{unix.SOL_IPV6, unix.IPV6_TCLASS}:     {kind: optInt},
+}
+
+// intOf decodes an int option value as do_sock_setsockopt does: optlen
+// shorter than an int is EINVAL.
+func intOf(val []byte) (int32, error) {
+	if len(val) < 4 {
+		return 0, unix.EINVAL
+	}
+	return int32(binary.LittleEndian.Uint32(val)), nil
+}
+
+func intBytes(v int32) []byte {
+	b := make([]byte, 4)
+	binary.LittleEndian.PutUint32(b, uint32(v))
+	return b
+}
+
+// setSockOpt is the shared part of every inet socket's setsockopt, like
+// sock_setsockopt, do_tcp_setsockopt and do_ip_setsockopt for the options
+// whose state netbox keeps itself. It returns ENOPROTOOPT for an option it
+// does not know; the caller tries the protocol's own first when it has any.
+func (s *Socket) setSockOpt(f int, level, name int, val []byte) error {
+	o := &s.sk.opts
+	switch (optKey{level, name}) {
+	case optKey{unix.SOL_SOCKET, unix.SO_TYPE}, optKey{unix.SOL_SOCKET, unix.SO_ERROR},
+		optKey{unix.SOL_SOCKET, unix.SO_DOMAIN}, optKey{unix.SOL_SOCKET, unix.SO_PROTOCOL},
+		optKey{unix.SOL_SOCKET, unix.SO_ACCEPTCONN}, optKey{unix.SOL_SOCKET, unix.SO_PEERCRED},
+		optKey{unix.SOL_TCP, unix.TCP_INFO}:
+		return unix.ENOPROTOOPT
+	case optKey{unix.SOL_SOCKET, unix.SO_SNDBUF}, optKey{unix.SOL_SOCKET, unix.SO_SNDBUFFORCE}:
+		v, err := intOf(val)
+		if err != nil {
+			return err
+		}
+		// Like sk_setsockopt: the value is clamped to wmem_max as an
+		// unsigned number (a negative value is huge), then doubled.
+		u := uint32(v)
+		if name == unix.SO_SNDBUF && u > uint32(wmemMax) {
+			u = uint32(wmemMax)
+		}
+		if u > 1<<30 {
+			u = 1 << 30
+		}
+		o.sndBuf = max(int32(u)*2, sockMinSndbuf)
+		return nil
+	case optKey{unix.SOL_SOCKET, unix.SO_RCVBUF}, optKey{unix.SOL_SOCKET, unix.SO_RCVBUFFORCE}:
+		v, err := intOf(val)
+		if err != nil {
+			return err
+		}
+		u := uint32(v)
+		if name == unix.SO_RCVBUF && u > uint32(rmemMax) {
+			u = uint32(rmemMax)
+		}
+		if u > 1<<30 {
+			u = 1 << 30
+		}
+		o.rcvBuf = max(int32(u)*2, sockMinRcvbuf)
+		return nil
+	case optKey{unix.SOL_SOCKET, unix.SO_LINGER}:
+		if len(val) < 8 {
+			return unix.EINVAL
+		}
+		o.linger = unix.Linger{Onoff: int32(binary.LittleEndian.Uint32(val)), Linger: int32(binary.LittleEndian.Uint32(val[4:]))}
+		return nil
+	case optKey{unix.SOL_SOCKET, unix.SO_RCVTIMEO}, optKey{unix.SOL_SOCKET, unix.SO_SNDTIMEO}:
+		tv, err := timevalOf(val)
+		if err != nil {
+			return err
+		}
+		if name == unix.SO_RCVTIMEO {
+			o.rcvTimeo = tv
+		} else {
+			o.sndTimeo = tv
+		}
+		// The data path is native: the placeholder must time out too.
+		if f >= 0 && s.Type == unix.SOCK_STREAM {
+			unix.SetsockoptTimeval(f, unix.SOL_SOCKET, name, &tv)
+		}
+		return nil
+	case optKey{unix.SOL_IP, unix.IP_TTL}:
+		v, err := intOf(val)
+		if err != nil {
+			return err
+		}
+		if v != -1 && (v < 1 || v > 255) {
+			return unix.EINVAL
+		}
+		o.set(level, name, v)
+		return nil
+	case optKey{unix.SOL_IPV6, unix.IPV6_UNICAST_HOPS}:
+		v, err := intOf(val)
+		if err != nil {
+			return err
+		}
+		if v < -1 || v > 255 {
+			return unix.EINVAL
+		}
+		o.set(level, name, v)
+		return nil
+	case optKey{unix.SOL_IPV6, unix.IPV6_V6ONLY}:
+		if s.Family != afInet6 {
+			return unix.ENOPROTOOPT
+		}
+		v, err := intOf(val)
+		if err != nil {
+			return err
+		}
+		// Like do_ipv6_setsockopt: fixed once the socket has a port.
+		if s.sk.bound {
+			return unix.EINVAL
+		}
+		s.sk.v6only = v != 0
+		if s.sk.ep != nil {
+			s.sk.ep.SocketOptions().SetV6Only(v != 0)
+		}
+		return nil
+	}
+	spec, ok := intOpts[[2]int{level, name}]
+	if !ok || !levelApplies(s, level) {
+		return unix.ENOPROTOOPT
+	}
+	if spec.readOnly {
+		return unix.ENOPROTOOPT
+	}
+	v, err := intOf(val)
+	if err != nil {
+		return err
+	}
+	switch spec.kind {
+	case optBool:
+		if v != 0 {
+			v = 1
+		}
+	case optRange:
+		if v < spec.min || v > spec.max {
+			return unix.EINVAL
+		}
+	}
+	if level == unix.SOL_SOCKET && name == unix.SO_RCVLOWAT && v == 0 {
+		v = 1
+	}
+	o.set(level, name, v)
+	if s.sk.ep != nil {
+		so := s.sk.ep.SocketOptions()
+		switch (optKey{level, name}) {
+		case optKey{unix.SOL_SOCKET, unix.SO_REUSEADDR}:
+			so.SetReuseAddress(v != 0)
+		case optKey{unix.SOL_SOCKET, unix.SO_REUSEPORT}:
+			so.SetReusePort(v != 0)
+		case optKey{unix.SOL_SOCKET, unix.SO_BROADCAST}:
+			so.SetBroadcast(v != 0)
+		}
+	}
+	return nil
+}
+
+// levelApplies reports whether a protocol level exists for the socket:
+// SOL_TCP only on TCP sockets, SOL_IPV6 only on AF_INET6 ones.
+func levelApplies(s *Socket, level int) bool {
+	switch level {
+	case unix.SOL_SOCKET, unix.SOL_IP:
+		return true
+	case unix.SOL_TCP:
+		return s.Protocol == unix.IPPROTO_TCP
+	case unix.SOL_UDP:
+		return s.Protocol == unix.IPPROTO_UDP
+	case unix.SOL_IPV6:
+		return s.Family == afInet6
+	}
+	return false
+}
+
+func timevalOf(val []byte) (unix.Timeval, error) {
+	if len(val) < 16 {
+		return unix.Timeval{}, unix.EINVAL
+	}
+	tv := unix.Timeval{Sec: int64(binary.LittleEndian.Uint64(val)), Usec: int64(binary.LittleEndian.Uint64(val[8:]))}
+	if tv.Usec < 0 || tv.Usec >= 1000000 {
+		return tv, unix.EDOM
+	}
+	if tv.Sec < 0 {
+		return unix.Timeval{}, nil
+	}
+	return tv, nil
+}
+
+func timevalBytes(tv unix.Timeval) []byte {
+	b := make([]byte, 16)
+	binary.LittleEndian.PutUint64(b, uint64(tv.Sec))
+	binary.LittleEndian.PutUint64(b[8:], uint64(tv.Usec))
+	return b
+}
+
+// getSockOpt is the shared part of getsockopt (sk_getsockopt and the
+// protocols' do_*_getsockopt). It returns the whole value; the caller
+// truncates it to the program's optlen as Linux does.
+func (s *Socket) getSockOpt(level, name int) ([]byte, error) {
+	o := &s.sk.opts
+	switch (optKey{level, name}) {
+	case optKey{unix.SOL_SOCKET, unix.SO_TYPE}:
+		return intBytes(int32(s.Type)), nil
+	case optKey{unix.SOL_SOCKET, unix.SO_DOMAIN}:
+		return intBytes(int32(s.Family)), nil
+	case optKey{unix.SOL_SOCKET, unix.SO_PROTOCOL}:
+		return intBytes(int32(s.Protocol)), nil
+	case optKey{unix.SOL_SOCKET, unix.SO_ACCEPTCONN}:
+		if s.sk.listening {
+			return intBytes(1), nil
+		}
+		return intBytes(0), nil
+	case optKey{unix.SOL_SOCKET, unix.SO_ERROR}:
+		err := s.sk.err
+		s.sk.err = nil
+		if s.Type == unix.SOCK_DGRAM && err == nil && s.sk.ep != nil {
+			err = errnoOf(s.sk.ep.LastError())
+		}
+		if e, ok := err.(unix.Errno); ok {
+			return intBytes(int32(e)), nil
+		}
+		return intBytes(0), nil
+	case optKey{unix.SOL_SOCKET, unix.SO_SNDBUF}:
+		return intBytes(o.sndBuf), nil
+	case optKey{unix.SOL_SOCKET, unix.SO_RCVBUF}:
+		return intBytes(o.rcvBuf), nil
+	case optKey{unix.SOL_SOCKET, unix.SO_LINGER}:
+		b := make([]byte, 8)
+		binary.LittleEndian.PutUint32(b, uint32(o.linger.Onoff))
+		binary.LittleEndian.PutUint32(b[4:], uint32(o.linger.Linger))
+		return b, nil
+	case optKey{unix.SOL_SOCKET, unix.SO_RCVTIMEO}:
+		return timevalBytes(o.rcvTimeo), nil
+	case optKey{unix.SOL_SOCKET, unix.SO_SNDTIMEO}:
+		return timevalBytes(o.sndTimeo), nil
+	case optKey{unix.SOL_IP, unix.IP_TTL}:
+		if v := o.get(level, name); v > 0 {
+			return intBytes(v), nil
+		}
+		return intBytes(64), nil
+	case optKey{unix.SOL_IPV6, unix.IPV6_UNICAST_HOPS}:
+		if s.Family != afInet6 {
+			return nil, unix.ENOPROTOOPT
+		}
+		if v := o.get(level, name); v > 0 {
+			return intBytes(v), nil
+		}
+		return intBytes(64), nil
+	case optKey{unix.SOL_IPV6, unix.IPV6_V6ONLY}:
+		if s.Family != afInet6 {
+			return nil, unix.ENOPROTOOPT
+		}
+		if s.sk.v6only {
+			return intBytes(1), nil
+		}
+		return intBytes(0), nil
+	}
+	spec, ok := intOpts[[2]int{level, name}]
+	if !ok || !levelApplies(s, level) {
+		return nil, unix.ENOPROTOOPT
+	}
+	v, set := o.flags[[2]int{level, name}]
+	if !set {
+		v = spec.def
+	}
+	return intBytes(v), nil
+}
+
+// Timeout is SO_SNDTIMEO (send) or SO_RCVTIMEO: how long a blocking call
+// on the socket waits; 0 is forever.
+func (s *Socket) Timeout(send bool) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tv := s.sk.opts.rcvTimeo
+	if send {
+		tv = s.sk.opts.sndTimeo
+	}
+	return time.Duration(tv.Sec)*time.Second + time.Duration(tv.Usec)*time.Microsecond
+}
+
+// SetError records a pending error (sk_err), reported by the next call or
+// SO_ERROR.
+func (s *Socket) SetError(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sk.err = err
+}

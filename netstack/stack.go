@@ -1,0 +1,168 @@
+// Package netstack is netbox's socket layer: Socket (what an fd refers to)
+// and Sock (the protocol side), one ProtoOps table per family and type,
+// on top of gVisor's tcpip stack with a loopback NIC.
+//
+// Every socket a program holds is a host AF_UNIX socket (the placeholder)
+// whose other end, when it has one, netbox holds. TCP between two sockets of
+// the sandbox travels as a native unix stream connection (the loopback fast
+// path); UDP datagrams go through gVisor's UDP endpoints and are queued on
+// the program's SOCK_SEQPACKET placeholder, with their source addresses
+// kept beside them.
+package netstack
+
+import (
+	"fmt"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/link/loopback"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+)
+
+// loNIC is the loopback NIC's id.
+const loNIC tcpip.NICID = 1
+
+// HostSockets creates the host sockets netbox uses as placeholders and
+// supervisor ends. Every one must live in the supervisor's private network
+// namespace, never the host's (abstract names and device ioctls are per
+// namespace).
+type HostSockets interface {
+	Socket(domain, typ, proto int) (int, error)
+	Socketpair(domain, typ, proto int) ([2]int, error)
+}
+
+// Stack is one sandbox's network: the gVisor stack and the tables the
+// socket layer keeps beside it.
+type Stack struct {
+	gs    *stack.Stack
+	host  HostSockets
+	id    string // distinguishes this stack's abstract names
+	seq   atomic.Uint64
+	stats Stats
+
+	// Sweep, when set, releases the sockets the program has closed; bind
+	// calls it before it reports EADDRINUSE.
+	Sweep func()
+
+	mu        sync.Mutex
+	listeners map[uint16][]*Socket // TCP listeners by port (fast path)
+	clients   map[string]connInfo  // abstract name of a connecting placeholder → its addresses
+}
+
+// Stats counts what the stack did; every field is read atomically.
+type Stats struct {
+	UDPDropped atomic.Uint64 // datagrams dropped because a receive queue was full
+}
+
+// New builds a stack whose only interface is lo with 127.0.0.1/8 and ::1.
+func New(host HostSockets, id string) (*Stack, error) {
+	gs := stack.New(stack.Options{
+		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocol},
+		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol},
+	})
+	if err := gs.CreateNIC(loNIC, loopback.New()); err != nil {
+		return nil, fmt.Errorf("netstack: create lo: %s", err)
+	}
+	addrs := []tcpip.ProtocolAddress{
+		{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFrom4([4]byte{127, 0, 0, 1}), PrefixLen: 8}},
+		{Protocol: ipv6.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFrom16([16]byte{15: 1}), PrefixLen: 128}},
+	}
+	for _, a := range addrs {
+		if err := gs.AddProtocolAddress(loNIC, a, stack.AddressProperties{}); err != nil {
+			return nil, fmt.Errorf("netstack: add %v to lo: %s", a.AddressWithPrefix, err)
+		}
+	}
+	// All of 127/8 is local, as on Linux.
+	gs.SetSpoofing(loNIC, true)
+	gs.SetPromiscuousMode(loNIC, true)
+	gs.SetRouteTable([]tcpip.Route{
+		{Destination: header.IPv4LoopbackSubnet, NIC: loNIC},
+		{Destination: header.IPv6Loopback.WithPrefix().Subnet(), NIC: loNIC},
+	})
+	return &Stack{
+		gs:        gs,
+		host:      host,
+		id:        id,
+		listeners: make(map[uint16][]*Socket),
+		clients:   make(map[string]connInfo),
+	}, nil
+}
+
+// Stats returns the stack's counters.
+func (st *Stack) Stats() *Stats { return &st.stats }
+
+// Close releases the gVisor stack.
+func (st *Stack) Close() {
+	st.gs.Close()
+}
+
+// name returns a fresh abstract unix name (without the leading NUL) for a
+// placeholder of this stack.
+func (st *Stack) name(kind string) string {
+	return fmt.Sprintf("netbox/%s/%s/%d", st.id, kind, st.seq.Add(1))
+}
+
+// findListener is the fast path's __inet_lookup_listener: the listening
+// socket a connection to dst reaches, or nil. An exact address beats a
+// wildcard; IPv4 destinations reach IPv6 wildcard listeners unless they
+// are IPV6_V6ONLY.
+func (st *Stack) findListener(dst netip.AddrPort) *Socket {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var wild *Socket
+	dip := dst.Addr().Unmap()
+	if dip.IsUnspecified() {
+		dip = loopbackFor(dst.Addr())
+	}
+	for _, s := range st.listeners[dst.Port()] {
+		lip := s.sk.local.Addr()
+		v6only := s.sk.v6only
+		switch {
+		case lip.IsUnspecified():
+			if dip.Is4() && s.Family == afInet6 && v6only {
+				continue
+			}
+			if dip.Is6() && s.Family == afInet {
+				continue
+			}
+			if wild == nil {
+				wild = s
+			}
+		case lip.Unmap() == dip:
+			return s
+		}
+	}
+	return wild
+}
+
+func (st *Stack) addListener(s *Socket) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	p := s.sk.local.Port()
+	st.listeners[p] = append(st.listeners[p], s)
+}
+
+func (st *Stack) removeListener(s *Socket) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	p := s.sk.local.Port()
+	l := st.listeners[p]
+	for i, x := range l {
+		if x == s {
+			l = append(l[:i:i], l[i+1:]...)
+			break
+		}
+	}
+	if len(l) == 0 {
+		delete(st.listeners, p)
+	} else {
+		st.listeners[p] = l
+	}
+}

@@ -1,0 +1,88 @@
+package sentry
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// InitMain is the sandbox's init, pid 1 of the sandbox's pid namespace:
+// it gives the sandbox its own /proc, brings lo up, closes inherited
+// descriptors, starts the program, forwards signals to it, reaps every
+// orphan, and exits with the program's status. When it exits the kernel
+// kills whatever is left in the namespace.
+//
+// args: preserved-fd count, program path, argv…
+func InitMain(args []string) int {
+	if len(args) < 3 {
+		fmt.Fprintln(os.Stderr, "netbox-init: bad arguments")
+		return 125
+	}
+	preserve, _ := strconv.Atoi(args[0])
+	path, argv := args[1], args[2:]
+
+	// Private mounts, and a /proc that shows only the sandbox's processes.
+	if unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, "") == nil {
+		unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+	}
+	setLinkUp("lo")
+	// Nothing of netbox's, nor of its caller's beyond stdio and the
+	// preserved fds, reaches the program.
+	unix.CloseRange(uint(3+preserve), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, forwardedSignals...)
+	reaped := make(chan os.Signal, 16)
+	signal.Notify(reaped, unix.SIGCHLD)
+
+	cmd := &exec.Cmd{Path: path, Args: argv, Env: os.Environ(), Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	for i := 0; i < preserve; i++ {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
+	}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "netbox: %s: %v\n", argv[0], err)
+		if os.IsPermission(err) {
+			return 126
+		}
+		return 127
+	}
+	child := cmd.Process.Pid
+	for {
+		select {
+		case sig := <-sigs:
+			s := sig.(syscall.Signal)
+			// A terminal's ^C or ^\ reaches the program directly when it
+			// is in the terminal's foreground group; do not double it.
+			if (s == unix.SIGINT || s == unix.SIGQUIT) && foregroundIs(unix.Getpgrp()) {
+				continue
+			}
+			unix.Kill(child, s)
+		case <-reaped:
+			for {
+				var ws unix.WaitStatus
+				pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+				if pid <= 0 || err != nil {
+					break
+				}
+				if pid == child {
+					if ws.Signaled() {
+						return 128 + int(ws.Signal())
+					}
+					return ws.ExitStatus()
+				}
+			}
+		}
+	}
+}
+
+// foregroundIs reports whether pgrp is the foreground process group of
+// the terminal on stdin.
+func foregroundIs(pgrp int) bool {
+	fg, err := unix.IoctlGetInt(0, unix.TIOCGPGRP)
+	return err == nil && fg == pgrp
+}

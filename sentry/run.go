@@ -1,0 +1,268 @@
+// Package sentry is netbox's supervisor: it starts the sandbox (namespaces,
+// the seccomp filter, the program), runs the dispatch loop that serves the
+// trapped calls, follows the program's lifetime, and shuts down cleanly.
+package sentry
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/netbox-sandbox/netbox/fdtable"
+	"github.com/netbox-sandbox/netbox/netstack"
+	"github.com/netbox-sandbox/netbox/platform/seccomp"
+	"github.com/netbox-sandbox/netbox/syscalls"
+)
+
+// InitArg is the hidden first argument that makes netbox's binary run as the
+// sandbox's init (pid 1 of its pid namespace).
+const InitArg = "__netbox_init__"
+
+// Config says what to run and how.
+type Config struct {
+	Path   string   // the program, resolved
+	Args   []string // argv, argv[0] included
+	Env    []string
+	Stdin  *os.File
+	Stdout *os.File
+	Stderr *os.File
+	// Trace receives one line per trapped call when not nil.
+	Trace io.Writer
+	// PreserveFDs passes the caller's fds 3 … 3+PreserveFDs-1 through.
+	PreserveFDs int
+	// MaxSockets bounds the sandbox's netbox sockets (0: no bound).
+	MaxSockets int
+}
+
+// ExitError carries the exit status netbox must end with.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// sweepInterval is how often netbox looks for placeholders the program
+// has closed (those it holds no end of: listeners, TCP connections).
+const sweepInterval = time.Second
+
+// Run runs the program in a new sandbox and returns its exit status (128+n
+// when signal n killed it).
+func Run(cfg Config) (int, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, fmt.Errorf("sentry: find own binary: %w", err)
+	}
+	host, err := newNSSockets()
+	if err != nil {
+		return 0, err
+	}
+	st, err := netstack.New(host, strconv.Itoa(os.Getpid()))
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	fds := fdtable.New(cfg.MaxSockets)
+	h := syscalls.New(st, fds, cfg.Trace)
+	sw := &sweeper{st: st, fds: fds}
+	st.Sweep = sw.sweep
+
+	// The dispatcher's thread joins the supervisor's namespace before the
+	// program starts, so that no call can find it elsewhere.
+	type started struct {
+		l   *seccomp.Listener
+		pid int
+		err error
+	}
+	startc := make(chan started, 1)
+	exitc := make(chan int, 1)
+	dispReady := make(chan error, 1)
+	dispDone := make(chan struct{})
+	listenerc := make(chan *seccomp.Listener, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread is in another namespace
+		defer close(dispDone)
+		if err := host.join(); err != nil {
+			dispReady <- err
+			return
+		}
+		dispReady <- nil
+		l := <-listenerc
+		if l == nil {
+			return
+		}
+		dispatch(l, h)
+	}()
+	if err := <-dispReady; err != nil {
+		return 0, err
+	}
+
+	// The launcher: a throw-away locked thread installs the filter and
+	// forks the sandbox's init, which inherits it. The thread stays until
+	// the init exits, because the init's parent-death signal is tied to
+	// the thread that forked it.
+	go func() {
+		runtime.LockOSThread()
+		l, err := seccomp.Install(seccomp.Program())
+		if err != nil {
+			startc <- started{err: err}
+			return
+		}
+		cmd := initCommand(self, cfg)
+		if err := cmd.Start(); err != nil {
+			l.Close()
+			startc <- started{err: fmt.Errorf("sentry: start sandbox: %w", err)}
+			return
+		}
+		startc <- started{l: l, pid: cmd.Process.Pid}
+		exitc <- exitCode(cmd.Wait())
+	}()
+	s := <-startc
+	if s.err != nil {
+		listenerc <- nil
+		return 0, s.err
+	}
+	listenerc <- s.l
+
+	stopSignals := forwardSignals(s.pid)
+	defer stopSignals()
+	stopSweep := sw.every(sweepInterval)
+	defer stopSweep()
+
+	code := <-exitc
+	// Every process of the sandbox is gone with its init: the listener
+	// reports no task left and the dispatcher ends.
+	select {
+	case <-dispDone:
+	case <-time.After(2 * time.Second):
+	}
+	s.l.Close()
+	return code, nil
+}
+
+// initCommand is the sandbox's init: netbox's own binary as pid 1 of new
+// pid, mount and network namespaces (and a user namespace when netbox is not
+// root), killed when netbox dies.
+func initCommand(self string, cfg Config) *exec.Cmd {
+	args := append([]string{InitArg, strconv.Itoa(cfg.PreserveFDs), cfg.Path}, cfg.Args...)
+	cmd := exec.Command(self, args...)
+	cmd.Args[0] = "netbox-init"
+	cmd.Env = cfg.Env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = cfg.Stdin, cfg.Stdout, cfg.Stderr
+	for i := 0; i < cfg.PreserveFDs; i++ {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
+	}
+	attr := &syscall.SysProcAttr{
+		Cloneflags: unix.CLONE_NEWNET | unix.CLONE_NEWPID | unix.CLONE_NEWNS,
+		Pdeathsig:  syscall.SIGKILL,
+	}
+	if os.Geteuid() != 0 {
+		attr.Cloneflags |= unix.CLONE_NEWUSER
+		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: os.Geteuid(), HostID: os.Geteuid(), Size: 1}}
+		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getegid(), HostID: os.Getegid(), Size: 1}}
+		attr.GidMappingsEnableSetgroups = false
+	}
+	cmd.SysProcAttr = attr
+	return cmd
+}
+
+// exitCode turns a wait result into a shell's exit status.
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ee.ExitCode()
+	}
+	return 1
+}
+
+// forwardedSignals are passed on to the program.
+var forwardedSignals = []os.Signal{unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2}
+
+// forwardSignals sends the signals netbox receives to the sandbox's init,
+// which hands them to the program.
+func forwardSignals(pid int) (stop func()) {
+	ch := make(chan os.Signal, 8)
+	signal.Notify(ch, forwardedSignals...)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case sig := <-ch:
+				unix.Kill(pid, sig.(syscall.Signal))
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(ch); close(done) }
+}
+
+// dispatch is the notification loop: one locked thread receives each
+// trapped call and serves it inline; only calls that must wait leave it.
+func dispatch(l *seccomp.Listener, h *syscalls.Handler) {
+	for {
+		c, err := l.Recv()
+		if err != nil {
+			if !errors.Is(err, seccomp.ErrDone) {
+				fmt.Fprintln(os.Stderr, "netbox:", err)
+			}
+			return
+		}
+		h.Handle(l.Task(c))
+	}
+}
+
+// sweeper releases the sockets whose placeholders the program has closed
+// and that netbox holds no end of (a close is not trapped).
+type sweeper struct {
+	st  *netstack.Stack
+	fds *fdtable.Table
+	mu  sync.Mutex
+}
+
+func (sw *sweeper) sweep() {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	// The snapshot comes first: a socket created after the dump began
+	// must not look dead.
+	socks := sw.fds.Sockets()
+	live, err := sw.st.LiveUnixInodes()
+	if err != nil {
+		return
+	}
+	for _, s := range socks {
+		if !s.HasSupervisorEnd() && !live[s.Ino] {
+			sw.fds.Remove(s)
+			s.Release()
+		}
+	}
+}
+
+func (sw *sweeper) every(d time.Duration) (stop func()) {
+	t := time.NewTicker(d)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-t.C:
+				sw.sweep()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { t.Stop(); close(done) }
+}

@@ -1,0 +1,197 @@
+// Package abi decodes and encodes the socket structures a program passes
+// in its memory (x86-64 layout): sockaddr, msghdr, iovec, mmsghdr, and
+// socket option values. Every decoder checks lengths and pointers the way
+// Linux does: a bad pointer gives EFAULT, a bad length EINVAL, and nothing
+// a program passes can make it panic.
+package abi
+
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+)
+
+// Memory is a program's address space.
+type Memory interface {
+	// ReadMem fills p from addr; unreadable memory gives EFAULT.
+	ReadMem(addr uint64, p []byte) error
+	// WriteMem writes p at addr; unwritable memory gives EFAULT.
+	WriteMem(addr uint64, p []byte) error
+}
+
+// Limits Linux applies.
+const (
+	// SockaddrStorageSize is sizeof(struct sockaddr_storage): the most
+	// move_addr_to_kernel accepts.
+	SockaddrStorageSize = 128
+	// UIOMaxIOV is UIO_MAXIOV, the most iovecs one call takes.
+	UIOMaxIOV = 1024
+	// MaxRWCount is MAX_RW_COUNT: one call moves at most this many bytes.
+	MaxRWCount = 0x7ffff000
+	// MaxDatagramRead bounds what netbox copies for one datagram.
+	MaxDatagramRead = 1 << 16
+)
+
+var le = binary.LittleEndian
+
+func readU32(m Memory, addr uint64) (uint32, error) {
+	var b [4]byte
+	if err := m.ReadMem(addr, b[:]); err != nil {
+		return 0, unix.EFAULT
+	}
+	return le.Uint32(b[:]), nil
+}
+
+// WriteU32 stores a 32-bit value (an optlen, an addrlen) in the program.
+func WriteU32(m Memory, addr uint64, v uint32) error {
+	var b [4]byte
+	le.PutUint32(b[:], v)
+	if err := m.WriteMem(addr, b[:]); err != nil {
+		return unix.EFAULT
+	}
+	return nil
+}
+
+// CopyInSockaddr is move_addr_to_kernel: it reads addrlen bytes of a
+// sockaddr. A length over sizeof(sockaddr_storage) (or negative, as an int)
+// is EINVAL, an unreadable buffer EFAULT.
+func CopyInSockaddr(m Memory, addr uint64, addrlen uint64) ([]byte, error) {
+	l := int32(uint32(addrlen))
+	if l < 0 || l > SockaddrStorageSize {
+		return nil, unix.EINVAL
+	}
+	if l == 0 {
+		return nil, nil
+	}
+	b := make([]byte, l)
+	if err := m.ReadMem(addr, b); err != nil {
+		return nil, unix.EFAULT
+	}
+	return b, nil
+}
+
+// Family is the sa_family of a raw sockaddr, or AF_UNSPEC when it is too
+// short to hold one.
+func Family(b []byte) uint16 {
+	if len(b) < 2 {
+		return unix.AF_UNSPEC
+	}
+	return le.Uint16(b)
+}
+
+// InetAddr is a decoded sockaddr_in or sockaddr_in6.
+type InetAddr struct {
+	Family   uint16
+	Addr     netip.AddrPort
+	FlowInfo uint32
+	ScopeID  uint32
+}
+
+// Sizes of the inet sockaddrs; SIN6_LEN_RFC2133 is the shortest
+// sockaddr_in6 Linux accepts.
+const (
+	SizeofSockaddrInet4 = 16
+	SizeofSockaddrInet6 = 28
+	sinLenRFC2133       = 24
+)
+
+// ParseInet decodes a sockaddr for a socket of family (AF_INET or
+// AF_INET6), like the checks at the top of inet_bind/inet6_bind and the
+// connect paths: too short a buffer is EINVAL; a sockaddr of another family
+// is returned with its Family so the protocol can decide (EAFNOSUPPORT, or
+// AF_UNSPEC handling).
+func ParseInet(family int, b []byte) (InetAddr, error) {
+	f := Family(b)
+	if len(b) < 2 {
+		return InetAddr{}, unix.EINVAL
+	}
+	switch {
+	case f == unix.AF_INET || (f == unix.AF_UNSPEC && family == unix.AF_INET):
+		if len(b) < SizeofSockaddrInet4 {
+			return InetAddr{}, unix.EINVAL
+		}
+		port := binary.BigEndian.Uint16(b[2:])
+		ip := netip.AddrFrom4([4]byte(b[4:8]))
+		return InetAddr{Family: f, Addr: netip.AddrPortFrom(ip, port)}, nil
+	case f == unix.AF_INET6:
+		if len(b) < sinLenRFC2133 {
+			return InetAddr{}, unix.EINVAL
+		}
+		port := binary.BigEndian.Uint16(b[2:])
+		ip := netip.AddrFrom16([16]byte(b[8:24]))
+		a := InetAddr{Family: f, Addr: netip.AddrPortFrom(ip, port), FlowInfo: le.Uint32(b[4:])}
+		if len(b) >= SizeofSockaddrInet6 {
+			a.ScopeID = le.Uint32(b[24:])
+		}
+		return a, nil
+	default:
+		return InetAddr{Family: f}, nil
+	}
+}
+
+// MarshalInet encodes a as the sockaddr a socket of family reports.
+func MarshalInet(family int, a netip.AddrPort) []byte {
+	if family == unix.AF_INET6 {
+		b := make([]byte, SizeofSockaddrInet6)
+		le.PutUint16(b, unix.AF_INET6)
+		binary.BigEndian.PutUint16(b[2:], a.Port())
+		ip := a.Addr()
+		if !ip.IsValid() {
+			ip = netip.IPv6Unspecified()
+		}
+		ip16 := ip.As16()
+		copy(b[8:24], ip16[:])
+		return b
+	}
+	b := make([]byte, SizeofSockaddrInet4)
+	le.PutUint16(b, unix.AF_INET)
+	binary.BigEndian.PutUint16(b[2:], a.Port())
+	ip := a.Addr().Unmap()
+	if !ip.IsValid() || !ip.Is4() {
+		ip = netip.IPv4Unspecified()
+	}
+	ip4 := ip.As4()
+	copy(b[4:8], ip4[:])
+	return b
+}
+
+// CopyOutSockaddr is move_addr_to_user: it reads the program's buffer
+// length at lenPtr (negative is EINVAL), writes as much of sa as fits, and
+// stores the full length back. A NULL addr writes nothing.
+func CopyOutSockaddr(m Memory, addr, lenPtr uint64, sa []byte) error {
+	if addr == 0 {
+		return nil
+	}
+	l, err := readU32(m, lenPtr)
+	if err != nil {
+		return err
+	}
+	if int32(l) < 0 {
+		return unix.EINVAL
+	}
+	n := min(int(l), len(sa))
+	if n > 0 {
+		if err := m.WriteMem(addr, sa[:n]); err != nil {
+			return unix.EFAULT
+		}
+	}
+	return WriteU32(m, lenPtr, uint32(len(sa)))
+}
+
+// CheckSockaddrLen validates the program's buffer length before an
+// operation whose effect cannot be undone (accept): the length must be
+// readable and not negative.
+func CheckSockaddrLen(m Memory, addr, lenPtr uint64) error {
+	if addr == 0 {
+		return nil
+	}
+	l, err := readU32(m, lenPtr)
+	if err != nil {
+		return err
+	}
+	if int32(l) < 0 {
+		return unix.EINVAL
+	}
+	return nil
+}

@@ -1,0 +1,189 @@
+package abi
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// Msghdr is struct msghdr (user_msghdr).
+type Msghdr struct {
+	Name       uint64
+	NameLen    uint32
+	Iov        uint64
+	IovLen     uint64
+	Control    uint64
+	ControlLen uint64
+	Flags      int32
+}
+
+// SizeofMsghdr is sizeof(struct msghdr); SizeofMmsghdr adds msg_len and
+// padding.
+const (
+	SizeofMsghdr  = 56
+	SizeofMmsghdr = 64
+	sizeofIovec   = 16
+)
+
+// ReadMsghdr copies a msghdr in (copy_msghdr_from_user).
+func ReadMsghdr(m Memory, addr uint64) (Msghdr, error) {
+	var b [SizeofMsghdr]byte
+	if err := m.ReadMem(addr, b[:]); err != nil {
+		return Msghdr{}, unix.EFAULT
+	}
+	return Msghdr{
+		Name:       le.Uint64(b[0:]),
+		NameLen:    le.Uint32(b[8:]),
+		Iov:        le.Uint64(b[16:]),
+		IovLen:     le.Uint64(b[24:]),
+		Control:    le.Uint64(b[32:]),
+		ControlLen: le.Uint64(b[40:]),
+		Flags:      int32(le.Uint32(b[48:])),
+	}, nil
+}
+
+// WriteMsgResult writes back what recvmsg reports in the msghdr at addr:
+// msg_namelen, msg_controllen and msg_flags.
+func WriteMsgResult(m Memory, addr uint64, nameLen uint32, controlLen uint64, flags int32) error {
+	var b [8]byte
+	le.PutUint32(b[:], nameLen)
+	if err := m.WriteMem(addr+8, b[:4]); err != nil {
+		return unix.EFAULT
+	}
+	le.PutUint64(b[:], controlLen)
+	if err := m.WriteMem(addr+40, b[:]); err != nil {
+		return unix.EFAULT
+	}
+	le.PutUint32(b[:], uint32(flags))
+	if err := m.WriteMem(addr+48, b[:4]); err != nil {
+		return unix.EFAULT
+	}
+	return nil
+}
+
+// Iovec is struct iovec.
+type Iovec struct {
+	Base uint64
+	Len  uint64
+}
+
+// ReadIovecs is import_iovec: more than UIO_MAXIOV entries is EMSGSIZE
+// for sendmsg/recvmsg (EINVAL for readv); a length that is negative as a
+// ssize_t is EINVAL; the total is clamped to MAX_RW_COUNT.
+func ReadIovecs(m Memory, addr uint64, n uint64) ([]Iovec, error) {
+	if n > UIOMaxIOV {
+		return nil, unix.EMSGSIZE
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	b := make([]byte, n*sizeofIovec)
+	if err := m.ReadMem(addr, b); err != nil {
+		return nil, unix.EFAULT
+	}
+	iov := make([]Iovec, n)
+	var total uint64
+	for i := range iov {
+		iov[i] = Iovec{Base: le.Uint64(b[i*16:]), Len: le.Uint64(b[i*16+8:])}
+		if int64(iov[i].Len) < 0 {
+			return nil, unix.EINVAL
+		}
+		if total+iov[i].Len > MaxRWCount {
+			iov[i].Len = MaxRWCount - total
+		}
+		total += iov[i].Len
+	}
+	return iov, nil
+}
+
+// TotalLen is the number of bytes iov describes.
+func TotalLen(iov []Iovec) uint64 {
+	var t uint64
+	for _, v := range iov {
+		t += v.Len
+	}
+	return t
+}
+
+// Gather reads up to max bytes described by iov, in order.
+func Gather(m Memory, iov []Iovec, max int) ([]byte, error) {
+	size := int(min(TotalLen(iov), uint64(max)))
+	out := make([]byte, 0, size)
+	for _, v := range iov {
+		if len(out) == size {
+			break
+		}
+		n := int(min(v.Len, uint64(size-len(out))))
+		if n == 0 {
+			continue
+		}
+		chunk := out[len(out) : len(out)+n]
+		if err := m.ReadMem(v.Base, chunk); err != nil {
+			return nil, unix.EFAULT
+		}
+		out = out[:len(out)+n]
+	}
+	return out, nil
+}
+
+// Scatter writes data into the buffers iov describes and returns how many
+// bytes it wrote (at most TotalLen(iov)).
+func Scatter(m Memory, iov []Iovec, data []byte) (int, error) {
+	done := 0
+	for _, v := range iov {
+		if done == len(data) {
+			break
+		}
+		n := int(min(v.Len, uint64(len(data)-done)))
+		if n == 0 {
+			continue
+		}
+		if err := m.WriteMem(v.Base, data[done:done+n]); err != nil {
+			return done, unix.EFAULT
+		}
+		done += n
+	}
+	return done, nil
+}
+
+// ReadOptval reads a setsockopt value: optlen negative (as an int) is
+// EINVAL, an unreadable buffer EFAULT. Values are capped at 64 KiB: no
+// option netbox serves is larger.
+func ReadOptval(m Memory, addr uint64, optlen uint64) ([]byte, error) {
+	l := int32(uint32(optlen))
+	if l < 0 {
+		return nil, unix.EINVAL
+	}
+	if l > 1<<16 {
+		l = 1 << 16
+	}
+	b := make([]byte, l)
+	if l > 0 {
+		if err := m.ReadMem(addr, b); err != nil {
+			return nil, unix.EFAULT
+		}
+	}
+	return b, nil
+}
+
+// ReadOptlen reads getsockopt's optlen: a negative value is EINVAL.
+func ReadOptlen(m Memory, lenPtr uint64) (int, error) {
+	l, err := readU32(m, lenPtr)
+	if err != nil {
+		return 0, err
+	}
+	if int32(l) < 0 {
+		return 0, unix.EINVAL
+	}
+	return int(l), nil
+}
+
+// WriteOptval is the tail of sk_getsockopt: it writes min(optlen, len(val))
+// bytes and stores that length back.
+func WriteOptval(m Memory, addr, lenPtr uint64, optlen int, val []byte) error {
+	n := min(optlen, len(val))
+	if n > 0 {
+		if err := m.WriteMem(addr, val[:n]); err != nil {
+			return unix.EFAULT
+		}
+	}
+	return WriteU32(m, lenPtr, uint32(n))
+}

@@ -1,0 +1,327 @@
+package syscalls
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/netbox-sandbox/netbox/netstack"
+	"github.com/netbox-sandbox/netbox/platform"
+	"github.com/netbox-sandbox/netbox/syscalls/abi"
+)
+
+// maxStreamChunk bounds what one emulated stream send copies through
+// netbox; a larger send returns a partial count, which stream sockets allow.
+const maxStreamChunk = 1 << 20
+
+// maxUDPPayload is the largest datagram udp_sendmsg takes (len > 0xFFFF is
+// EMSGSIZE).
+const maxUDPPayload = 0xFFFF
+
+// nonblocking reports whether a send or receive must not wait.
+func nonblocking(ref *sockRef, flags int) bool {
+	return ref.nonblock || flags&unix.MSG_DONTWAIT != 0
+}
+
+// sendCap is how much of a send netbox reads from the program.
+func sendCap(s *netstack.Socket) int {
+	if s.Type == unix.SOCK_STREAM {
+		return maxStreamChunk
+	}
+	return maxUDPPayload + 1
+}
+
+// send runs one emulated send of data (to addr, when given), waiting when
+// the socket is blocking. EPIPE raises SIGPIPE unless MSG_NOSIGNAL, as
+// sk_stream_error does.
+func (h *Handler) send(t Task, ref *sockRef, data []byte, total uint64, to *netstack.Addr, flags int) (platform.Reply, bool) {
+	s := ref.s
+	if s.Type == unix.SOCK_DGRAM && total > maxUDPPayload {
+		return platform.Errno(int(unix.EMSGSIZE)), false
+	}
+	return h.retry(t, ref, nonblocking(ref, flags), s.Timeout(true), int(unix.EAGAIN), func() (platform.Reply, error) {
+		n, err := s.Ops.SendMsg(s, ref.f, data, to, flags&^(unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL))
+		if err == unix.EPIPE && flags&unix.MSG_NOSIGNAL == 0 && s.Type == unix.SOCK_STREAM {
+			unix.Syscall(unix.SYS_TKILL, uintptr(t.Call().Tid), uintptr(unix.SIGPIPE), 0)
+		}
+		return result(int64(n), err), err
+	})
+}
+
+// recv runs one emulated receive of up to size bytes; deliver writes the
+// result into the program and returns the call's value.
+func (h *Handler) recv(t Task, ref *sockRef, size int, flags int, deliver func(*netstack.RecvResult) (int64, error)) (platform.Reply, bool) {
+	s := ref.s
+	return h.retry(t, ref, nonblocking(ref, flags), s.Timeout(false), int(unix.EAGAIN), func() (platform.Reply, error) {
+		r, err := s.Ops.RecvMsg(s, ref.f, size, flags&^unix.MSG_DONTWAIT)
+		if err != nil {
+			return result(0, err), err
+		}
+		v, err := deliver(r)
+		return result(v, err), nil
+	})
+}
+
+// recvSize bounds a receive buffer: a datagram is at most 64 KiB, a stream
+// read returns what is there.
+func recvSize(s *netstack.Socket, n uint64) int {
+	return int(min(n, abi.MaxDatagramRead))
+}
+
+// sysSendto is trapped only when it carries an address.
+func sysSendto(h *Handler, t Task) (platform.Reply, bool) {
+	a := t.Call().Args
+	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
+		to, err := readAddr(t, ref.s, a[4], a[5])
+		if err != nil {
+			return platform.Errno(errno(err)), false
+		}
+		length := min(a[2], abi.MaxRWCount)
+		data := make([]byte, min(int(length), sendCap(ref.s)))
+		if err := t.ReadMem(a[1], data); err != nil {
+			return platform.Errno(int(unix.EFAULT)), false
+		}
+		var dst *netstack.Addr
+		if ref.s.Type == unix.SOCK_DGRAM || ref.s.State != netstack.SSConnected {
+			dst = &to
+		}
+		return h.send(t, ref, data, length, dst, int(int32(a[3])))
+	})
+}
+
+// sysRecvfrom is trapped only when it asks for the source address.
+func sysRecvfrom(h *Handler, t Task) (platform.Reply, bool) {
+	a := t.Call().Args
+	buf, length, flags, addrPtr, lenPtr := a[1], a[2], int(int32(a[3])), a[4], a[5]
+	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
+		if err := abi.CheckSockaddrLen(t, addrPtr, lenPtr); err != nil {
+			return platform.Errno(errno(err)), false
+		}
+		s := ref.s
+		return h.recv(t, ref, recvSize(s, length), flags, func(r *netstack.RecvResult) (int64, error) {
+			if err := t.WriteMem(buf, r.Data); err != nil {
+				return 0, unix.EFAULT
+			}
+			var sa []byte
+			if r.HasFrom {
+				sa = abi.MarshalInet(s.Family, r.From)
+			}
+			if err := abi.CopyOutSockaddr(t, addrPtr, lenPtr, sa); err != nil {
+				return 0, err
+			}
+			return recvValue(r, flags), nil
+		})
+	})
+}
+
+// recvValue is what a receive returns: the bytes copied, or with MSG_TRUNC
+// on a datagram socket the datagram's real length.
+func recvValue(r *netstack.RecvResult, flags int) int64 {
+	if flags&unix.MSG_TRUNC != 0 && r.HasFrom {
+		return int64(r.Total)
+	}
+	return int64(len(r.Data))
+}
+
+func sysSendmsg(h *Handler, t Task) (platform.Reply, bool) {
+	a := t.Call().Args
+	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
+		msg, err := abi.ReadMsghdr(t, a[1])
+		if err != nil {
+			return platform.Errno(errno(err)), false
+		}
+		if ref.s.Type == unix.SOCK_STREAM && msg.Name == 0 && msg.ControlLen == 0 {
+			return platform.Reply{Continue: true}, false
+		}
+		return h.sendmsg(t, ref, msg, int(int32(a[2])))
+	})
+}
+
+// sendmsg is ____sys_sendmsg for one message.
+func (h *Handler) sendmsg(t Task, ref *sockRef, msg abi.Msghdr, flags int) (platform.Reply, bool) {
+	var to *netstack.Addr
+	if msg.Name != 0 && msg.NameLen != 0 && (ref.s.Type == unix.SOCK_DGRAM || ref.s.State != netstack.SSConnected) {
+		addr, err := readAddr(t, ref.s, msg.Name, uint64(msg.NameLen))
+		if err != nil {
+			return platform.Errno(errno(err)), false
+		}
+		to = &addr
+	}
+	iov, err := abi.ReadIovecs(t, msg.Iov, msg.IovLen)
+	if err != nil {
+		return platform.Errno(errno(err)), false
+	}
+	total := abi.TotalLen(iov)
+	data, err := abi.Gather(t, iov, sendCap(ref.s))
+	if err != nil {
+		return platform.Errno(errno(err)), false
+	}
+	return h.send(t, ref, data, total, to, flags)
+}
+
+func sysRecvmsg(h *Handler, t Task) (platform.Reply, bool) {
+	a := t.Call().Args
+	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
+		msg, err := abi.ReadMsghdr(t, a[1])
+		if err != nil {
+			return platform.Errno(errno(err)), false
+		}
+		if ref.s.Type == unix.SOCK_STREAM && msg.Name == 0 && msg.ControlLen == 0 {
+			return platform.Reply{Continue: true}, false
+		}
+		return h.recvmsg(t, ref, a[1], msg, int(int32(a[2])))
+	})
+}
+
+// recvmsg is ____sys_recvmsg for one message at msgAddr.
+func (h *Handler) recvmsg(t Task, ref *sockRef, msgAddr uint64, msg abi.Msghdr, flags int) (platform.Reply, bool) {
+	iov, err := abi.ReadIovecs(t, msg.Iov, msg.IovLen)
+	if err != nil {
+		return platform.Errno(errno(err)), false
+	}
+	s := ref.s
+	return h.recv(t, ref, recvSize(s, abi.TotalLen(iov)), flags, func(r *netstack.RecvResult) (int64, error) {
+		return deliverMsg(t, s, msgAddr, msg, iov, r, flags)
+	})
+}
+
+// deliverMsg writes a received message into the program's msghdr: the
+// payload, the source address (msg_namelen is 0 for TCP), no control
+// messages yet, and msg_flags.
+func deliverMsg(t Task, s *netstack.Socket, msgAddr uint64, msg abi.Msghdr, iov []abi.Iovec, r *netstack.RecvResult, flags int) (int64, error) {
+	if _, err := abi.Scatter(t, iov, r.Data); err != nil {
+		return 0, err
+	}
+	var nameLen uint32
+	if r.HasFrom && msg.Name != 0 {
+		sa := abi.MarshalInet(s.Family, r.From)
+		n := min(int(msg.NameLen), len(sa))
+		if int32(msg.NameLen) < 0 {
+			return 0, unix.EINVAL
+		}
+		if err := t.WriteMem(msg.Name, sa[:n]); err != nil {
+			return 0, unix.EFAULT
+		}
+		nameLen = uint32(len(sa))
+	}
+	if err := abi.WriteMsgResult(t, msgAddr, nameLen, 0, int32(r.Flags)); err != nil {
+		return 0, err
+	}
+	return recvValue(r, flags), nil
+}
+
+func sysSendmmsg(h *Handler, t Task) (platform.Reply, bool) {
+	a := t.Call().Args
+	vec, vlen, flags := a[1], min(uint32(a[2]), abi.UIOMaxIOV), int(int32(a[3]))
+	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
+		// Like __sys_sendmmsg: each message is sent in turn; an error
+		// after the first ends the call with the count sent so far.
+		sent := 0
+		for i := uint32(0); i < vlen; i++ {
+			at := vec + uint64(i)*abi.SizeofMmsghdr
+			msg, err := abi.ReadMsghdr(t, at)
+			if err != nil {
+				return mmsgResult(sent, err), false
+			}
+			one := &sockRef{s: ref.s, f: ref.f, nonblock: ref.nonblock || sent > 0}
+			r, _ := h.sendmsg(t, one, msg, flags|dontwaitAfterFirst(sent))
+			if r.Errno != 0 {
+				return mmsgResult(sent, unix.Errno(r.Errno)), false
+			}
+			if err := abi.WriteU32(t, at+abi.SizeofMsghdr, uint32(r.Val)); err != nil {
+				return mmsgResult(sent, err), false
+			}
+			sent++
+		}
+		return platform.Val(int64(sent)), false
+	})
+}
+
+func dontwaitAfterFirst(n int) int {
+	if n > 0 {
+		return unix.MSG_DONTWAIT
+	}
+	return 0
+}
+
+func mmsgResult(n int, err error) platform.Reply {
+	if n > 0 {
+		return platform.Val(int64(n))
+	}
+	return platform.Errno(errno(err))
+}
+
+// sysRecvmmsg receives up to vlen datagrams. The first waits as recvmsg
+// does; the rest are taken only when already queued.
+func sysRecvmmsg(h *Handler, t Task) (platform.Reply, bool) {
+	a := t.Call().Args
+	vec, vlen, flags := a[1], min(uint32(a[2]), abi.UIOMaxIOV), int(int32(a[3]))
+	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
+		if vlen == 0 {
+			return platform.Val(0), false
+		}
+		s := ref.s
+		got := 0
+		var firstErr error
+		op := func() (platform.Reply, error) {
+			for i := uint32(got); i < vlen; i++ {
+				at := vec + uint64(i)*abi.SizeofMmsghdr
+				msg, err := abi.ReadMsghdr(t, at)
+				if err != nil {
+					firstErr = err
+					break
+				}
+				iov, err := abi.ReadIovecs(t, msg.Iov, msg.IovLen)
+				if err != nil {
+					firstErr = err
+					break
+				}
+				f := flags &^ (unix.MSG_WAITFORONE | unix.MSG_DONTWAIT)
+				if got > 0 {
+					f |= unix.MSG_DONTWAIT
+				}
+				r, err := s.Ops.RecvMsg(s, ref.f, recvSize(s, abi.TotalLen(iov)), f)
+				if err != nil {
+					if got == 0 {
+						return result(0, err), err
+					}
+					break
+				}
+				n, err := deliverMsg(t, s, at, msg, iov, r, flags)
+				if err == nil {
+					err = abi.WriteU32(t, at+abi.SizeofMsghdr, uint32(n))
+				}
+				if err != nil {
+					firstErr = err
+					break
+				}
+				got++
+			}
+			if got == 0 && firstErr != nil {
+				return platform.Errno(errno(firstErr)), nil
+			}
+			if firstErr != nil {
+				// Like recvmmsg: the error is kept for the next call.
+				s.SetError(firstErr)
+			}
+			return platform.Val(int64(got)), nil
+		}
+		return h.retry(t, ref, nonblocking(ref, flags), s.Timeout(false), int(unix.EAGAIN), op)
+	})
+}
+
+// sysIoctl serves the socket ioctls the filter traps. FIONREAD on a UDP
+// socket is the first datagram's length; the rest run natively on the
+// placeholder, whose namespace holds only lo.
+func sysIoctl(h *Handler, t Task) (platform.Reply, bool) {
+	a := t.Call().Args
+	req := uint32(a[1])
+	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
+		if req == unix.SIOCINQ && ref.s.Type == unix.SOCK_DGRAM {
+			n, err := ref.s.FirstDatagramLen(ref.f)
+			if err != nil {
+				return platform.Errno(errno(err)), false
+			}
+			return result(0, abi.WriteU32(t, a[2], uint32(n))), false
+		}
+		return platform.Reply{Continue: true}, false
+	})
+}

@@ -1,0 +1,236 @@
+package syscalls
+
+import (
+	"net/netip"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/netbox-sandbox/netbox/netstack"
+	"github.com/netbox-sandbox/netbox/platform"
+	"github.com/netbox-sandbox/netbox/syscalls/abi"
+)
+
+// sockFlags are the flags socket() and accept4() take beside the type.
+const sockFlags = unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC
+
+// sysSocket is __sys_socket for the families netbox serves: the program
+// gets a fresh placeholder, injected as the call's result.
+func sysSocket(h *Handler, t Task) (platform.Reply, bool) {
+	a := t.Call().Args
+	family, typ, proto := int(int32(a[0])), int(int32(a[1])), int(int32(a[2]))
+	switch family {
+	case unix.AF_UNIX, unix.AF_NETLINK:
+		// The filter lets these through by the low 32 bits; arrive here
+		// only with high garbage, which the kernel ignores as well.
+		return platform.Reply{Continue: true}, false
+	case unix.AF_INET, unix.AF_INET6:
+	default:
+		if family < 0 || family >= unix.AF_MAX {
+			return platform.Errno(int(unix.EAFNOSUPPORT)), false
+		}
+		// Packet, raw netlink-like and other families are not served:
+		// fail as a kernel without them does.
+		return platform.Errno(int(unix.EAFNOSUPPORT)), false
+	}
+	flags := typ &^ 0xf
+	typ &= 0xf
+	if flags&^sockFlags != 0 || typ < unix.SOCK_STREAM || typ > unix.SOCK_PACKET {
+		return platform.Errno(int(unix.EINVAL)), false
+	}
+	s, fd, err := h.st.NewSocket(family, typ, proto)
+	if err != nil {
+		return platform.Errno(errno(err)), false
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		s.Release()
+		return platform.Errno(int(unix.ENFILE)), false
+	}
+	s.Ino = st.Ino
+	if flags&unix.SOCK_NONBLOCK != 0 {
+		unix.SetNonblock(fd, true)
+	}
+	if !h.fds.Insert(s) {
+		s.Release()
+		return platform.Errno(int(unix.EMFILE)), false
+	}
+	nfd, err := t.InstallFD(fd, flags&unix.SOCK_CLOEXEC != 0)
+	if err != nil {
+		// Interrupted: the program never saw the socket. It asks again.
+		h.fds.Remove(s)
+		s.Release()
+		return platform.Errno(errno(err)), false
+	}
+	s.Start(h.gone)
+	return platform.Val(int64(nfd)), false
+}
+
+// gone releases a socket the program has closed everywhere.
+func (h *Handler) gone(s *netstack.Socket) {
+	h.fds.Remove(s)
+	s.Release()
+}
+
+// readAddr copies in and decodes the sockaddr argument of a call on s.
+func readAddr(t Task, s *netstack.Socket, ptr, length uint64) (netstack.Addr, error) {
+	b, err := abi.CopyInSockaddr(t, ptr, length)
+	if err != nil {
+		return netstack.Addr{}, err
+	}
+	ia, err := abi.ParseInet(s.Family, b)
+	if err != nil {
+		return netstack.Addr{}, err
+	}
+	return netstack.Addr{Family: ia.Family, AddrPort: ia.Addr}, nil
+}
+
+func sysBind(h *Handler, t Task) (platform.Reply, bool) {
+	a := t.Call().Args
+	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
+		addr, err := readAddr(t, ref.s, a[1], a[2])
+		if err != nil {
+			return platform.Errno(errno(err)), false
+		}
+		return result(0, ref.s.Ops.Bind(ref.s, ref.f, addr)), false
+	})
+}
+
+func sysConnect(h *Handler, t Task) (platform.Reply, bool) {
+	a := t.Call().Args
+	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
+		addr, err := readAddr(t, ref.s, a[1], a[2])
+		if err != nil {
+			return platform.Errno(errno(err)), false
+		}
+		return h.retry(t, ref, ref.nonblock, ref.s.Timeout(true), int(unix.EINPROGRESS), func() (platform.Reply, error) {
+			err := ref.s.Ops.Connect(ref.s, ref.f, addr)
+			return result(0, err), err
+		})
+	})
+}
+
+func sysListen(h *Handler, t Task) (platform.Reply, bool) {
+	a := t.Call().Args
+	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
+		return result(0, ref.s.Ops.Listen(ref.s, ref.f, int(int32(a[1])))), false
+	})
+}
+
+func sysAccept(h *Handler, t Task) (platform.Reply, bool) {
+	a := t.Call().Args
+	return h.accept(t, a[0], a[1], a[2], 0)
+}
+
+func sysAccept4(h *Handler, t Task) (platform.Reply, bool) {
+	a := t.Call().Args
+	return h.accept(t, a[0], a[1], a[2], int(int32(a[3])))
+}
+
+// accept is do_accept, emulated: netbox takes the connection off the
+// placeholder, writes its TCP peer address and installs the new
+// placeholder as the call's result. A connection whose hand-over fails (the
+// call was interrupted) goes back to the listener.
+func (h *Handler) accept(t Task, fd, addrPtr, lenPtr uint64, flags int) (platform.Reply, bool) {
+	if flags&^sockFlags != 0 {
+		return platform.Errno(int(unix.EINVAL)), false
+	}
+	return h.withSocket(t, fd, func(ref *sockRef) (platform.Reply, bool) {
+		if err := abi.CheckSockaddrLen(t, addrPtr, lenPtr); err != nil {
+			return platform.Errno(errno(err)), false
+		}
+		s := ref.s
+		return h.retry(t, ref, ref.nonblock, s.Timeout(false), int(unix.EAGAIN), func() (platform.Reply, error) {
+			acc, err := s.Ops.Accept(s, ref.f)
+			if err != nil {
+				return result(0, err), err
+			}
+			if flags&unix.SOCK_NONBLOCK != 0 {
+				unix.SetNonblock(acc.FD, true)
+			}
+			if err := abi.CopyOutSockaddr(t, addrPtr, lenPtr, abi.MarshalInet(s.Family, acc.Peer)); err != nil {
+				// Linux has taken the connection off the queue by now and
+				// loses it; netbox gives it back instead.
+				s.Unaccept(acc)
+				return platform.Errno(errno(err)), nil
+			}
+			if !h.fds.Insert(acc.Socket) {
+				s.Unaccept(acc)
+				return platform.Errno(int(unix.EMFILE)), nil
+			}
+			nfd, err := t.InstallFD(acc.FD, flags&unix.SOCK_CLOEXEC != 0)
+			if err != nil {
+				h.fds.Remove(acc.Socket)
+				s.Unaccept(acc)
+				return platform.Errno(errno(err)), nil
+			}
+			unix.Close(acc.FD)
+			acc.Socket.Start(h.gone)
+			return platform.Val(int64(nfd)), nil
+		})
+	})
+}
+
+func sysGetsockname(h *Handler, t Task) (platform.Reply, bool) {
+	return h.getName(t, false)
+}
+
+func sysGetpeername(h *Handler, t Task) (platform.Reply, bool) {
+	return h.getName(t, true)
+}
+
+func (h *Handler) getName(t Task, peer bool) (platform.Reply, bool) {
+	a := t.Call().Args
+	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
+		ap, err := ref.s.Ops.Name(ref.s, peer)
+		if err != nil {
+			return platform.Errno(errno(err)), false
+		}
+		if a[1] == 0 {
+			return platform.Errno(int(unix.EFAULT)), false
+		}
+		return result(0, abi.CopyOutSockaddr(t, a[1], a[2], abi.MarshalInet(ref.s.Family, ap))), false
+	})
+}
+
+func sysShutdown(h *Handler, t Task) (platform.Reply, bool) {
+	a := t.Call().Args
+	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
+		return result(0, ref.s.Ops.Shutdown(ref.s, ref.f, int(int32(a[1])))), false
+	})
+}
+
+func sysSetsockopt(h *Handler, t Task) (platform.Reply, bool) {
+	a := t.Call().Args
+	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
+		val, err := abi.ReadOptval(t, a[3], a[4])
+		if err != nil {
+			return platform.Errno(errno(err)), false
+		}
+		return result(0, ref.s.Ops.SetSockOpt(ref.s, ref.f, int(int32(a[1])), int(int32(a[2])), val)), false
+	})
+}
+
+func sysGetsockopt(h *Handler, t Task) (platform.Reply, bool) {
+	a := t.Call().Args
+	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
+		optlen, err := abi.ReadOptlen(t, a[4])
+		if err != nil {
+			return platform.Errno(errno(err)), false
+		}
+		val, err := ref.s.Ops.GetSockOpt(ref.s, ref.f, int(int32(a[1])), int(int32(a[2])), optlen)
+		if err != nil {
+			return platform.Errno(errno(err)), false
+		}
+		return result(0, abi.WriteOptval(t, a[3], a[4], optlen, val)), false
+	})
+}
+
+// zeroAddr is the address recvfrom reports for a socket without one.
+var zeroAddr = netip.AddrPort{}
+
+// timeoutOf converts a socket timeout.
+func timeoutOf(tv unix.Timeval) time.Duration {
+	return time.Duration(tv.Sec)*time.Second + time.Duration(tv.Usec)*time.Microsecond
+}

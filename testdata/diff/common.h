@@ -1,0 +1,131 @@
+/* common.h - shared helpers for the netbox differential test programs.
+ *
+ * Every program prints observations one per line; these helpers make the
+ * formatting uniform and never print kernel-chosen values (ports, fds, pids).
+ * Keep this file backwards compatible: other programs in this folder use it.
+ */
+#ifndef NETBOX_DIFF_COMMON_H
+#define NETBOX_DIFF_COMMON_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* Name of an errno value, e.g. "EINVAL". */
+static inline const char *errname(int e)
+{
+	const char *n = strerrorname_np(e);
+	return n ? n : "E?";
+}
+
+/* Start of every program: line-buffered stdout and a watchdog alarm. */
+static inline void common_init(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	setvbuf(stderr, NULL, _IONBF, 0);
+	alarm(20);
+}
+
+/* Print "label: R" for R >= 0, or "label: -1 ENAME" (errno) otherwise.
+ * Returns r unchanged. Use for calls whose non-negative result is stable. */
+static inline long show(const char *label, long r)
+{
+	if (r < 0)
+		printf("%s: %ld %s\n", label, r, errname(errno));
+	else
+		printf("%s: %ld\n", label, r);
+	return r;
+}
+
+/* Like show() but a non-negative result (an fd number) is printed as "ok". */
+static inline long showfd(const char *label, long r)
+{
+	if (r < 0)
+		printf("%s: %ld %s\n", label, r, errname(errno));
+	else
+		printf("%s: ok\n", label);
+	return r;
+}
+
+/* Format the address part (no port) of a sockaddr: "AF_INET 127.0.0.1",
+ * "AF_INET6 ::1", "AF_UNIX path", "AF_UNSPEC", or "family=N". */
+static inline const char *fmt_addr(const void *sa, char *buf, size_t n)
+{
+	const struct sockaddr *s = (const struct sockaddr *)sa;
+	char ip[INET6_ADDRSTRLEN];
+	switch (s->sa_family) {
+	case AF_INET:
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, sizeof ip);
+		snprintf(buf, n, "AF_INET %s", ip);
+		break;
+	case AF_INET6:
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof ip);
+		snprintf(buf, n, "AF_INET6 %s", ip);
+		break;
+	case AF_UNSPEC:
+		snprintf(buf, n, "AF_UNSPEC");
+		break;
+	default:
+		snprintf(buf, n, "family=%d", s->sa_family);
+	}
+	return buf;
+}
+
+/* Port (host order) of an AF_INET or AF_INET6 sockaddr; -1 otherwise. */
+static inline int sa_port(const void *sa)
+{
+	const struct sockaddr *s = (const struct sockaddr *)sa;
+	if (s->sa_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	if (s->sa_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	return -1;
+}
+
+/* Build a loopback IPv4 sockaddr_in with the given port (host order). */
+static inline struct sockaddr_in sin4(const char *ip, int port)
+{
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_port = htons(port);
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	return a;
+}
+
+/* Build an IPv6 sockaddr_in6 with the given port (host order). */
+static inline struct sockaddr_in6 sin6(const char *ip, int port)
+{
+	struct sockaddr_in6 a;
+	memset(&a, 0, sizeof a);
+	a.sin6_family = AF_INET6;
+	a.sin6_port = htons(port);
+	inet_pton(AF_INET6, ip, &a.sin6_addr);
+	return a;
+}
+
+/* Flag bits of an fd: FD_CLOEXEC and O_NONBLOCK as 0/1. */
+static inline int fd_cloexec(int fd)
+{
+	int f = fcntl(fd, F_GETFD);
+	return f < 0 ? -1 : !!(f & FD_CLOEXEC);
+}
+
+static inline int fd_nonblock(int fd)
+{
+	int f = fcntl(fd, F_GETFL);
+	return f < 0 ? -1 : !!(f & O_NONBLOCK);
+}
+
+#endif /* NETBOX_DIFF_COMMON_H */
