@@ -1,0 +1,149 @@
+// Package testenv builds what the end-to-end tests run: the netbox binary
+// and the C programs of testdata/, and runs programs natively (in a
+// private network namespace, the oracle) and inside netbox.
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Root is the repository's top directory.
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+	netboxBin string
+)
+
+// Netbox returns the path of a netbox binary built from this tree.
+func Netbox(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "netbox-test-")
+		if buildErr != nil {
+			return
+		}
+		netboxBin = filepath.Join(buildDir, "netbox")
+		cmd := exec.Command("go", "build", "-o", netboxBin, "./cmd/netbox")
+		cmd.Dir = Root()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return netboxBin
+}
+
+var (
+	ccMu    sync.Mutex
+	ccBuilt = map[string]string{}
+)
+
+// CompileC compiles testdata/<rel> (a C file) once and returns the binary.
+func CompileC(t testing.TB, rel string, extra ...string) string {
+	t.Helper()
+	Netbox(t) // makes buildDir
+	ccMu.Lock()
+	defer ccMu.Unlock()
+	if p, ok := ccBuilt[rel]; ok {
+		return p
+	}
+	src := filepath.Join(Root(), "testdata", rel)
+	out := filepath.Join(buildDir, strings.TrimSuffix(filepath.Base(rel), ".c"))
+	args := append([]string{"-O1", "-Wall", "-Werror", "-pthread", "-o", out, src}, extra...)
+	if b, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
+		t.Fatalf("gcc %s: %v\n%s", rel, err, b)
+	}
+	ccBuilt[rel] = out
+	return out
+}
+
+// Result is what a run printed and how it ended.
+type Result struct {
+	Stdout, Stderr string
+	Code           int
+}
+
+// run runs argv with a time limit, killing it (and its group) on expiry.
+func run(t testing.TB, limit time.Duration, dir string, argv ...string) Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.Code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", argv, err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("run %v: timed out after %v\nstdout:\n%s\nstderr:\n%s", argv, limit, r.Stdout, r.Stderr)
+	}
+	return r
+}
+
+// Native runs argv on Linux itself, in a fresh network namespace that has
+// only lo (up), the same view netbox gives.
+func Native(t testing.TB, limit time.Duration, argv ...string) Result {
+	t.Helper()
+	script := `ip link set lo up && exec "$@"`
+	return run(t, limit, filepath.Dir(argv[0]), append([]string{"unshare", "-n", "sh", "-c", script, "sh"}, argv...)...)
+}
+
+// InNetbox runs argv inside netbox.
+func InNetbox(t testing.TB, limit time.Duration, flags []string, argv ...string) Result {
+	t.Helper()
+	args := append([]string{Netbox(t), "run"}, flags...)
+	args = append(args, "--")
+	return run(t, limit, filepath.Dir(argv[0]), append(args, argv...)...)
+}
+
+// Diff compares two outputs line by line and describes the differences,
+// or returns "" when they are equal.
+func Diff(want, got string) string {
+	w := strings.Split(strings.TrimRight(want, "\n"), "\n")
+	g := strings.Split(strings.TrimRight(got, "\n"), "\n")
+	var b strings.Builder
+	n := max(len(w), len(g))
+	bad := 0
+	for i := 0; i < n; i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			bad++
+			if bad <= 40 {
+				fmt.Fprintf(&b, "line %d:\n  linux:  %s\n  netbox: %s\n", i+1, wl, gl)
+			}
+		}
+	}
+	if bad == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d lines differ\n%s", bad, n, b.String())
+}
