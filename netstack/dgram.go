@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 	"gvisor.dev/gvisor/pkg/waiter"
 )
 
@@ -39,6 +40,7 @@ func (inetDgramOps) Bind(s *Socket, f int, a Addr) error {
 		return err
 	}
 	s.sk.portChosen = a.Port() != 0
+	s.sk.addrChosen = !a.Addr().IsUnspecified()
 	return nil
 }
 
@@ -54,9 +56,23 @@ func (inetDgramOps) Connect(s *Socket, f int, a Addr) error {
 		}
 		s.State = SSUnconnected
 		s.sk.remote = netip.AddrPort{}
-		// Like udp_disconnect: the port goes unless the program chose it;
-		// the address goes unless it was bound explicitly.
-		s.syncLocal()
+		// Like udp_disconnect: the address goes unless it was bound
+		// explicitly (SOCK_BINDADDR_LOCK), the port unless it was chosen
+		// (SOCK_BINDPORT_LOCK): then the socket is unhashed, which here
+		// means a fresh endpoint.
+		addr := wildcard(s.Family)
+		if s.sk.addrChosen {
+			addr = s.sk.local.Addr()
+		}
+		port := s.sk.local.Port()
+		if !s.sk.portChosen {
+			port = 0
+			if err := s.renewEndpoint(); err != nil {
+				return err
+			}
+			s.sk.bound = false
+		}
+		s.sk.local = netip.AddrPortFrom(addr, port)
 		return nil
 	}
 	if err := checkFamily(s, a); err != nil {
@@ -75,6 +91,29 @@ func (inetDgramOps) Connect(s *Socket, f int, a Addr) error {
 	s.sk.remote = forFamily(s.Family, dst)
 	s.State = SSConnected
 	s.syncLocal()
+	return nil
+}
+
+// renewEndpoint replaces the gVisor endpoint by a fresh, unbound one with
+// the same options, releasing the port.
+func (s *Socket) renewEndpoint() error {
+	ep, err := s.st.gs.NewEndpoint(udp.ProtocolNumber, networkProtocol(s.Family), &s.sk.wq)
+	if err != nil {
+		return errnoOf(err)
+	}
+	so := ep.SocketOptions()
+	so.SetReuseAddress(s.sk.opts.get(unix.SOL_SOCKET, unix.SO_REUSEADDR) != 0)
+	so.SetReusePort(s.sk.opts.get(unix.SOL_SOCKET, unix.SO_REUSEPORT) != 0)
+	so.SetBroadcast(s.sk.opts.get(unix.SOL_SOCKET, unix.SO_BROADCAST) != 0)
+	if s.Family == afInet6 {
+		so.SetV6Only(s.sk.v6only)
+	}
+	old := s.sk.ep
+	s.sk.ep = ep
+	if s.sk.rxFD >= 0 || s.sk.supFD >= 0 {
+		s.setRxEndpoint(ep, s.sk.supFD)
+	}
+	old.Close()
 	return nil
 }
 
@@ -103,13 +142,19 @@ func (inetDgramOps) Name(s *Socket, peer bool) (netip.AddrPort, error) {
 		return s.sk.remote, nil
 	}
 	if !s.sk.bound {
+		if s.sk.addrChosen {
+			return netip.AddrPortFrom(s.sk.local.Addr(), 0), nil
+		}
 		return netip.AddrPortFrom(wildcard(s.Family), 0), nil
 	}
 	return s.sk.local, nil
 }
 
 // Shutdown is inet_shutdown for UDP: an unconnected socket gives ENOTCONN
-// (but the shutdown still takes effect, as in Linux).
+// (but the shutdown still takes effect, as in Linux). It is applied to the
+// placeholder too, so that native sends fail with EPIPE and native
+// receives see EOF. Unlike Linux, datagrams that arrive after SHUT_RD are
+// then not delivered (the unix pair is shut in both directions).
 func (inetDgramOps) Shutdown(s *Socket, f int, how int) error {
 	if how < unix.SHUT_RD || how > unix.SHUT_RDWR {
 		return unix.EINVAL
@@ -117,10 +162,7 @@ func (inetDgramOps) Shutdown(s *Socket, f int, how int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sk.shutdown |= how + 1
-	if how != unix.SHUT_WR {
-		// Readers see EOF, as on Linux.
-		unix.Shutdown(s.sk.supFD, unix.SHUT_WR)
-	}
+	unix.Shutdown(f, how)
 	if s.State != SSConnected {
 		return unix.ENOTCONN
 	}
@@ -139,10 +181,25 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, flags int) 
 	}
 	var opts tcpip.WriteOptions
 	if to != nil {
-		if to.Family == unix.AF_UNSPEC && s.Family == afInet {
-			// Linux takes AF_UNSPEC as AF_INET here.
-		} else if err := checkFamily(s, *to); err != nil {
-			return 0, err
+		switch {
+		case to.Family == unix.AF_UNSPEC && s.Family == afInet:
+			// udp_sendmsg takes AF_UNSPEC as AF_INET.
+		case to.Family == unix.AF_INET && s.Family == afInet6:
+			// udpv6_sendmsg hands an AF_INET address to udp_sendmsg,
+			// which cannot send from a v6-only or IPv6-bound socket.
+			if s.sk.v6only || (s.sk.bound && !s.sk.local.Addr().IsUnspecified() && !s.sk.local.Addr().Is4In6()) {
+				return 0, unix.ENETUNREACH
+			}
+			mapped := netip.AddrPortFrom(netip.AddrFrom16(to.Addr().As16()), to.Port())
+			to = &Addr{Family: unix.AF_INET6, AddrPort: mapped}
+		default:
+			if err := checkFamily(s, *to); err != nil {
+				return 0, err
+			}
+			// A socket bound to a v4-mapped address sends IPv4 only.
+			if s.Family == afInet6 && s.sk.addrChosen && s.sk.local.Addr().Is4In6() && !to.Addr().Is4In6() {
+				return 0, unix.EAFNOSUPPORT
+			}
 		}
 		if to.Port() == 0 {
 			return 0, unix.EINVAL
@@ -192,6 +249,8 @@ func (inetDgramOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult,
 	if err := s.sk.ep.LastError(); err != nil {
 		return nil, errnoOf(err)
 	}
+	s.sk.rxMu.Lock()
+	defer s.sk.rxMu.Unlock()
 	queued, err := unix.IoctlGetInt(f, unix.SIOCINQ)
 	if err != nil {
 		return nil, err
@@ -245,7 +304,7 @@ func (inetDgramOps) SetSockOpt(s *Socket, f int, level, name int, val []byte) er
 func (inetDgramOps) GetSockOpt(s *Socket, f int, level, name int, size int) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.getSockOpt(level, name)
+	return s.getSockOpt(f, level, name)
 }
 
 // startDgram starts the two pumps of a datagram socket: datagrams the
@@ -253,15 +312,15 @@ func (inetDgramOps) GetSockOpt(s *Socket, f int, level, name int, size int) ([]b
 // endpoint, and datagrams the endpoint receives are queued on the
 // placeholder. onGone runs once the program has closed its last reference.
 func (s *Socket) startDgram(onGone func(*Socket)) {
-	done := make(chan struct{})
-	s.sk.txDone = done
 	// Non-blocking before NewFile, so that the file uses the poller.
 	unix.SetNonblock(s.sk.supFD, true)
 	sup := os.NewFile(uintptr(s.sk.supFD), "netbox-udp")
-	go s.rxPump(done)
+	s.setRxEndpoint(s.sk.ep, s.sk.supFD)
+	s.sk.rxEntry = waiter.NewFunctionEntry(waiter.ReadableEvents, func(waiter.EventMask) { s.deliverRx() })
+	s.sk.wq.EventRegister(&s.sk.rxEntry)
+	s.deliverRx()
 	go func() {
 		s.txPump(sup)
-		close(done)
 		onGone(s)
 	}()
 }
@@ -292,6 +351,8 @@ func (s *Socket) txPump(sup *os.File) {
 			return true
 		})
 		if err != nil || (rerr != nil && rerr != unix.EINTR) || hup {
+			s.sk.wq.EventUnregister(&s.sk.rxEntry)
+			s.setRxEndpoint(nil, -1)
 			s.mu.Lock()
 			s.sk.supFD = -1 // closed below, with the file
 			s.mu.Unlock()
@@ -312,51 +373,49 @@ func (s *Socket) txPump(sup *os.File) {
 	}
 }
 
-// rxPump moves datagrams from the gVisor endpoint to the program's
-// placeholder, recording each one's source address.
-func (s *Socket) rxPump(done <-chan struct{}) {
-	entry, ch := waiter.NewChannelEntry(waiter.ReadableEvents)
-	s.sk.wq.EventRegister(&entry)
-	defer s.sk.wq.EventUnregister(&entry)
+// deliverRx moves the datagrams the gVisor endpoint holds to the
+// program's placeholder, recording each one's source address. It runs from
+// the endpoint's readable notification, inside the sender's write, so that
+// a datagram is queued for the program by the time send returns, as on
+// Linux's loopback. It takes only rxMu: the sender may hold its own socket
+// lock, and may be this very socket.
+func (s *Socket) deliverRx() {
+	s.sk.rxMu.Lock()
+	defer s.sk.rxMu.Unlock()
+	ep, sup := s.sk.rxEP, s.sk.rxFD
+	if ep == nil || sup < 0 {
+		return
+	}
 	var buf bytes.Buffer
-	for {
-		s.mu.Lock()
-		ep, sup := s.sk.ep, s.sk.supFD
-		if ep == nil || sup < 0 {
-			s.mu.Unlock()
-			return
-		}
+	for range 1 << 16 {
 		buf.Reset()
 		res, err := ep.Read(&buf, tcpip.ReadOptions{NeedRemoteAddr: true})
-		if err == nil {
-			from := forFamily(s.Family, addrPortOf(res.RemoteAddr))
-			if _, serr := unix.SendmsgN(sup, buf.Bytes(), nil, nil, unix.MSG_DONTWAIT); serr == nil {
-				s.sk.rxMeta = append(s.sk.rxMeta, dgramMeta{len: res.Total, from: from})
-			} else {
-				s.st.stats.UDPDropped.Add(1)
-			}
-		}
-		s.mu.Unlock()
-		if err == nil {
-			continue
-		}
-		if _, ok := err.(*tcpip.ErrWouldBlock); !ok {
-			// ECONNREFUSED and the like are kept by the endpoint for
-			// the next call; the pump goes on.
-		}
-		select {
-		case <-ch:
-		case <-done:
+		if err != nil {
 			return
 		}
+		from := forFamily(s.Family, addrPortOf(res.RemoteAddr))
+		if _, serr := unix.SendmsgN(sup, buf.Bytes(), nil, nil, unix.MSG_DONTWAIT); serr == nil {
+			s.sk.rxMeta = append(s.sk.rxMeta, dgramMeta{len: res.Total, from: from})
+		} else {
+			// The program's receive buffer is full: Linux drops it too
+			// (and counts it in RcvbufErrors).
+			s.st.stats.UDPDropped.Add(1)
+		}
 	}
+}
+
+// setRxEndpoint points delivery at ep (nil stops it).
+func (s *Socket) setRxEndpoint(ep tcpip.Endpoint, fd int) {
+	s.sk.rxMu.Lock()
+	s.sk.rxEP, s.sk.rxFD = ep, fd
+	s.sk.rxMu.Unlock()
 }
 
 // FirstDatagramLen is FIONREAD/SIOCINQ on a UDP socket: the length of the
 // oldest queued datagram (0 when none is).
 func (s *Socket) FirstDatagramLen(f int) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.sk.rxMu.Lock()
+	defer s.sk.rxMu.Unlock()
 	queued, err := unix.IoctlGetInt(f, unix.SIOCINQ)
 	if err != nil {
 		return 0, err

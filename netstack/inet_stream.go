@@ -354,18 +354,19 @@ func (inetStreamOps) GetSockOpt(s *Socket, f int, level, name int, size int) ([]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if level == unix.SOL_TCP && name == unix.TCP_INFO {
-		return s.tcpInfo(), nil
+		return s.tcpInfo(f), nil
 	}
-	return s.getSockOpt(level, name)
+	return s.getSockOpt(f, level, name)
 }
 
 // tcpInfo is the struct tcp_info netbox can vouch for: the state, and the
 // fields Linux gives a loopback connection at rest.
-func (s *Socket) tcpInfo() []byte {
+func (s *Socket) tcpInfo(f int) []byte {
 	b := make([]byte, 232) // sizeof(struct tcp_info) on Linux 6.x
 	const (
 		tcpEstablished = 1
 		tcpClose       = 7
+		tcpCloseWait   = 8
 		tcpListen      = 10
 	)
 	state := byte(tcpClose)
@@ -374,6 +375,11 @@ func (s *Socket) tcpInfo() []byte {
 		state = tcpListen
 	case s.State == SSConnected:
 		state = tcpEstablished
+		// The peer's FIN shows as RDHUP on the native connection.
+		pfd := []unix.PollFd{{Fd: int32(f), Events: unix.POLLRDHUP}}
+		if n, _ := unix.Poll(pfd, 0); n > 0 && pfd[0].Revents&unix.POLLRDHUP != 0 && s.sk.shutdown&(unix.SHUT_WR+1) == 0 {
+			state = tcpCloseWait
+		}
 	}
 	b[0] = state
 	return b

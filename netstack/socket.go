@@ -61,6 +61,7 @@ type Sock struct {
 	// portSet records whether the program chose the port (bind with a
 	// non-zero port): Linux keeps such a port across connect(AF_UNSPEC).
 	portChosen bool
+	addrChosen bool // bound to a specific address (SOCK_BINDADDR_LOCK)
 	listening  bool
 	listenName string // abstract name of the placeholder while it listens
 	shutdown   int    // SHUT_RD / SHUT_WR bits seen
@@ -70,9 +71,15 @@ type Sock struct {
 
 	// Datagram sockets: netbox's end of the placeholder pair and the
 	// metadata of the datagrams queued on the program's end, oldest first.
-	supFD  int
-	rxMeta []dgramMeta
-	txDone chan struct{}
+	supFD int
+
+	// rxMu guards the receive side of a datagram socket: rxMeta, and the
+	// endpoint and fd delivery uses (copies of ep and supFD).
+	rxMu    sync.Mutex
+	rxMeta  []dgramMeta
+	rxEP    tcpip.Endpoint
+	rxFD    int
+	rxEntry waiter.Entry
 
 	// Listening stream sockets: connections accepted from the host
 	// listener that could not be handed to the program (its accept was
@@ -91,7 +98,7 @@ type acceptedConn struct {
 // the socket and the placeholder end that goes to the program (the caller
 // owns that fd and closes it once it is installed).
 func (st *Stack) NewSocket(family, typ, protocol int) (*Socket, int, error) {
-	s := &Socket{Family: family, Type: typ, Protocol: protocol, st: st, sk: &Sock{supFD: -1}}
+	s := &Socket{Family: family, Type: typ, Protocol: protocol, st: st, sk: &Sock{supFD: -1, rxFD: -1}}
 	s.sk.opts = defaultSockOpts(typ)
 	netProto := networkProtocol(family)
 	switch typ {
@@ -172,6 +179,7 @@ func (s *Socket) Release() {
 	}
 	s.sk.stash = nil
 	if s.sk.ep != nil {
+		s.setRxEndpoint(nil, -1)
 		s.sk.ep.Abort()
 		s.sk.ep = nil
 	}

@@ -96,6 +96,10 @@ type optSpec struct {
 	min, max int32
 	def      int32
 	readOnly bool
+	// noSet marks options whose value reads as Linux's default but whose
+	// effect netbox does not implement yet: setting one is ENOPROTOOPT,
+	// never a silent success.
+	noSet bool
 }
 
 // intOpts are the int-valued options netbox serves, by (level, name). The
@@ -131,6 +135,18 @@ var intOpts = map[[2]int]optSpec{
 	optKey{unix.SOL_IP, unix.IP_MULTICAST_LOOP}: {kind: optBool, def: 1},
 	optKey{unix.SOL_IPV6, unix.IPV6_RECVERR}:    {kind: optBool},
 	optKey{unix.SOL_IPV6, unix.IPV6_TCLASS}:     {kind: optInt},
+
+	optKey{unix.SOL_UDP, unix.UDP_CORK}:             {kind: optBool, noSet: true},
+	optKey{unix.SOL_IP, unix.IP_MULTICAST_TTL}:      {kind: optInt, def: 1, noSet: true},
+	optKey{unix.SOL_IP, unix.IP_PKTINFO}:            {kind: optBool, noSet: true},
+	optKey{unix.SOL_IP, unix.IP_RECVTTL}:            {kind: optBool, noSet: true},
+	optKey{unix.SOL_IP, unix.IP_RECVTOS}:            {kind: optBool, noSet: true},
+	optKey{unix.SOL_IP, unix.IP_MTU_DISCOVER}:       {kind: optInt, def: 1, noSet: true},
+	optKey{unix.SOL_IPV6, unix.IPV6_RECVPKTINFO}:    {kind: optBool, noSet: true},
+	optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_HOPS}: {kind: optInt, def: 1, noSet: true},
+	optKey{unix.SOL_SOCKET, unix.SO_TIMESTAMP}:      {kind: optBool, noSet: true},
+	optKey{unix.SOL_SOCKET, unix.SO_TIMESTAMPNS}:    {kind: optBool, noSet: true},
+	optKey{unix.SOL_SOCKET, unix.SO_PASSCRED}:       {kind: optBool, noSet: true},
 }
 
 // intOf decodes an int option value as do_sock_setsockopt does: optlen
@@ -189,12 +205,24 @@ func (s *Socket) setSockOpt(f int, level, name int, val []byte) error {
 			u = 1 << 30
 		}
 		o.rcvBuf = max(int32(u)*2, sockMinRcvbuf)
+		if s.sk.supFD >= 0 {
+			// What queues on the program's end of a datagram pair is
+			// bounded by netbox's end's send buffer: make it the
+			// receive buffer the program asked for, so that a full
+			// buffer drops datagrams as Linux does.
+			unix.SetsockoptInt(s.sk.supFD, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, int(o.rcvBuf/2))
+		}
 		return nil
 	case optKey{unix.SOL_SOCKET, unix.SO_LINGER}:
 		if len(val) < 8 {
 			return unix.EINVAL
 		}
-		o.linger = unix.Linger{Onoff: int32(binary.LittleEndian.Uint32(val)), Linger: int32(binary.LittleEndian.Uint32(val[4:]))}
+		// Like sk_setsockopt: l_linger only counts when l_onoff is set.
+		if binary.LittleEndian.Uint32(val) == 0 {
+			o.linger.Onoff = 0
+		} else {
+			o.linger = unix.Linger{Onoff: 1, Linger: int32(binary.LittleEndian.Uint32(val[4:]))}
+		}
 		return nil
 	case optKey{unix.SOL_SOCKET, unix.SO_RCVTIMEO}, optKey{unix.SOL_SOCKET, unix.SO_SNDTIMEO}:
 		tv, err := timevalOf(val)
@@ -207,7 +235,7 @@ func (s *Socket) setSockOpt(f int, level, name int, val []byte) error {
 			o.sndTimeo = tv
 		}
 		// The data path is native: the placeholder must time out too.
-		if f >= 0 && s.Type == unix.SOCK_STREAM {
+		if f >= 0 {
 			unix.SetsockoptTimeval(f, unix.SOL_SOCKET, name, &tv)
 		}
 		return nil
@@ -253,7 +281,7 @@ func (s *Socket) setSockOpt(f int, level, name int, val []byte) error {
 	if !ok || !levelApplies(s, level) {
 		return unix.ENOPROTOOPT
 	}
-	if spec.readOnly {
+	if spec.readOnly || spec.noSet {
 		return unix.ENOPROTOOPT
 	}
 	v, err := intOf(val)
@@ -328,7 +356,7 @@ func timevalBytes(tv unix.Timeval) []byte {
 // getSockOpt is the shared part of getsockopt (sk_getsockopt and the
 // protocols' do_*_getsockopt). It returns the whole value; the caller
 // truncates it to the program's optlen as Linux does.
-func (s *Socket) getSockOpt(level, name int) ([]byte, error) {
+func (s *Socket) getSockOpt(f int, level, name int) ([]byte, error) {
 	o := &s.sk.opts
 	switch (optKey{level, name}) {
 	case optKey{unix.SOL_SOCKET, unix.SO_TYPE}:
@@ -347,6 +375,13 @@ func (s *Socket) getSockOpt(level, name int) ([]byte, error) {
 		s.sk.err = nil
 		if s.Type == unix.SOCK_DGRAM && err == nil && s.sk.ep != nil {
 			err = errnoOf(s.sk.ep.LastError())
+		}
+		if s.Type == unix.SOCK_STREAM && err == nil && f >= 0 {
+			// A native connection's errors (a reset: the peer closed
+			// with data unread) are the placeholder's own.
+			if v, gerr := unix.GetsockoptInt(f, unix.SOL_SOCKET, unix.SO_ERROR); gerr == nil && v != 0 {
+				err = unix.Errno(v)
+			}
 		}
 		if e, ok := err.(unix.Errno); ok {
 			return intBytes(int32(e)), nil

@@ -70,7 +70,7 @@ func recvSize(s *netstack.Socket, n uint64) int {
 func sysSendto(h *Handler, t Task) (platform.Reply, bool) {
 	a := t.Call().Args
 	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
-		to, err := readAddr(t, ref.s, a[4], a[5])
+		to, err := readAddr(t, ref.s, a[4], a[5], forSend)
 		if err != nil {
 			return platform.Errno(errno(err)), false
 		}
@@ -139,7 +139,7 @@ func sysSendmsg(h *Handler, t Task) (platform.Reply, bool) {
 func (h *Handler) sendmsg(t Task, ref *sockRef, msg abi.Msghdr, flags int) (platform.Reply, bool) {
 	var to *netstack.Addr
 	if msg.Name != 0 && msg.NameLen != 0 && (ref.s.Type == unix.SOCK_DGRAM || ref.s.State != netstack.SSConnected) {
-		addr, err := readAddr(t, ref.s, msg.Name, uint64(msg.NameLen))
+		addr, err := readAddr(t, ref.s, msg.Name, uint64(msg.NameLen), forSend)
 		if err != nil {
 			return platform.Errno(errno(err)), false
 		}

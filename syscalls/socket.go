@@ -11,6 +11,9 @@ import (
 	"github.com/netbox-sandbox/netbox/syscalls/abi"
 )
 
+// ipprotoMax is IPPROTO_MAX.
+const ipprotoMax = 263
+
 // sockFlags are the flags socket() and accept4() take beside the type.
 const sockFlags = unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC
 
@@ -35,7 +38,9 @@ func sysSocket(h *Handler, t Task) (platform.Reply, bool) {
 	}
 	flags := typ &^ 0xf
 	typ &= 0xf
-	if flags&^sockFlags != 0 || typ < unix.SOCK_STREAM || typ > unix.SOCK_PACKET {
+	// __sys_socket and __sock_create: unknown flags, types and protocol
+	// numbers are EINVAL.
+	if flags&^sockFlags != 0 || typ < unix.SOCK_STREAM || typ > unix.SOCK_PACKET || proto < 0 || proto >= ipprotoMax {
 		return platform.Errno(int(unix.EINVAL)), false
 	}
 	s, fd, err := h.st.NewSocket(family, typ, proto)
@@ -73,14 +78,34 @@ func (h *Handler) gone(s *netstack.Socket) {
 	s.Release()
 }
 
+// addrUse says what a sockaddr argument is for; the checks differ.
+type addrUse int
+
+const (
+	forBind addrUse = iota
+	forConnect
+	forSend
+)
+
 // readAddr copies in and decodes the sockaddr argument of a call on s.
-func readAddr(t Task, s *netstack.Socket, ptr, length uint64) (netstack.Addr, error) {
+// An AF_INET6 datagram socket also takes an AF_INET sockaddr when sending
+// (udpv6_sendmsg hands it to udp_sendmsg).
+func readAddr(t Task, s *netstack.Socket, ptr, length uint64, op addrUse) (netstack.Addr, error) {
+	sending := op == forSend
 	b, err := abi.CopyInSockaddr(t, ptr, length)
 	if err != nil {
 		return netstack.Addr{}, err
 	}
-	ia, err := abi.ParseInet(s.Family, b)
+	family := s.Family
+	if sending && s.Type == unix.SOCK_DGRAM && abi.Family(b) == unix.AF_INET {
+		family = unix.AF_INET
+	}
+	ia, err := abi.ParseInet(family, b)
 	if err != nil {
+		if op == forConnect && ia.Family == unix.AF_UNSPEC && len(b) >= 2 {
+			// connect(AF_UNSPEC) needs only the family.
+			return netstack.Addr{Family: unix.AF_UNSPEC}, nil
+		}
 		return netstack.Addr{}, err
 	}
 	return netstack.Addr{Family: ia.Family, AddrPort: ia.Addr}, nil
@@ -89,7 +114,7 @@ func readAddr(t Task, s *netstack.Socket, ptr, length uint64) (netstack.Addr, er
 func sysBind(h *Handler, t Task) (platform.Reply, bool) {
 	a := t.Call().Args
 	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
-		addr, err := readAddr(t, ref.s, a[1], a[2])
+		addr, err := readAddr(t, ref.s, a[1], a[2], forBind)
 		if err != nil {
 			return platform.Errno(errno(err)), false
 		}
@@ -100,7 +125,7 @@ func sysBind(h *Handler, t Task) (platform.Reply, bool) {
 func sysConnect(h *Handler, t Task) (platform.Reply, bool) {
 	a := t.Call().Args
 	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
-		addr, err := readAddr(t, ref.s, a[1], a[2])
+		addr, err := readAddr(t, ref.s, a[1], a[2], forConnect)
 		if err != nil {
 			return platform.Errno(errno(err)), false
 		}
@@ -130,16 +155,15 @@ func sysAccept4(h *Handler, t Task) (platform.Reply, bool) {
 
 // accept is do_accept, emulated: netbox takes the connection off the
 // placeholder, writes its TCP peer address and installs the new
-// placeholder as the call's result. A connection whose hand-over fails (the
-// call was interrupted) goes back to the listener.
+// placeholder as the call's result. A bad address buffer loses the
+// connection, as on Linux; a connection whose hand-over fails because the
+// call was interrupted goes back to the listener, as if the signal had
+// come first.
 func (h *Handler) accept(t Task, fd, addrPtr, lenPtr uint64, flags int) (platform.Reply, bool) {
 	if flags&^sockFlags != 0 {
 		return platform.Errno(int(unix.EINVAL)), false
 	}
 	return h.withSocket(t, fd, func(ref *sockRef) (platform.Reply, bool) {
-		if err := abi.CheckSockaddrLen(t, addrPtr, lenPtr); err != nil {
-			return platform.Errno(errno(err)), false
-		}
 		s := ref.s
 		return h.retry(t, ref, ref.nonblock, s.Timeout(false), int(unix.EAGAIN), func() (platform.Reply, error) {
 			acc, err := s.Ops.Accept(s, ref.f)
@@ -150,9 +174,9 @@ func (h *Handler) accept(t Task, fd, addrPtr, lenPtr uint64, flags int) (platfor
 				unix.SetNonblock(acc.FD, true)
 			}
 			if err := abi.CopyOutSockaddr(t, addrPtr, lenPtr, abi.MarshalInet(s.Family, acc.Peer)); err != nil {
-				// Linux has taken the connection off the queue by now and
-				// loses it; netbox gives it back instead.
-				s.Unaccept(acc)
+				// Like do_accept: the connection was taken off the queue
+				// and is closed.
+				unix.Close(acc.FD)
 				return platform.Errno(errno(err)), nil
 			}
 			if !h.fds.Insert(acc.Socket) {

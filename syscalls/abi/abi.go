@@ -98,25 +98,32 @@ const (
 
 // ParseInet decodes a sockaddr for a socket of family (AF_INET or
 // AF_INET6), like the checks at the top of inet_bind/inet6_bind and the
-// connect paths: too short a buffer is EINVAL; a sockaddr of another family
-// is returned with its Family so the protocol can decide (EAFNOSUPPORT, or
-// AF_UNSPEC handling).
+// connect and send paths: a buffer shorter than the socket family's
+// sockaddr (16 bytes; 24, SIN6_LEN_RFC2133, for AF_INET6) is EINVAL.
+// The address is decoded in the layout of the sockaddr's own family when
+// that is AF_INET, AF_UNSPEC (read as AF_INET) or AF_INET6; a sockaddr of
+// any other family comes back with only Family set, for the protocol to
+// refuse (EAFNOSUPPORT). Callers that accept AF_UNSPEC with a shorter
+// buffer (connect's disconnect) check Family(b) first.
 func ParseInet(family int, b []byte) (InetAddr, error) {
-	f := Family(b)
-	if len(b) < 2 {
-		return InetAddr{}, unix.EINVAL
+	need := SizeofSockaddrInet4
+	if family == unix.AF_INET6 {
+		need = sinLenRFC2133
 	}
-	switch {
-	case f == unix.AF_INET || (f == unix.AF_UNSPEC && family == unix.AF_INET):
-		if len(b) < SizeofSockaddrInet4 {
-			return InetAddr{}, unix.EINVAL
-		}
+	if len(b) < need {
+		return InetAddr{Family: Family(b)}, unix.EINVAL
+	}
+	f := Family(b)
+	switch f {
+	case unix.AF_INET, unix.AF_UNSPEC:
 		port := binary.BigEndian.Uint16(b[2:])
 		ip := netip.AddrFrom4([4]byte(b[4:8]))
 		return InetAddr{Family: f, Addr: netip.AddrPortFrom(ip, port)}, nil
-	case f == unix.AF_INET6:
+	case unix.AF_INET6:
 		if len(b) < sinLenRFC2133 {
-			return InetAddr{}, unix.EINVAL
+			// Long enough for the AF_INET socket that got it, which
+			// refuses the family.
+			return InetAddr{Family: f}, nil
 		}
 		port := binary.BigEndian.Uint16(b[2:])
 		ip := netip.AddrFrom16([16]byte(b[8:24]))
