@@ -127,7 +127,9 @@ func TestLifecycleNetboxSIGKILL(t *testing.T) {
 	if len(procs) < 3 {
 		t.Fatalf("want at least sh and two sleeps under netbox, found %+v", procs)
 	}
-	t.Logf("sandbox processes: %+v", procs)
+	for _, ps := range procs {
+		t.Logf("sandbox process %d (%s), parent %d", ps.Pid, ps.Comm, ps.PPid)
+	}
 
 	if err := p.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
