@@ -1,0 +1,67 @@
+# netbox — build, test, demo and benchmarks.
+#
+#   make demo    builds netbox and runs a real server and client in one sandbox
+#   make test    the whole suite (unit, fuzz smoke, differential, real programs)
+#   make bench   native vs netbox on the same workloads
+#
+# Both `demo` and `test` install what they need on a Debian machine first.
+
+GO      ?= go
+BIN     := bin/netbox
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+# Debian packages the tests and the demo run (tools used inside sandboxes).
+DEB_PKGS := gcc make curl python3 iproute2 util-linux iperf3 procps
+FUZZTIME ?= 10s
+
+.PHONY: all build deps demo test unit fuzz vet bench clean
+
+all: build
+
+build: $(BIN)
+
+$(BIN): $(shell find . -name '*.go' -not -path './bench/*') go.mod go.sum
+	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/netbox
+
+# deps installs the Debian packages that are missing (needs root, as the
+# tests do).
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+demo: deps build
+	@./scripts/demo.sh $(BIN)
+
+vet:
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+
+# fuzz runs every fuzz target briefly; `go test` alone replays their corpora.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f"; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) >/dev/null || exit 1; \
+		done; \
+	done
+
+unit:
+	$(GO) test -count=1 -timeout 20m ./...
+
+# The test runner's summary is the last line.
+test: SHELL := /bin/bash
+test: deps vet fuzz
+	@$(GO) test -count=1 -timeout 30m ./... 2>&1 | tee .test.log | grep -v '^ok\|^---\|^=== \|^PASS$$\|no test files' ; \
+	status=$${PIPESTATUS[0]}; \
+	pass=$$(grep -c '^ok' .test.log); fail=$$(grep -c '^FAIL\s' .test.log); \
+	echo "$$pass passed, $$fail failed"; exit $$status
+
+bench: deps build
+	$(GO) run ./bench -netbox $(BIN)
+
+clean:
+	rm -rf bin .test.log
