@@ -3,7 +3,7 @@ package netstack
 import (
 	"bytes"
 	"net/netip"
-	"os"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -11,18 +11,20 @@ import (
 	"gvisor.dev/gvisor/pkg/waiter"
 )
 
-// maxDatagram is the largest UDP payload over IPv4 (65535 − 20 − 8); IPv6
-// allows 65527 and gVisor enforces the exact limit per family.
-const maxDatagram = 65535
-
-// dgramMeta is what netbox keeps beside a datagram queued on the program's
-// placeholder: what the kernel's unix queue cannot carry.
-type dgramMeta struct {
-	len  int
-	from netip.AddrPort
-}
-
-// inetDgramOps is inet_dgram_ops: UDP, served by gVisor's UDP endpoint.
+// inetDgramOps is inet_dgram_ops: UDP.
+//
+// The placeholder is an AF_UNIX SOCK_DGRAM socket with an abstract name of
+// its own. A datagram queued on it was sent from a unix socket whose name
+// says where it comes from: another UDP socket's placeholder (its name maps
+// to that socket's address) or one of netbox's source sockets, named after
+// the address. So a trapped recvfrom reads the datagram from the
+// placeholder and reports its source, and native recv/read see the same
+// queue. A connected socket's placeholder is connected natively to its
+// peer's placeholder when the peer is in the sandbox: send/write then
+// travel natively, synchronously, as on Linux's loopback; otherwise to
+// netbox's sink, which sends them through the gVisor endpoint. Trapped
+// sends always go through the gVisor endpoint (routing, ports, ICMP
+// errors), and gVisor's deliveries are put on the receiver's placeholder.
 type inetDgramOps struct{ noOps }
 
 var _ ProtoOps = inetDgramOps{}
@@ -73,7 +75,9 @@ func (inetDgramOps) Connect(s *Socket, f int, a Addr) error {
 			s.sk.bound = false
 		}
 		s.sk.local = netip.AddrPortFrom(addr, port)
-		return nil
+		s.publishLocal()
+		s.setPeerName("")
+		return unixDisconnect(f)
 	}
 	if err := checkFamily(s, a); err != nil {
 		return err
@@ -91,6 +95,35 @@ func (inetDgramOps) Connect(s *Socket, f int, a Addr) error {
 	s.sk.remote = forFamily(s.Family, dst)
 	s.State = SSConnected
 	s.syncLocal()
+	// The native path: straight to the peer's placeholder when the peer
+	// is one of the sandbox's sockets, else through netbox's sink.
+	target := s.st.sinkName
+	if r := s.st.udpReceiver(dst, s.sk.local); r != "" {
+		target = r
+	}
+	if err := unix.Connect(f, &unix.SockaddrUnix{Name: "@" + target}); err != nil {
+		target = s.st.sinkName
+		unix.Connect(f, &unix.SockaddrUnix{Name: "@" + target})
+	}
+	s.setPeerName(target)
+	return nil
+}
+
+// setPeerName records what the placeholder is connected to.
+func (s *Socket) setPeerName(name string) {
+	s.sk.rxMu.Lock()
+	s.sk.peerName = name
+	s.sk.rxMu.Unlock()
+}
+
+// unixDisconnect dissolves a unix datagram socket's association
+// (connect with AF_UNSPEC).
+func unixDisconnect(f int) error {
+	var sa [16]byte // sa_family = AF_UNSPEC
+	_, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(f), uintptr(unsafe.Pointer(&sa[0])), uintptr(len(sa)))
+	if e != 0 {
+		return e
+	}
 	return nil
 }
 
@@ -109,10 +142,10 @@ func (s *Socket) renewEndpoint() error {
 		so.SetV6Only(s.sk.v6only)
 	}
 	old := s.sk.ep
+	s.sk.wq.EventUnregister(&s.sk.rxEntry)
 	s.sk.ep = ep
-	if s.sk.rxFD >= 0 || s.sk.supFD >= 0 {
-		s.setRxEndpoint(ep, s.sk.supFD)
-	}
+	s.setRxEndpoint(ep)
+	s.sk.wq.EventRegister(&s.sk.rxEntry)
 	old.Close()
 	return nil
 }
@@ -130,6 +163,7 @@ func (s *Socket) syncLocal() {
 	}
 	s.sk.local = forFamily(s.Family, a)
 	s.sk.bound = a.Port() != 0
+	s.publishLocal()
 }
 
 func (inetDgramOps) Name(s *Socket, peer bool) (netip.AddrPort, error) {
@@ -153,8 +187,7 @@ func (inetDgramOps) Name(s *Socket, peer bool) (netip.AddrPort, error) {
 // Shutdown is inet_shutdown for UDP: an unconnected socket gives ENOTCONN
 // (but the shutdown still takes effect, as in Linux). It is applied to the
 // placeholder too, so that native sends fail with EPIPE and native
-// receives see EOF. Unlike Linux, datagrams that arrive after SHUT_RD are
-// then not delivered (the unix pair is shut in both directions).
+// receives see EOF.
 func (inetDgramOps) Shutdown(s *Socket, f int, how int) error {
 	if how < unix.SHUT_RD || how > unix.SHUT_RDWR {
 		return unix.EINVAL
@@ -216,7 +249,7 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, flags int) 
 	} else if s.State != SSConnected {
 		return 0, unix.EDESTADDRREQ
 	}
-	n, err := s.sk.ep.Write(bytes.NewReader(data), opts)
+	n, err := s.st.writeUDP(s.sk.ep, data, opts, f)
 	if err != nil {
 		if _, ok := err.(*tcpip.ErrWouldBlock); ok {
 			return 0, wouldBlock(unix.POLLOUT)
@@ -229,10 +262,8 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, flags int) 
 	return int(n), nil
 }
 
-// RecvMsg is udp_recvmsg: the oldest datagram, with its source address.
-// The payload is taken from the program's placeholder itself (so that a
-// native read() and a trapped recvfrom() see one queue); netbox first
-// forgets the datagrams the program already read natively.
+// RecvMsg is udp_recvmsg: the oldest datagram on the placeholder, with its
+// source address (read from the name of the unix socket that sent it).
 func (inetDgramOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult, error) {
 	if flags&unix.MSG_OOB != 0 {
 		return nil, unix.EOPNOTSUPP
@@ -241,61 +272,47 @@ func (inetDgramOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult,
 		return nil, unix.EAGAIN // the error queue is empty: not served yet
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err := s.sk.err; err != nil {
 		s.sk.err = nil
+		s.mu.Unlock()
 		return nil, err
 	}
-	if err := s.sk.ep.LastError(); err != nil {
-		return nil, errnoOf(err)
-	}
-	s.sk.rxMu.Lock()
-	defer s.sk.rxMu.Unlock()
-	queued, err := unix.IoctlGetInt(f, unix.SIOCINQ)
-	if err != nil {
-		return nil, err
-	}
-	s.trimMeta(queued)
-	if len(s.sk.rxMeta) == 0 {
-		if s.sk.shutdown&(unix.SHUT_RD+1) != 0 {
-			return &RecvResult{}, nil
+	connected := s.State == SSConnected
+	ep := s.sk.ep
+	s.mu.Unlock()
+	if connected {
+		// Like udp_recvmsg: a connected socket reports an ICMP error
+		// (ECONNREFUSED…) once.
+		if err := ep.LastError(); err != nil {
+			return nil, errnoOf(err)
 		}
-		return nil, wouldBlock(unix.POLLIN)
 	}
-	m := s.sk.rxMeta[0]
-	buf := make([]byte, min(size, m.len))
-	n, _, rflags, _, err := unix.Recvmsg(f, buf, nil, (flags&(unix.MSG_PEEK|unix.MSG_TRUNC))|unix.MSG_DONTWAIT)
+	buf := make([]byte, size)
+	n, _, rflags, from, err := unix.Recvmsg(f, buf, nil, (flags&(unix.MSG_PEEK|unix.MSG_TRUNC))|unix.MSG_DONTWAIT)
 	if err == unix.EAGAIN {
 		return nil, wouldBlock(unix.POLLIN)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if flags&unix.MSG_PEEK == 0 {
-		s.sk.rxMeta = s.sk.rxMeta[1:]
+	r := &RecvResult{Data: buf[:min(n, size)], Total: n, Flags: rflags & (unix.MSG_TRUNC | unix.MSG_CTRUNC)}
+	if connected {
+		// A connected socket receives from its peer only.
+		s.mu.Lock()
+		r.From, r.HasFrom = s.sk.remote, true
+		s.mu.Unlock()
+	} else if u, ok := from.(*unix.SockaddrUnix); ok {
+		if a, ok := s.st.udpSource(u.Name); ok {
+			r.From, r.HasFrom = forFamily(s.Family, a), true
+		}
 	}
-	r := &RecvResult{Data: buf[:min(n, len(buf))], Total: m.len, From: m.from, HasFrom: true}
-	if m.len > size {
-		r.Flags |= unix.MSG_TRUNC
+	if !r.HasFrom {
+		r.From, r.HasFrom = netip.AddrPortFrom(wildcard(s.Family), 0), true
 	}
-	_ = rflags
 	return r, nil
 }
 
-// trimMeta drops the metadata of datagrams the program has read natively:
-// the placeholder holds `queued` bytes, the newest datagrams.
-func (s *Socket) trimMeta(queued int) {
-	total := 0
-	for _, m := range s.sk.rxMeta {
-		total += m.len
-	}
-	for len(s.sk.rxMeta) > 0 && total > queued {
-		total -= s.sk.rxMeta[0].len
-		s.sk.rxMeta = s.sk.rxMeta[1:]
-	}
-}
-
-func (inetDgramOps) SetSockOpt(s *Socket, f int, level, name int, val []byte) error {
+func (inetDgramOps) SetSockOpt(s *Socket, f int, level, name int, val Optval) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.setSockOpt(f, level, name, val)
@@ -307,83 +324,32 @@ func (inetDgramOps) GetSockOpt(s *Socket, f int, level, name int, size int) ([]b
 	return s.getSockOpt(f, level, name)
 }
 
-// startDgram starts the two pumps of a datagram socket: datagrams the
-// program writes natively on its placeholder go out through the gVisor
-// endpoint, and datagrams the endpoint receives are queued on the
-// placeholder. onGone runs once the program has closed its last reference.
-func (s *Socket) startDgram(onGone func(*Socket)) {
-	// Non-blocking before NewFile, so that the file uses the poller.
-	unix.SetNonblock(s.sk.supFD, true)
-	sup := os.NewFile(uintptr(s.sk.supFD), "netbox-udp")
-	s.setRxEndpoint(s.sk.ep, s.sk.supFD)
+// startDgram hooks the socket's gVisor endpoint to its placeholder:
+// datagrams gVisor delivers are queued there.
+func (s *Socket) startDgram() {
+	s.st.registerUDP(s)
+	s.setRxEndpoint(s.sk.ep)
 	s.sk.rxEntry = waiter.NewFunctionEntry(waiter.ReadableEvents, func(waiter.EventMask) { s.deliverRx() })
 	s.sk.wq.EventRegister(&s.sk.rxEntry)
 	s.deliverRx()
-	go func() {
-		s.txPump(sup)
-		onGone(s)
-	}()
 }
 
-// txPump forwards what the program sends without an address (send,
-// write) to the connected peer. It ends at EOF: the program closed the
-// placeholder everywhere.
-func (s *Socket) txPump(sup *os.File) {
-	rc, err := sup.SyscallConn()
-	if err != nil {
-		return
-	}
-	buf := make([]byte, maxDatagram+1)
-	for {
-		var n int
-		var rerr error
-		var hup bool
-		err := rc.Read(func(fd uintptr) bool {
-			n, _, _, _, rerr = unix.Recvmsg(int(fd), buf, nil, unix.MSG_DONTWAIT)
-			if rerr == unix.EAGAIN {
-				return false
-			}
-			if rerr == nil && n == 0 {
-				pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-				unix.Poll(pfd, 0)
-				hup = pfd[0].Revents&unix.POLLHUP != 0
-			}
-			return true
-		})
-		if err != nil || (rerr != nil && rerr != unix.EINTR) || hup {
-			s.sk.wq.EventUnregister(&s.sk.rxEntry)
-			s.setRxEndpoint(nil, -1)
-			s.mu.Lock()
-			s.sk.supFD = -1 // closed below, with the file
-			s.mu.Unlock()
-			sup.Close()
-			return
-		}
-		s.mu.Lock()
-		if s.State == SSConnected && s.sk.ep != nil {
-			if _, werr := s.sk.ep.Write(bytes.NewReader(buf[:n]), tcpip.WriteOptions{}); werr != nil {
-				s.sk.err = errnoOf(werr)
-			}
-		} else {
-			// Linux fails such a send with EDESTADDRREQ; the native send
-			// has already returned, so the datagram is dropped.
-			s.st.stats.UDPDropped.Add(1)
-		}
-		s.mu.Unlock()
-	}
+// stopDgram unhooks it.
+func (s *Socket) stopDgram() {
+	s.sk.wq.EventUnregister(&s.sk.rxEntry)
+	s.setRxEndpoint(nil)
 }
 
-// deliverRx moves the datagrams the gVisor endpoint holds to the
-// program's placeholder, recording each one's source address. It runs from
-// the endpoint's readable notification, inside the sender's write, so that
-// a datagram is queued for the program by the time send returns, as on
-// Linux's loopback. It takes only rxMu: the sender may hold its own socket
-// lock, and may be this very socket.
+// deliverRx moves the datagrams the gVisor endpoint holds to the program's
+// placeholder. It runs from the endpoint's readable notification, inside
+// the sender's write, so that a datagram is queued for the program by the
+// time send returns, as on Linux's loopback. It takes only rxMu: the
+// sender may hold its own socket lock, and may be this very socket.
 func (s *Socket) deliverRx() {
 	s.sk.rxMu.Lock()
 	defer s.sk.rxMu.Unlock()
-	ep, sup := s.sk.rxEP, s.sk.rxFD
-	if ep == nil || sup < 0 {
+	ep := s.sk.rxEP
+	if ep == nil {
 		return
 	}
 	var buf bytes.Buffer
@@ -393,36 +359,29 @@ func (s *Socket) deliverRx() {
 		if err != nil {
 			return
 		}
-		from := forFamily(s.Family, addrPortOf(res.RemoteAddr))
-		if _, serr := unix.SendmsgN(sup, buf.Bytes(), nil, nil, unix.MSG_DONTWAIT); serr == nil {
-			s.sk.rxMeta = append(s.sk.rxMeta, dgramMeta{len: res.Total, from: from})
-		} else {
-			// The program's receive buffer is full: Linux drops it too
-			// (and counts it in RcvbufErrors).
-			s.st.stats.UDPDropped.Add(1)
-		}
+		s.st.deliverUDP(s.sk.name, s.sk.peerName, addrPortOf(res.RemoteAddr), buf.Bytes())
 	}
+}
+
+// rxEndpointAny is the endpoint delivery reads, for comparison with what
+// gVisor's demultiplexer returns.
+func (sk *Sock) rxEndpointAny() any {
+	sk.rxMu.Lock()
+	defer sk.rxMu.Unlock()
+	return sk.rxEP
 }
 
 // setRxEndpoint points delivery at ep (nil stops it).
-func (s *Socket) setRxEndpoint(ep tcpip.Endpoint, fd int) {
+func (s *Socket) setRxEndpoint(ep tcpip.Endpoint) {
 	s.sk.rxMu.Lock()
-	s.sk.rxEP, s.sk.rxFD = ep, fd
+	s.sk.rxEP = ep
 	s.sk.rxMu.Unlock()
 }
 
-// FirstDatagramLen is FIONREAD/SIOCINQ on a UDP socket: the length of the
-// oldest queued datagram (0 when none is).
-func (s *Socket) FirstDatagramLen(f int) (int, error) {
-	s.sk.rxMu.Lock()
-	defer s.sk.rxMu.Unlock()
-	queued, err := unix.IoctlGetInt(f, unix.SIOCINQ)
-	if err != nil {
-		return 0, err
-	}
-	s.trimMeta(queued)
-	if len(s.sk.rxMeta) == 0 {
-		return 0, nil
-	}
-	return s.sk.rxMeta[0].len, nil
+// publishLocal records the socket's local address under its placeholder's
+// name, for the receivers of what it sends natively.
+func (s *Socket) publishLocal() {
+	s.st.mu.Lock()
+	s.st.udpAddrs[s.sk.name] = s.sk.local
+	s.st.mu.Unlock()
 }

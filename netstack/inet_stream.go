@@ -46,6 +46,9 @@ func (s *Socket) bindEP(a netip.AddrPort) error {
 	}
 	s.sk.local = forFamily(s.Family, netip.AddrPortFrom(a.Addr(), la.Port))
 	s.sk.bound = true
+	if s.sk.name != "" {
+		s.publishLocal()
+	}
 	return nil
 }
 
@@ -248,7 +251,7 @@ func (s *Socket) fromStash() *Accepted {
 // listener's options, as sk_clone_lock does.
 func (s *Socket) newAccepted(nfd int, peer, self netip.AddrPort) *Accepted {
 	n := &Socket{Family: s.Family, Type: s.Type, Protocol: s.Protocol, Ops: s.Ops, st: s.st, State: SSConnected,
-		sk: &Sock{supFD: -1, local: self, remote: peer, bound: true, opts: s.sk.opts.clone(), v6only: s.sk.v6only}}
+		sk: &Sock{local: self, remote: peer, bound: true, opts: s.sk.opts.clone(), v6only: s.sk.v6only}}
 	var st unix.Stat_t
 	if unix.Fstat(nfd, &st) == nil {
 		n.Ino = st.Ino
@@ -344,7 +347,7 @@ func (inetStreamOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult
 	return &RecvResult{Data: buf[:n], Total: n, Flags: rflags}, nil
 }
 
-func (inetStreamOps) SetSockOpt(s *Socket, f int, level, name int, val []byte) error {
+func (inetStreamOps) SetSockOpt(s *Socket, f int, level, name int, val Optval) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.setSockOpt(f, level, name, val)

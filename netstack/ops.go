@@ -22,8 +22,17 @@ type ProtoOps interface {
 	Shutdown(s *Socket, f int, how int) error
 	SendMsg(s *Socket, f int, data []byte, to *Addr, flags int) (int, error)
 	RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult, error)
-	SetSockOpt(s *Socket, f int, level, name int, val []byte) error
+	SetSockOpt(s *Socket, f int, level, name int, val Optval) error
 	GetSockOpt(s *Socket, f int, level, name int, size int) ([]byte, error)
+}
+
+// Optval is a setsockopt value still in the program's memory, like Linux's
+// sockptr_t: an option reads only the bytes it needs.
+type Optval interface {
+	// Len is the optlen the program passed.
+	Len() int
+	// Read copies the first n bytes (n ≤ Len); EFAULT when unreadable.
+	Read(n int) ([]byte, error)
 }
 
 // Accepted is a connection taken off a listener.

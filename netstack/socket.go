@@ -71,15 +71,16 @@ type Sock struct {
 
 	// Datagram sockets: netbox's end of the placeholder pair and the
 	// metadata of the datagrams queued on the program's end, oldest first.
-	supFD int
-
-	// rxMu guards the receive side of a datagram socket: rxMeta, and the
-	// endpoint and fd delivery uses (copies of ep and supFD).
-	rxMu    sync.Mutex
-	rxMeta  []dgramMeta
-	rxEP    tcpip.Endpoint
-	rxFD    int
-	rxEntry waiter.Entry
+	// name is a datagram placeholder's abstract unix name.
+	name string
+	// rxMu guards delivery to a datagram placeholder: rxEP, the endpoint
+	// delivery reads (a copy of ep), and peerName, the unix name the
+	// placeholder is connected to ("" when unconnected), which decides
+	// whom a delivery must come from.
+	rxMu     sync.Mutex
+	rxEP     tcpip.Endpoint
+	peerName string
+	rxEntry  waiter.Entry
 
 	// Listening stream sockets: connections accepted from the host
 	// listener that could not be handed to the program (its accept was
@@ -98,7 +99,7 @@ type acceptedConn struct {
 // the socket and the placeholder end that goes to the program (the caller
 // owns that fd and closes it once it is installed).
 func (st *Stack) NewSocket(family, typ, protocol int) (*Socket, int, error) {
-	s := &Socket{Family: family, Type: typ, Protocol: protocol, st: st, sk: &Sock{supFD: -1, rxFD: -1}}
+	s := &Socket{Family: family, Type: typ, Protocol: protocol, st: st, sk: &Sock{}}
 	s.sk.opts = defaultSockOpts(typ)
 	netProto := networkProtocol(family)
 	switch typ {
@@ -131,19 +132,24 @@ func (st *Stack) NewSocket(family, typ, protocol int) (*Socket, int, error) {
 		}
 		s.Protocol = unix.IPPROTO_UDP
 		s.Ops = inetDgramOps{}
-		pair, err := st.host.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+		fd, err := st.host.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
+			return nil, -1, err
+		}
+		s.sk.name = st.name("U")
+		if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + s.sk.name}); err != nil {
+			unix.Close(fd)
 			return nil, -1, err
 		}
 		ep, terr := st.gs.NewEndpoint(udp.ProtocolNumber, netProto, &s.sk.wq)
 		if terr != nil {
-			unix.Close(pair[0])
-			unix.Close(pair[1])
+			unix.Close(fd)
 			return nil, -1, errnoOf(terr)
 		}
 		s.sk.ep = ep
-		s.sk.supFD = pair[1]
-		return s, pair[0], nil
+		s.sk.local = netip.AddrPortFrom(wildcard(family), 0)
+		s.publishLocal()
+		return s, fd, nil
 	case unix.SOCK_RAW:
 		// Raw sockets are not served yet.
 		return nil, -1, unix.EPROTONOSUPPORT
@@ -152,21 +158,16 @@ func (st *Stack) NewSocket(family, typ, protocol int) (*Socket, int, error) {
 	}
 }
 
-// Start begins the socket's background work once the placeholder is in
-// the program's hands (datagram sockets pump their supervisor end); onGone
-// runs when netbox sees the program's last reference closed.
-func (s *Socket) Start(onGone func(*Socket)) {
+// Start connects the socket to the stack once the placeholder is in the
+// program's hands: a datagram socket starts receiving.
+func (s *Socket) Start() {
 	if s.Type == unix.SOCK_DGRAM {
-		s.startDgram(onGone)
+		s.startDgram()
 	}
 }
 
-// HasSupervisorEnd reports whether netbox holds the other end of the
-// placeholder, so that the program's last close shows up as EOF there.
-func (s *Socket) HasSupervisorEnd() bool { return s.sk.supFD >= 0 }
-
 // Release frees everything the socket holds in netbox: the gVisor
-// endpoint (and so its port), the listener entry, the supervisor end.
+// endpoint (and so its port), the listener entry, the datagram name.
 func (s *Socket) Release() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -178,13 +179,12 @@ func (s *Socket) Release() {
 		unix.Close(c.fd)
 	}
 	s.sk.stash = nil
+	if s.Type == unix.SOCK_DGRAM && s.sk.ep != nil {
+		s.stopDgram()
+		s.st.forgetUDP(s.sk.name)
+	}
 	if s.sk.ep != nil {
-		s.setRxEndpoint(nil, -1)
 		s.sk.ep.Abort()
 		s.sk.ep = nil
-	}
-	if s.sk.supFD >= 0 {
-		unix.Close(s.sk.supFD)
-		s.sk.supFD = -1
 	}
 }

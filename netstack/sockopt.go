@@ -151,11 +151,20 @@ var intOpts = map[[2]int]optSpec{
 
 // intOf decodes an int option value as do_sock_setsockopt does: optlen
 // shorter than an int is EINVAL.
-func intOf(val []byte) (int32, error) {
-	if len(val) < 4 {
-		return 0, unix.EINVAL
+func intOf(val Optval) (int32, error) {
+	b, err := readOpt(val, 4)
+	if err != nil {
+		return 0, err
 	}
-	return int32(binary.LittleEndian.Uint32(val)), nil
+	return int32(binary.LittleEndian.Uint32(b)), nil
+}
+
+// readOpt reads an option value of n bytes: a shorter optlen is EINVAL.
+func readOpt(val Optval, n int) ([]byte, error) {
+	if val.Len() < n {
+		return nil, unix.EINVAL
+	}
+	return val.Read(n)
 }
 
 func intBytes(v int32) []byte {
@@ -168,7 +177,7 @@ func intBytes(v int32) []byte {
 // sock_setsockopt, do_tcp_setsockopt and do_ip_setsockopt for the options
 // whose state netbox keeps itself. It returns ENOPROTOOPT for an option it
 // does not know; the caller tries the protocol's own first when it has any.
-func (s *Socket) setSockOpt(f int, level, name int, val []byte) error {
+func (s *Socket) setSockOpt(f int, level, name int, val Optval) error {
 	o := &s.sk.opts
 	switch (optKey{level, name}) {
 	case optKey{unix.SOL_SOCKET, unix.SO_TYPE}, optKey{unix.SOL_SOCKET, unix.SO_ERROR},
@@ -205,23 +214,17 @@ func (s *Socket) setSockOpt(f int, level, name int, val []byte) error {
 			u = 1 << 30
 		}
 		o.rcvBuf = max(int32(u)*2, sockMinRcvbuf)
-		if s.sk.supFD >= 0 {
-			// What queues on the program's end of a datagram pair is
-			// bounded by netbox's end's send buffer: make it the
-			// receive buffer the program asked for, so that a full
-			// buffer drops datagrams as Linux does.
-			unix.SetsockoptInt(s.sk.supFD, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, int(o.rcvBuf/2))
-		}
 		return nil
 	case optKey{unix.SOL_SOCKET, unix.SO_LINGER}:
-		if len(val) < 8 {
-			return unix.EINVAL
+		b, err := readOpt(val, 8)
+		if err != nil {
+			return err
 		}
 		// Like sk_setsockopt: l_linger only counts when l_onoff is set.
-		if binary.LittleEndian.Uint32(val) == 0 {
+		if binary.LittleEndian.Uint32(b) == 0 {
 			o.linger.Onoff = 0
 		} else {
-			o.linger = unix.Linger{Onoff: 1, Linger: int32(binary.LittleEndian.Uint32(val[4:]))}
+			o.linger = unix.Linger{Onoff: 1, Linger: int32(binary.LittleEndian.Uint32(b[4:]))}
 		}
 		return nil
 	case optKey{unix.SOL_SOCKET, unix.SO_RCVTIMEO}, optKey{unix.SOL_SOCKET, unix.SO_SNDTIMEO}:
@@ -332,11 +335,12 @@ func levelApplies(s *Socket, level int) bool {
 	return false
 }
 
-func timevalOf(val []byte) (unix.Timeval, error) {
-	if len(val) < 16 {
-		return unix.Timeval{}, unix.EINVAL
+func timevalOf(val Optval) (unix.Timeval, error) {
+	b, err := readOpt(val, 16)
+	if err != nil {
+		return unix.Timeval{}, err
 	}
-	tv := unix.Timeval{Sec: int64(binary.LittleEndian.Uint64(val)), Usec: int64(binary.LittleEndian.Uint64(val[8:]))}
+	tv := unix.Timeval{Sec: int64(binary.LittleEndian.Uint64(b)), Usec: int64(binary.LittleEndian.Uint64(b[8:]))}
 	if tv.Usec < 0 || tv.Usec >= 1000000 {
 		return tv, unix.EDOM
 	}

@@ -13,8 +13,11 @@ package netstack
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"sync"
 	"sync/atomic"
+
+	"golang.org/x/sys/unix"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
@@ -51,7 +54,10 @@ type Stack struct {
 	// calls it before it reports EADDRINUSE.
 	Sweep func()
 
-	mu        sync.Mutex
+	mu sync.Mutex
+	udpTables
+	txMu      sync.Mutex
+	sink      *os.File
 	listeners map[uint16][]*Socket // TCP listeners by port (fast path)
 	clients   map[string]connInfo  // abstract name of a connecting placeholder → its addresses
 }
@@ -86,20 +92,32 @@ func New(host HostSockets, id string) (*Stack, error) {
 		{Destination: header.IPv4LoopbackSubnet, NIC: loNIC},
 		{Destination: header.IPv6Loopback.WithPrefix().Subnet(), NIC: loNIC},
 	})
-	return &Stack{
+	st := &Stack{
 		gs:        gs,
 		host:      host,
 		id:        id,
 		listeners: make(map[uint16][]*Socket),
 		clients:   make(map[string]connInfo),
-	}, nil
+	}
+	if err := st.startUDP(); err != nil {
+		gs.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // Stats returns the stack's counters.
 func (st *Stack) Stats() *Stats { return &st.stats }
 
-// Close releases the gVisor stack.
+// Close releases the gVisor stack and netbox's own sockets.
 func (st *Stack) Close() {
+	st.sink.Close()
+	st.mu.Lock()
+	for a, fd := range st.srcSocks {
+		unix.Close(fd)
+		delete(st.srcSocks, a)
+	}
+	st.mu.Unlock()
 	st.gs.Close()
 }
 

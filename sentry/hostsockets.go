@@ -2,6 +2,7 @@ package sentry
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"unsafe"
 
@@ -41,6 +42,10 @@ func newNSSockets() (*nsSockets, error) {
 		if err := unix.Unshare(unix.CLONE_NEWNET); err == nil {
 			n.private = true
 			setLinkUp("lo")
+			// A UDP placeholder takes datagrams from many senders; the
+			// unix default queue (10 datagrams) would make senders wait
+			// where UDP drops only when the receive buffer is full.
+			os.WriteFile("/proc/sys/net/unix/max_dgram_qlen", []byte("65536"), 0)
 		}
 		fd, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {

@@ -226,7 +226,7 @@ func dispatch(l *seccomp.Listener, h *syscalls.Handler) {
 }
 
 // sweeper releases the sockets whose placeholders the program has closed
-// and that netbox holds no end of (a close is not trapped).
+// (a close is not trapped; netbox holds no reference to a placeholder).
 type sweeper struct {
 	st  *netstack.Stack
 	fds *fdtable.Table
@@ -244,7 +244,7 @@ func (sw *sweeper) sweep() {
 		return
 	}
 	for _, s := range socks {
-		if !s.HasSupervisorEnd() && !live[s.Ino] {
+		if !live[s.Ino] {
 			sw.fds.Remove(s)
 			s.Release()
 		}

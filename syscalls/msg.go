@@ -308,20 +308,13 @@ func sysRecvmmsg(h *Handler, t Task) (platform.Reply, bool) {
 	})
 }
 
-// sysIoctl serves the socket ioctls the filter traps. FIONREAD on a UDP
-// socket is the first datagram's length; the rest run natively on the
-// placeholder, whose namespace holds only lo.
+// sysIoctl serves the socket ioctls the filter traps. They run natively
+// on the placeholder: FIONREAD there is what TCP (bytes queued) and UDP
+// (the first datagram's length) give, and the interface ioctls see the
+// placeholder's namespace, which holds only lo.
 func sysIoctl(h *Handler, t Task) (platform.Reply, bool) {
 	a := t.Call().Args
-	req := uint32(a[1])
 	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
-		if req == unix.SIOCINQ && ref.s.Type == unix.SOCK_DGRAM {
-			n, err := ref.s.FirstDatagramLen(ref.f)
-			if err != nil {
-				return platform.Errno(errno(err)), false
-			}
-			return result(0, abi.WriteU32(t, a[2], uint32(n))), false
-		}
 		return platform.Reply{Continue: true}, false
 	})
 }

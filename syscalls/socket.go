@@ -68,14 +68,8 @@ func sysSocket(h *Handler, t Task) (platform.Reply, bool) {
 		s.Release()
 		return platform.Errno(errno(err)), false
 	}
-	s.Start(h.gone)
+	s.Start()
 	return platform.Val(int64(nfd)), false
-}
-
-// gone releases a socket the program has closed everywhere.
-func (h *Handler) gone(s *netstack.Socket) {
-	h.fds.Remove(s)
-	s.Release()
 }
 
 // addrUse says what a sockaddr argument is for; the checks differ.
@@ -190,7 +184,7 @@ func (h *Handler) accept(t Task, fd, addrPtr, lenPtr uint64, flags int) (platfor
 				return platform.Errno(errno(err)), nil
 			}
 			unix.Close(acc.FD)
-			acc.Socket.Start(h.gone)
+			acc.Socket.Start()
 			return platform.Val(int64(nfd)), nil
 		})
 	})
@@ -228,7 +222,7 @@ func sysShutdown(h *Handler, t Task) (platform.Reply, bool) {
 func sysSetsockopt(h *Handler, t Task) (platform.Reply, bool) {
 	a := t.Call().Args
 	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
-		val, err := abi.ReadOptval(t, a[3], a[4])
+		val, err := abi.NewOptval(t, a[3], a[4])
 		if err != nil {
 			return platform.Errno(errno(err)), false
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"debug/elf"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,6 +153,17 @@ func main() {
 func TestRealGoStaticServer(t *testing.T) {
 	t.Parallel()
 	bin := testenv.GoBuildStatic(t, "goserver", goStaticServerSrc)
+	// It must really be static: no ELF interpreter, no libc.
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, prog := range f.Progs {
+		if prog.Type == elf.PT_INTERP {
+			t.Fatalf("%s has an ELF interpreter: not a static binary", bin)
+		}
+	}
+	f.Close()
 	r := testenv.InNetbox(t, 90*time.Second, nil, bin)
 	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "ok 200" {
 		t.Fatalf("want \"ok 200\" and exit 0, got exit %d\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)

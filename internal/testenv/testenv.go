@@ -153,6 +153,19 @@ func DiffExcept(want, got string, known map[string]bool) string {
 	return fmt.Sprintf("%d of %d lines differ\n%s", bad, n, b.String())
 }
 
+// LabelDiffers reports whether some line labelled l differs between the
+// two outputs.
+func LabelDiffers(want, got, l string) bool {
+	w := strings.Split(want, "\n")
+	g := strings.Split(got, "\n")
+	for i, wl := range w {
+		if label(wl) == l && (i >= len(g) || g[i] != wl) {
+			return true
+		}
+	}
+	return false
+}
+
 // label is what names an output line: the text before ": ", or before
 // "=" in a "name=value" line.
 func label(line string) string {

@@ -3,6 +3,7 @@ package seccomp
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -203,12 +204,26 @@ func (t *Task) Valid() bool {
 
 // InstallFD implements platform.Task with SECCOMP_IOCTL_NOTIF_ADDFD and
 // SECCOMP_ADDFD_FLAG_SEND.
+//
+// The ioctl must not be interrupted: with FLAG_SEND the kernel marks the
+// call answered before the task installs the fd, and a signal arriving at
+// netbox's thread in between (Go's preemption signal, say) withdraws the
+// fd but leaves the call answered with 0, so the program's socket()
+// returns 0. Signals are blocked on the thread for the ioctl's duration.
 func (t *Task) InstallFD(srcfd int, cloexec bool) (int, error) {
 	a := notifAddFD{ID: t.call.ID, Flags: unix.SECCOMP_ADDFD_FLAG_SEND, SrcFD: uint32(srcfd)}
 	if cloexec {
 		a.NewFDFlags = unix.O_CLOEXEC
 	}
+	runtime.LockOSThread()
+	var all, old unix.Sigset_t
+	for i := range all.Val {
+		all.Val[i] = ^uint64(0)
+	}
+	unix.PthreadSigmask(unix.SIG_SETMASK, &all, &old)
 	fd, err := ioctlRet(t.l.fd, unix.SECCOMP_IOCTL_NOTIF_ADDFD, unsafe.Pointer(&a))
+	unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil)
+	runtime.UnlockOSThread()
 	if err == nil {
 		t.done = true
 	}

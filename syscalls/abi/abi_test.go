@@ -1114,7 +1114,10 @@ func TestScatter(t *testing.T) {
 	})
 }
 
-func TestReadOptval(t *testing.T) {
+// TestOptval: NewOptval checks optlen (an int: negative is EINVAL, before
+// the pointer is looked at); Read copies the bytes an option needs, no
+// more than optlen, EFAULT when they are unreadable.
+func TestOptval(t *testing.T) {
 	m := newMem()
 	img := make([]byte, 1<<16+100)
 	for i := range img {
@@ -1128,52 +1131,59 @@ func TestReadOptval(t *testing.T) {
 		name   string
 		addr   uint64
 		optlen uint64
+		read   int
 		want   []byte
 		err    error
 	}{
-		{"int", regB, 4, []byte{1, 0, 0, 0}, nil},
-		{"short", regB, 2, []byte{1, 0}, nil},
-		{"zero", regB, 0, []byte{}, nil},
+		{"int", regB, 4, 4, []byte{1, 0, 0, 0}, nil},
+		{"short optlen", regB, 2, 4, nil, unix.EINVAL},
+		{"zero", regB, 0, 0, []byte{}, nil},
 		// optlen 0 never touches optval.
-		{"zero NULL", 0, 0, []byte{}, nil},
-		{"zero unmapped", unmapped, 0, []byte{}, nil},
-		{"negative", regB, 0xffffffff, nil, unix.EINVAL},
-		{"INT_MIN", regB, 0x80000000, nil, unix.EINVAL},
-		{"negative checked before pointer", unmapped, 0xfffffffc, nil, unix.EINVAL},
+		{"zero NULL", 0, 0, 0, []byte{}, nil},
+		{"zero unmapped", unmapped, 0, 0, []byte{}, nil},
+		{"negative", regB, 0xffffffff, 4, nil, unix.EINVAL},
+		{"INT_MIN", regB, 0x80000000, 4, nil, unix.EINVAL},
+		{"negative checked before pointer", unmapped, 0xfffffffc, 4, nil, unix.EINVAL},
 		// optlen is an int: upper register bits are ignored.
-		{"upper bits", regB, 1<<32 | 4, []byte{1, 0, 0, 0}, nil},
-		{"upper bits negative", regB, 0xffffffff_ffffffff, nil, unix.EINVAL},
-		{"unmapped", unmapped, 4, nil, unix.EFAULT},
-		{"NULL", 0, 4, nil, unix.EFAULT},
-		{"64 KiB", regA, 1 << 16, img[:1<<16], nil},
-		// Values are capped at 64 KiB.
-		{"capped", regA, 1<<16 + 50, img[:1<<16], nil},
-		{"capped max", regA, 0x7fffffff, img[:1<<16], nil},
-		{"partly mapped", regA + 1<<16, 200, nil, unix.EFAULT},
+		{"upper bits", regB, 1<<32 | 4, 4, []byte{1, 0, 0, 0}, nil},
+		{"upper bits negative", regB, 0xffffffff_ffffffff, 4, nil, unix.EINVAL},
+		{"unmapped", unmapped, 4, 4, nil, unix.EFAULT},
+		{"NULL", 0, 4, 4, nil, unix.EFAULT},
+		{"64 KiB", regA, 1 << 16, 1 << 16, img[:1<<16], nil},
+		{"partly mapped", regA + 1<<16, 200, 200, nil, unix.EFAULT},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b, err := ReadOptval(m, tc.addr, tc.optlen)
-			wantErr(t, "ReadOptval", err, tc.err)
+			v, err := NewOptval(m, tc.addr, tc.optlen)
+			var b []byte
+			if err == nil {
+				if tc.read > v.Len() {
+					err = unix.EINVAL
+				} else {
+					b, err = v.Read(tc.read)
+				}
+			}
+			wantErr(t, "Optval", err, tc.err)
 			if !bytes.Equal(b, tc.want) || (err == nil && len(b) != len(tc.want)) {
-				t.Errorf("ReadOptval = %x (len %d), want %x (len %d)", b, len(b), tc.want, len(tc.want))
+				t.Errorf("Optval.Read = %x (len %d), want %x (len %d)", b, len(b), tc.want, len(tc.want))
 			}
 		})
 	}
 }
 
-// TestReadOptvalOversizedLinux: setsockopt copies only what the option
-// needs (sk_setsockopt/do_ip_setsockopt/do_tcp_setsockopt read
-// sizeof(int) for an int option), so an optlen larger than the readable
-// buffer is fine on Linux: setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, p,
-// 1000) with p the last 4 bytes of a mapping returns 0 (checked on 6.18).
-// ReadOptval reads min(optlen, 64 KiB) bytes up front and gives EFAULT.
-func TestReadOptvalOversizedLinux(t *testing.T) {
+// TestOptvalOversizedLinux: setsockopt copies only what the option needs
+// (sk_setsockopt/do_ip_setsockopt/do_tcp_setsockopt read sizeof(int) for
+// an int option), so an optlen larger than the readable buffer is fine on
+// Linux: setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, p, 1000) with p the last
+// 4 bytes of a mapping returns 0 (checked on 6.18).
+func TestOptvalOversizedLinux(t *testing.T) {
 	m := newMem()
 	m.mapRegion(regB, []byte{1, 0, 0, 0})
-	b, err := ReadOptval(m, regB, 1000)
-	wantErr(t, "ReadOptval(4 readable bytes, optlen 1000)", err, nil)
-	if err == nil && (len(b) < 4 || !bytes.Equal(b[:4], []byte{1, 0, 0, 0})) {
-		t.Errorf("value = %x, want it to start with 01000000", b)
+	v, err := NewOptval(m, regB, 1000)
+	wantErr(t, "NewOptval(optlen 1000)", err, nil)
+	b, err := v.Read(4)
+	wantErr(t, "Read(4) of 4 readable bytes, optlen 1000", err, nil)
+	if err == nil && !bytes.Equal(b, []byte{1, 0, 0, 0}) {
+		t.Errorf("value = %x, want 01000000", b)
 	}
 }
 

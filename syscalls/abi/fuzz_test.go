@@ -398,7 +398,7 @@ func FuzzMsghdr(f *testing.F) {
 	})
 }
 
-// FuzzOptval: ReadOptval, ReadOptlen and WriteOptval.
+// FuzzOptval: NewOptval/Optval.Read, ReadOptlen and WriteOptval.
 func FuzzOptval(f *testing.F) {
 	one := []byte{1, 0, 0, 0, 4, 0, 0, 0}
 	f.Add(one, uint64(0), uint64(4), uint64(4), []byte{1, 2, 3, 4})
@@ -415,19 +415,27 @@ func FuzzOptval(f *testing.F) {
 		addr := fuzzAddr(valPtr, len(image))
 		lp := fuzzAddr(lenPtr, len(image))
 
-		b, err := ReadOptval(m, addr, optlen)
-		checkErr(t, "ReadOptval", err, unix.EFAULT, unix.EINVAL)
+		v, err := NewOptval(m, addr, optlen)
+		checkErr(t, "NewOptval", err, unix.EINVAL)
 		l := int32(uint32(optlen))
-		if l < 0 && err != unix.EINVAL {
-			t.Fatalf("ReadOptval(optlen %#x) = %v, want EINVAL", optlen, err)
+		if (l < 0) != (err == unix.EINVAL) {
+			t.Fatalf("NewOptval(optlen %#x) = %v", optlen, err)
 		}
 		if err == nil {
-			if len(b) != int(min(l, 1<<16)) {
-				t.Fatalf("ReadOptval(optlen %d) returned %d bytes", l, len(b))
+			n := int(min(l, 1<<16, int32(len(val)+4)))
+			b, err := v.Read(n)
+			checkErr(t, "Optval.Read", err, unix.EFAULT)
+			if err == nil {
+				if len(b) != n {
+					t.Fatalf("Optval.Read(%d) returned %d bytes", n, len(b))
+				}
+				want := make([]byte, len(b))
+				if m.ReadMem(addr, want) != nil || !bytes.Equal(b, want) {
+					t.Fatalf("Optval.Read bytes differ from memory")
+				}
 			}
-			want := make([]byte, len(b))
-			if m.ReadMem(addr, want) != nil || !bytes.Equal(b, want) {
-				t.Fatalf("ReadOptval bytes differ from memory")
+			if _, err := v.Read(v.Len() + 1); err != unix.EINVAL {
+				t.Fatalf("Optval.Read past optlen = %v, want EINVAL", err)
 			}
 		}
 

@@ -65,9 +65,21 @@ type Iovec struct {
 	Len  uint64
 }
 
+// userPtrMax is the highest user address on x86-64 with 4-level paging
+// (TASK_SIZE_MAX - 1): what access_ok lets through.
+const userPtrMax = 0x00007ffffffff000 - 1
+
+// accessOK is access_ok: [addr, addr+size) lies in user space.
+func accessOK(addr, size uint64) bool {
+	sum := addr + size
+	return sum >= addr && sum <= userPtrMax+1 && addr <= userPtrMax
+}
+
 // ReadIovecs is import_iovec: more than UIO_MAXIOV entries is EMSGSIZE
-// for sendmsg/recvmsg (EINVAL for readv); a length that is negative as a
-// ssize_t is EINVAL; the total is clamped to MAX_RW_COUNT.
+// for sendmsg/recvmsg (EINVAL for readv). Like copy_iovec_from_user, the
+// entries are read in order, a fault giving EFAULT and a length that is
+// negative as a ssize_t EINVAL; then every segment must pass access_ok
+// (EFAULT), and the total is clamped to MAX_RW_COUNT.
 func ReadIovecs(m Memory, addr uint64, n uint64) ([]Iovec, error) {
 	if n > UIOMaxIOV {
 		return nil, unix.EMSGSIZE
@@ -77,14 +89,30 @@ func ReadIovecs(m Memory, addr uint64, n uint64) ([]Iovec, error) {
 	}
 	b := make([]byte, n*sizeofIovec)
 	if err := m.ReadMem(addr, b); err != nil {
+		// Find the first unreadable entry: a negative length before it
+		// wins, as the kernel reads one entry at a time.
+		var one [sizeofIovec]byte
+		for i := uint64(0); i < n; i++ {
+			if m.ReadMem(addr+i*sizeofIovec, one[:]) != nil {
+				return nil, unix.EFAULT
+			}
+			if int64(le.Uint64(one[8:])) < 0 {
+				return nil, unix.EINVAL
+			}
+		}
 		return nil, unix.EFAULT
 	}
 	iov := make([]Iovec, n)
-	var total uint64
 	for i := range iov {
 		iov[i] = Iovec{Base: le.Uint64(b[i*16:]), Len: le.Uint64(b[i*16+8:])}
 		if int64(iov[i].Len) < 0 {
 			return nil, unix.EINVAL
+		}
+	}
+	var total uint64
+	for i := range iov {
+		if !accessOK(iov[i].Base, iov[i].Len) {
+			return nil, unix.EFAULT
 		}
 		if total+iov[i].Len > MaxRWCount {
 			iov[i].Len = MaxRWCount - total
@@ -144,20 +172,36 @@ func Scatter(m Memory, iov []Iovec, data []byte) (int, error) {
 	return done, nil
 }
 
-// ReadOptval reads a setsockopt value: optlen negative (as an int) is
-// EINVAL, an unreadable buffer EFAULT. Values are capped at 64 KiB: no
-// option netbox serves is larger.
-func ReadOptval(m Memory, addr uint64, optlen uint64) ([]byte, error) {
+// Optval is a setsockopt value still in the program's memory, like Linux's
+// sockptr_t: an option reads only the bytes it needs, when it needs them.
+type Optval struct {
+	m    Memory
+	addr uint64
+	len  int
+}
+
+// NewOptval checks setsockopt's optlen (negative, as an int, is EINVAL)
+// and returns the value to read from.
+func NewOptval(m Memory, addr uint64, optlen uint64) (*Optval, error) {
 	l := int32(uint32(optlen))
 	if l < 0 {
 		return nil, unix.EINVAL
 	}
-	if l > 1<<16 {
-		l = 1 << 16
+	return &Optval{m: m, addr: addr, len: int(l)}, nil
+}
+
+// Len is optlen.
+func (v *Optval) Len() int { return v.len }
+
+// Read is copy_from_sockptr: the first n bytes (n ≤ Len), EFAULT when they
+// are unreadable.
+func (v *Optval) Read(n int) ([]byte, error) {
+	if n > v.len || n < 0 {
+		return nil, unix.EINVAL
 	}
-	b := make([]byte, l)
-	if l > 0 {
-		if err := m.ReadMem(addr, b); err != nil {
+	b := make([]byte, n)
+	if n > 0 {
+		if err := v.m.ReadMem(v.addr, b); err != nil {
 			return nil, unix.EFAULT
 		}
 	}

@@ -1,0 +1,245 @@
+package netstack
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+)
+
+// The stack's side of UDP: which placeholder name is which address, the
+// source sockets that stand for addresses, and the sink that carries native
+// sends with no peer in the sandbox into gVisor.
+
+// maxDatagram bounds one datagram read from a unix socket (a UDP payload
+// is at most 65535 − 8 bytes).
+const maxDatagram = 65535
+
+// maxSourceSockets bounds the cache of source sockets.
+const maxSourceSockets = 1024
+
+// maxForgotten bounds how many closed sockets' addresses are remembered
+// (for datagrams still queued from them).
+const maxForgotten = 4096
+
+// udpTables is the stack's UDP state; Stack.mu guards it.
+type udpTables struct {
+	udpAddrs  map[string]netip.AddrPort // placeholder name → its socket's local address
+	udpSocks  map[string]*Socket        // placeholder name → socket (live ones)
+	forgotten []string                  // names of released sockets, oldest first
+	srcSocks  map[netip.AddrPort]int    // source address → supervisor socket named after it
+	sinkName  string
+	sinkFD    int
+	// txFD is the placeholder of the socket whose trapped send is going
+	// through gVisor right now: what gVisor delivers during that send
+	// came from it. Guarded by txMu, which serialises those sends.
+	txFD int
+}
+
+// startUDP creates the sink and starts serving it.
+func (st *Stack) startUDP() error {
+	st.udpAddrs = make(map[string]netip.AddrPort)
+	st.udpSocks = make(map[string]*Socket)
+	st.srcSocks = make(map[netip.AddrPort]int)
+	st.txFD = -1
+	st.sinkName = st.name("sink")
+	fd, err := st.host.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		return fmt.Errorf("netstack: udp sink: %w", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + st.sinkName}); err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("netstack: bind udp sink: %w", err)
+	}
+	st.sinkFD = fd
+	st.sink = os.NewFile(uintptr(fd), "netbox-udp-sink")
+	go st.serveSink()
+	return nil
+}
+
+// serveSink sends what connected sockets send natively to a peer outside
+// the sandbox's sockets (or to no one) through their gVisor endpoints,
+// which route it and report ICMP errors.
+func (st *Stack) serveSink() {
+	rc, err := st.sink.SyscallConn()
+	if err != nil {
+		return
+	}
+	buf := make([]byte, maxDatagram)
+	for {
+		var n int
+		var from unix.Sockaddr
+		var rerr error
+		err := rc.Read(func(fd uintptr) bool {
+			n, _, _, from, rerr = unix.Recvmsg(int(fd), buf, nil, unix.MSG_DONTWAIT)
+			return rerr != unix.EAGAIN
+		})
+		if err != nil {
+			return // closed
+		}
+		if rerr != nil {
+			continue
+		}
+		u, ok := from.(*unix.SockaddrUnix)
+		if !ok {
+			continue
+		}
+		st.mu.Lock()
+		s := st.udpSocks[strings.TrimPrefix(u.Name, "@")]
+		st.mu.Unlock()
+		if s == nil {
+			continue
+		}
+		s.mu.Lock()
+		ep := s.sk.ep
+		connected := s.State == SSConnected
+		s.mu.Unlock()
+		if ep != nil && connected {
+			st.writeUDP(ep, buf[:n], tcpip.WriteOptions{}, -1)
+		}
+	}
+}
+
+// writeUDP writes one datagram through a gVisor endpoint. from is the
+// sender's placeholder (or -1): deliveries made during the write are sent
+// from it, so that they come from the sender's own name.
+func (st *Stack) writeUDP(ep tcpip.Endpoint, data []byte, opts tcpip.WriteOptions, from int) (int64, tcpip.Error) {
+	st.txMu.Lock()
+	defer st.txMu.Unlock()
+	st.txFD = from
+	n, err := ep.Write(bytes.NewReader(data), opts)
+	st.txFD = -1
+	return n, err
+}
+
+// deliverUDP queues a datagram from src on the placeholder called to,
+// which is connected to the unix name peer ("" when it is not). It must
+// come from a unix socket the placeholder accepts: an unconnected one takes
+// netbox's source socket for src (whose name tells src to recvfrom); a
+// connected one only its peer: the sink, or the sender's own placeholder,
+// which is sending right now. A full receiver drops the datagram, as Linux
+// does when a receive buffer is full.
+func (st *Stack) deliverUDP(to, peer string, src netip.AddrPort, data []byte) {
+	var fd int
+	switch {
+	case peer == "":
+		fd = st.sourceSocket(src)
+	case peer == st.sinkName:
+		fd = int(st.sinkFD)
+	default:
+		fd = st.txFD // set only while this goroutine's write runs
+	}
+	if fd < 0 {
+		st.stats.UDPDropped.Add(1)
+		return
+	}
+	if err := unix.Sendto(fd, data, unix.MSG_DONTWAIT, &unix.SockaddrUnix{Name: "@" + to}); err != nil {
+		st.stats.UDPDropped.Add(1)
+	}
+}
+
+// sourceSocket returns netbox's socket named after src.
+func (st *Stack) sourceSocket(src netip.AddrPort) int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if fd, ok := st.srcSocks[src]; ok {
+		return fd
+	}
+	if len(st.srcSocks) >= maxSourceSockets {
+		for a, fd := range st.srcSocks {
+			unix.Close(fd)
+			delete(st.srcSocks, a)
+		}
+	}
+	fd, err := st.host.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		return -1
+	}
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + st.sourceName(src)}); err != nil {
+		unix.Close(fd)
+		return -1
+	}
+	st.srcSocks[src] = fd
+	return fd
+}
+
+func (st *Stack) sourceName(src netip.AddrPort) string {
+	return fmt.Sprintf("netbox/%s/A/%s", st.id, src)
+}
+
+// udpSource is the address a datagram came from, by the unix name of the
+// socket that sent it.
+func (st *Stack) udpSource(unixName string) (netip.AddrPort, bool) {
+	name := strings.TrimPrefix(unixName, "@")
+	if a, ok := strings.CutPrefix(name, fmt.Sprintf("netbox/%s/A/", st.id)); ok {
+		ap, err := netip.ParseAddrPort(a)
+		return ap, err == nil
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	a, ok := st.udpAddrs[name]
+	return a, ok
+}
+
+// udpReceiver is the placeholder name of the sandbox socket that receives
+// what is sent to dst from src, as gVisor's demultiplexer chooses it, or ""
+// when there is none.
+func (st *Stack) udpReceiver(dst, src netip.AddrPort) string {
+	netProto := networkProtocol(afInet6)
+	d, sa := dst.Addr(), src.Addr()
+	if d.Unmap().Is4() {
+		netProto = networkProtocol(afInet)
+		d, sa = d.Unmap(), sa.Unmap()
+	}
+	id := stack.TransportEndpointID{
+		LocalPort: dst.Port(), LocalAddress: tcpip.AddrFromSlice(d.AsSlice()),
+		RemotePort: src.Port(), RemoteAddress: tcpip.AddrFromSlice(sa.AsSlice()),
+	}
+	ep := st.gs.FindTransportEndpoint(netProto, udp.ProtocolNumber, id, loNIC)
+	if ep == nil {
+		return ""
+	}
+	// Lock order: a socket's rxMu comes before st.mu, so look at the
+	// sockets after letting go of st.mu.
+	st.mu.Lock()
+	socks := make([]*Socket, 0, len(st.udpSocks))
+	for _, s := range st.udpSocks {
+		socks = append(socks, s)
+	}
+	st.mu.Unlock()
+	for _, s := range socks {
+		if te, ok := s.sk.rxEndpointAny().(stack.TransportEndpoint); ok && te == ep {
+			return s.sk.name
+		}
+	}
+	return ""
+}
+
+// registerUDP makes a datagram socket known by its placeholder's name.
+func (st *Stack) registerUDP(s *Socket) {
+	st.mu.Lock()
+	st.udpSocks[s.sk.name] = s
+	st.mu.Unlock()
+}
+
+// forgetUDP drops a released socket; its address stays known for a while,
+// for the datagrams it sent that are still queued.
+func (st *Stack) forgetUDP(name string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	delete(st.udpSocks, name)
+	st.forgotten = append(st.forgotten, name)
+	if len(st.forgotten) > maxForgotten {
+		old := st.forgotten[0]
+		st.forgotten = st.forgotten[1:]
+		if st.udpSocks[old] == nil {
+			delete(st.udpAddrs, old)
+		}
+	}
+}
