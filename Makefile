@@ -52,12 +52,15 @@ fuzz:
 unit:
 	$(GO) test -count=1 -timeout 20m ./...
 
-# The test runner's summary is the last line.
+# The whole suite; the last line is the summary: tests and subtests passed
+# and failed.
 test: SHELL := /bin/bash
 test: deps vet fuzz
-	@$(GO) test -count=1 -timeout 30m ./... 2>&1 | tee .test.log | grep -v '^ok\|^---\|^=== \|^PASS$$\|no test files' ; \
+	@set -o pipefail; $(GO) test -count=1 -timeout 30m -v ./... 2>&1 | tee .test.log \
+		| grep -E '^(FAIL|ok|panic)|^\s*--- FAIL|^\s+\S+_test\.go:[0-9]+:' ; \
 	status=$${PIPESTATUS[0]}; \
-	pass=$$(grep -c '^ok' .test.log); fail=$$(grep -c '^FAIL\s' .test.log); \
+	pass=$$(grep -cE '^\s*--- PASS' .test.log); fail=$$(grep -cE '^\s*--- FAIL' .test.log); \
+	if [ $$status -ne 0 ] && [ $$fail -eq 0 ]; then fail=1; fi; \
 	echo "$$pass passed, $$fail failed"; exit $$status
 
 bench: deps build
