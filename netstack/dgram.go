@@ -79,6 +79,14 @@ func (inetDgramOps) Connect(s *Socket, f int, a Addr) error {
 		s.setPeerName("")
 		return unixDisconnect(f)
 	}
+	if a.Family == unix.AF_INET && s.Family == afInet6 {
+		// __ip6_datagram_connect: an AF_INET address connects over
+		// IPv4, unless the socket is v6-only.
+		if s.sk.v6only {
+			return unix.EAFNOSUPPORT
+		}
+		a = Addr{Family: unix.AF_INET6, AddrPort: netip.AddrPortFrom(netip.AddrFrom16(a.Addr().As16()), a.Port())}
+	}
 	if err := checkFamily(s, a); err != nil {
 		return err
 	}

@@ -148,8 +148,13 @@ func Run(cfg Config) (int, error) {
 }
 
 // initCommand is the sandbox's init: netbox's own binary as pid 1 of new
-// pid, mount and network namespaces (and a user namespace when netbox is not
-// root), killed when netbox dies.
+// user, pid, mount and network namespaces, killed when netbox dies.
+//
+// The user namespace holds even when netbox runs as root: uids map one to
+// one, so files and permissions look the same, but the sandbox's
+// capabilities reach only the namespaces it owns. A root program inside
+// cannot act on the host's network namespace, load BPF programs or
+// modules, or ptrace netbox.
 func initCommand(self string, cfg Config) *exec.Cmd {
 	args := append([]string{InitArg, strconv.Itoa(cfg.PreserveFDs), cfg.Path}, cfg.Args...)
 	cmd := exec.Command(self, args...)
@@ -160,11 +165,14 @@ func initCommand(self string, cfg Config) *exec.Cmd {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
 	}
 	attr := &syscall.SysProcAttr{
-		Cloneflags: unix.CLONE_NEWNET | unix.CLONE_NEWPID | unix.CLONE_NEWNS,
+		Cloneflags: unix.CLONE_NEWUSER | unix.CLONE_NEWNET | unix.CLONE_NEWPID | unix.CLONE_NEWNS,
 		Pdeathsig:  syscall.SIGKILL,
 	}
-	if os.Geteuid() != 0 {
-		attr.Cloneflags |= unix.CLONE_NEWUSER
+	if os.Geteuid() == 0 {
+		all := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1<<32 - 1}}
+		attr.UidMappings, attr.GidMappings = all, all
+		attr.GidMappingsEnableSetgroups = true
+	} else {
 		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: os.Geteuid(), HostID: os.Geteuid(), Size: 1}}
 		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getegid(), HostID: os.Getegid(), Size: 1}}
 		attr.GidMappingsEnableSetgroups = false

@@ -104,8 +104,10 @@ func sysRecvfrom(h *Handler, t Task) (platform.Reply, bool) {
 			if r.HasFrom {
 				sa = abi.MarshalInet(s.Family, r.From)
 			}
-			if err := abi.CopyOutSockaddr(t, addrPtr, lenPtr, sa); err != nil {
-				return 0, err
+			if addrPtr != 0 {
+				if err := abi.CopyOutSockaddr(t, addrPtr, lenPtr, sa); err != nil {
+					return 0, err
+				}
 			}
 			return recvValue(r, flags), nil
 		})
@@ -128,6 +130,9 @@ func sysSendmsg(h *Handler, t Task) (platform.Reply, bool) {
 		if err != nil {
 			return platform.Errno(errno(err)), false
 		}
+		if int32(msg.NameLen) < 0 {
+			return platform.Errno(int(unix.EINVAL)), false
+		}
 		if ref.s.Type == unix.SOCK_STREAM && msg.Name == 0 && msg.ControlLen == 0 {
 			return platform.Reply{Continue: true}, false
 		}
@@ -138,8 +143,11 @@ func sysSendmsg(h *Handler, t Task) (platform.Reply, bool) {
 // sendmsg is ____sys_sendmsg for one message.
 func (h *Handler) sendmsg(t Task, ref *sockRef, msg abi.Msghdr, flags int) (platform.Reply, bool) {
 	var to *netstack.Addr
-	if msg.Name != 0 && msg.NameLen != 0 && (ref.s.Type == unix.SOCK_DGRAM || ref.s.State != netstack.SSConnected) {
-		addr, err := readAddr(t, ref.s, msg.Name, uint64(msg.NameLen), forSend)
+	// Like __copy_msghdr: a longer msg_namelen is cut to
+	// sizeof(struct sockaddr_storage).
+	nameLen := min(msg.NameLen, abi.SockaddrStorageSize)
+	if msg.Name != 0 && nameLen != 0 && (ref.s.Type == unix.SOCK_DGRAM || ref.s.State != netstack.SSConnected) {
+		addr, err := readAddr(t, ref.s, msg.Name, uint64(nameLen), forSend)
 		if err != nil {
 			return platform.Errno(errno(err)), false
 		}
@@ -163,6 +171,9 @@ func sysRecvmsg(h *Handler, t Task) (platform.Reply, bool) {
 		msg, err := abi.ReadMsghdr(t, a[1])
 		if err != nil {
 			return platform.Errno(errno(err)), false
+		}
+		if int32(msg.NameLen) < 0 {
+			return platform.Errno(int(unix.EINVAL)), false
 		}
 		if ref.s.Type == unix.SOCK_STREAM && msg.Name == 0 && msg.ControlLen == 0 {
 			return platform.Reply{Continue: true}, false

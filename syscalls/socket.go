@@ -85,13 +85,14 @@ const (
 // An AF_INET6 datagram socket also takes an AF_INET sockaddr when sending
 // (udpv6_sendmsg hands it to udp_sendmsg).
 func readAddr(t Task, s *netstack.Socket, ptr, length uint64, op addrUse) (netstack.Addr, error) {
-	sending := op == forSend
 	b, err := abi.CopyInSockaddr(t, ptr, length)
 	if err != nil {
 		return netstack.Addr{}, err
 	}
 	family := s.Family
-	if sending && s.Type == unix.SOCK_DGRAM && abi.Family(b) == unix.AF_INET {
+	if op != forBind && s.Type == unix.SOCK_DGRAM && abi.Family(b) == unix.AF_INET {
+		// udpv6_sendmsg and __ip6_datagram_connect hand an AF_INET
+		// address to the IPv4 code, which checks it as such.
 		family = unix.AF_INET
 	}
 	ia, err := abi.ParseInet(family, b)
@@ -167,7 +168,9 @@ func (h *Handler) accept(t Task, fd, addrPtr, lenPtr uint64, flags int) (platfor
 			if flags&unix.SOCK_NONBLOCK != 0 {
 				unix.SetNonblock(acc.FD, true)
 			}
-			if err := abi.CopyOutSockaddr(t, addrPtr, lenPtr, abi.MarshalInet(s.Family, acc.Peer)); err != nil {
+			if addrPtr == 0 {
+				// No address wanted.
+			} else if err := abi.CopyOutSockaddr(t, addrPtr, lenPtr, abi.MarshalInet(s.Family, acc.Peer)); err != nil {
 				// Like do_accept: the connection was taken off the queue
 				// and is closed.
 				unix.Close(acc.FD)
@@ -204,9 +207,6 @@ func (h *Handler) getName(t Task, peer bool) (platform.Reply, bool) {
 		ap, err := ref.s.Ops.Name(ref.s, peer)
 		if err != nil {
 			return platform.Errno(errno(err)), false
-		}
-		if a[1] == 0 {
-			return platform.Errno(int(unix.EFAULT)), false
 		}
 		return result(0, abi.CopyOutSockaddr(t, a[1], a[2], abi.MarshalInet(ref.s.Family, ap))), false
 	})

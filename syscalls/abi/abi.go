@@ -165,11 +165,10 @@ func MarshalInet(family int, a netip.AddrPort) []byte {
 
 // CopyOutSockaddr is move_addr_to_user: it reads the program's buffer
 // length at lenPtr (negative is EINVAL), writes as much of sa as fits, and
-// stores the full length back. A NULL addr writes nothing.
+// stores the full length back. Callers whose address is optional (accept,
+// recvfrom) skip it for a NULL addr; getsockname does not, so a NULL addr
+// with a zero length is fine there, as on Linux.
 func CopyOutSockaddr(m Memory, addr, lenPtr uint64, sa []byte) error {
-	if addr == 0 {
-		return nil
-	}
 	l, err := readU32(m, lenPtr)
 	if err != nil {
 		return err
