@@ -60,6 +60,11 @@ func Run(cfg Config) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sentry: find own binary: %w", err)
 	}
+	// Not dumpable: no process of the same uid can ptrace netbox, read or
+	// write its memory, or reach its fds through /proc.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return 0, fmt.Errorf("sentry: set non-dumpable: %w", err)
+	}
 	host, err := newNSSockets()
 	if err != nil {
 		return 0, err
