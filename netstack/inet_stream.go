@@ -121,6 +121,24 @@ func (inetStreamOps) Listen(s *Socket, f int, backlog int) error {
 	return nil
 }
 
+// takeClient returns and forgets what accept needs to know of the
+// connecting placeholder called name.
+func (st *Stack) takeClient(name string) (connInfo, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	ci, ok := st.clients[name]
+	delete(st.clients, name)
+	return ci, ok
+}
+
+// forgetClient drops a connecting placeholder's entry (its connect
+// failed, or its socket is gone before the connection was accepted).
+func (st *Stack) forgetClient(name string) {
+	st.mu.Lock()
+	delete(st.clients, name)
+	st.mu.Unlock()
+}
+
 // connInfo is what a connecting placeholder's abstract name tells accept.
 type connInfo struct {
 	peer netip.AddrPort // the client's local address
@@ -179,6 +197,7 @@ func (inetStreamOps) Connect(s *Socket, f int, a Addr) error {
 	s.st.mu.Lock()
 	s.st.clients[name] = connInfo{peer: forFamily(l.Family, s.sk.local), self: self}
 	s.st.mu.Unlock()
+	s.sk.clientName = name
 	// Bound the wait for room in the listener's queue: the dispatcher must
 	// not block. The program's own send timeout comes back afterwards.
 	unix.SetsockoptTimeval(f, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &unix.Timeval{Usec: 1000})
@@ -186,9 +205,8 @@ func (inetStreamOps) Connect(s *Socket, f int, a Addr) error {
 	tv := s.sk.opts.sndTimeo
 	unix.SetsockoptTimeval(f, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
 	if err != nil {
-		s.st.mu.Lock()
-		delete(s.st.clients, name)
-		s.st.mu.Unlock()
+		s.st.forgetClient(name)
+		s.sk.clientName = ""
 		switch err {
 		case unix.ECONNREFUSED, unix.ENOENT:
 			// The listener is gone: the program closed it.
@@ -224,10 +242,7 @@ func (inetStreamOps) Accept(s *Socket, f int) (*Accepted, error) {
 		if u, ok := sa.(*unix.SockaddrUnix); ok && len(u.Name) > 0 {
 			name = u.Name[1:]
 		}
-		s.st.mu.Lock()
-		ci, ok := s.st.clients[name]
-		delete(s.st.clients, name)
-		s.st.mu.Unlock()
+		ci, ok := s.st.takeClient(name)
 		if !ok {
 			// A wake-up connection standing for a stashed one, or a client
 			// netbox no longer knows: drop it.

@@ -64,6 +64,7 @@ type Sock struct {
 	addrChosen bool // bound to a specific address (SOCK_BINDADDR_LOCK)
 	listening  bool
 	listenName string // abstract name of the placeholder while it listens
+	clientName string // abstract name a connecting placeholder was bound to
 	shutdown   int    // SHUT_RD / SHUT_WR bits seen
 	v6only     bool
 	opts       sockOpts
@@ -174,6 +175,9 @@ func (s *Socket) Release() {
 	if s.sk.listening {
 		s.st.removeListener(s)
 		s.sk.listening = false
+	}
+	if s.sk.clientName != "" {
+		s.st.forgetClient(s.sk.clientName)
 	}
 	for _, c := range s.sk.stash {
 		unix.Close(c.fd)

@@ -129,7 +129,10 @@ func (st *Stack) deliverUDP(to, peer string, src netip.AddrPort, data []byte) {
 	var fd int
 	switch {
 	case peer == "":
-		fd = st.sourceSocket(src)
+		// Under st.mu: the cache may close a source socket.
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		fd = st.sourceSocketLocked(src)
 	case peer == st.sinkName:
 		fd = int(st.sinkFD)
 	default:
@@ -144,10 +147,9 @@ func (st *Stack) deliverUDP(to, peer string, src netip.AddrPort, data []byte) {
 	}
 }
 
-// sourceSocket returns netbox's socket named after src.
-func (st *Stack) sourceSocket(src netip.AddrPort) int {
-	st.mu.Lock()
-	defer st.mu.Unlock()
+// sourceSocketLocked returns netbox's socket named after src; st.mu is
+// held.
+func (st *Stack) sourceSocketLocked(src netip.AddrPort) int {
 	if fd, ok := st.srcSocks[src]; ok {
 		return fd
 	}

@@ -103,6 +103,10 @@ func Run(cfg Config) (int, error) {
 		if l == nil {
 			return
 		}
+		if err := l.BecomeDispatcher(); err != nil {
+			fmt.Fprintln(os.Stderr, "netbox:", err)
+			return
+		}
 		dispatch(l, h)
 	}()
 	if err := <-dispReady; err != nil {

@@ -23,11 +23,34 @@ var ErrDone = errors.New("seccomp: no task is left behind the filter")
 type Listener struct {
 	fd     int
 	pidfds map[int]int // tid → pidfd; only the dispatcher thread touches it
+	// dispatcher is the thread serving the listener, whose signals are
+	// all blocked (see InstallFD); 0 before Serve.
+	dispatcher int
 }
 
 // NewListener wraps the listener fd returned by seccomp(2).
 func NewListener(fd int) *Listener {
 	return &Listener{fd: fd, pidfds: make(map[int]int)}
+}
+
+// BecomeDispatcher makes the calling goroutine's thread, which must be
+// locked to it for good, the listener's dispatcher: every signal is
+// blocked there, so that no ioctl on the listener is ever interrupted.
+// Go's runtime then simply never preempts this thread asynchronously.
+func (l *Listener) BecomeDispatcher() error {
+	if err := unix.PthreadSigmask(unix.SIG_SETMASK, allSignals(), nil); err != nil {
+		return fmt.Errorf("seccomp: block signals on the dispatcher: %w", err)
+	}
+	l.dispatcher = unix.Gettid()
+	return nil
+}
+
+func allSignals() *unix.Sigset_t {
+	var all unix.Sigset_t
+	for i := range all.Val {
+		all.Val[i] = ^uint64(0)
+	}
+	return &all
 }
 
 // FD is the listener's file descriptor.
@@ -215,15 +238,19 @@ func (t *Task) InstallFD(srcfd int, cloexec bool) (int, error) {
 	if cloexec {
 		a.NewFDFlags = unix.O_CLOEXEC
 	}
-	runtime.LockOSThread()
-	var all, old unix.Sigset_t
-	for i := range all.Val {
-		all.Val[i] = ^uint64(0)
+	var fd int
+	var err error
+	if t.l.dispatcher != 0 && t.pidfd < 0 {
+		// On the dispatcher (not detached): its signals are blocked.
+		fd, err = ioctlRet(t.l.fd, unix.SECCOMP_IOCTL_NOTIF_ADDFD, unsafe.Pointer(&a))
+	} else {
+		runtime.LockOSThread()
+		var old unix.Sigset_t
+		unix.PthreadSigmask(unix.SIG_SETMASK, allSignals(), &old)
+		fd, err = ioctlRet(t.l.fd, unix.SECCOMP_IOCTL_NOTIF_ADDFD, unsafe.Pointer(&a))
+		unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil)
+		runtime.UnlockOSThread()
 	}
-	unix.PthreadSigmask(unix.SIG_SETMASK, &all, &old)
-	fd, err := ioctlRet(t.l.fd, unix.SECCOMP_IOCTL_NOTIF_ADDFD, unsafe.Pointer(&a))
-	unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil)
-	runtime.UnlockOSThread()
 	if err == nil {
 		t.done = true
 	}
