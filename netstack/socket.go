@@ -65,7 +65,10 @@ type Sock struct {
 	listening  bool
 	listenName string // abstract name of the placeholder while it listens
 	clientName string // abstract name a connecting placeholder was bound to
-	shutdown   int    // SHUT_RD / SHUT_WR bits seen
+	// unanswered is the system call whose success was never answered
+	// (see SetUnanswered), or 0.
+	unanswered int
+	shutdown   int // SHUT_RD / SHUT_WR bits seen
 	v6only     bool
 	opts       sockOpts
 	err        error // pending SO_ERROR

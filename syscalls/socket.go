@@ -113,7 +113,15 @@ func sysBind(h *Handler, t Task) (platform.Reply, bool) {
 		if err != nil {
 			return platform.Errno(errno(err)), false
 		}
-		return result(0, ref.s.Ops.Bind(ref.s, ref.f, addr)), false
+		err = ref.s.Ops.Bind(ref.s, ref.f, addr)
+		if err == unix.EINVAL && ref.s.TakeUnanswered(unix.SYS_BIND) {
+			err = nil // the restart of a bind whose answer was lost
+		}
+		if err != nil {
+			return platform.Errno(errno(err)), false
+		}
+		answerOnce(t, ref.s, unix.SYS_BIND)
+		return platform.Val(0), false
 	})
 }
 
@@ -124,11 +132,30 @@ func sysConnect(h *Handler, t Task) (platform.Reply, bool) {
 		if err != nil {
 			return platform.Errno(errno(err)), false
 		}
-		return h.retry(t, ref, ref.nonblock, ref.s.Timeout(true), int(unix.EINPROGRESS), func() (platform.Reply, error) {
-			err := ref.s.Ops.Connect(ref.s, ref.f, addr)
-			return result(0, err), err
+		s := ref.s
+		return h.retry(t, ref, ref.nonblock, s.Timeout(true), int(unix.EINPROGRESS), func() (platform.Reply, error) {
+			err := s.Ops.Connect(s, ref.f, addr)
+			if err == unix.EISCONN && s.TakeUnanswered(unix.SYS_CONNECT) {
+				// The program's earlier connect succeeded but was
+				// interrupted before it learnt so; this is its restart.
+				err = nil
+			}
+			if err != nil {
+				return result(0, err), err
+			}
+			answerOnce(t, s, unix.SYS_CONNECT)
+			return platform.Val(0), nil
 		})
 	})
+}
+
+// answerOnce answers a call that succeeded with 0. If the answer is lost
+// (the call was interrupted as it completed, and will restart), the
+// socket remembers, so that the restarted call succeeds as well.
+func answerOnce(t Task, s *netstack.Socket, nr int) {
+	if t.Respond(platform.Val(0)) == unix.ENOENT {
+		s.SetUnanswered(nr)
+	}
 }
 
 func sysListen(h *Handler, t Task) (platform.Reply, bool) {
