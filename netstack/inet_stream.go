@@ -118,6 +118,10 @@ func (inetStreamOps) Listen(s *Socket, f int, backlog int) error {
 	s.sk.listening = true
 	s.sk.listenName = name
 	s.st.addListener(s)
+	if s.st.opts.LoopbackNetstack {
+		s.sk.listenStop = make(chan struct{})
+		go s.serveListener(s.sk.ep, &s.sk.wq, s.sk.listenStop)
+	}
 	return nil
 }
 
@@ -141,8 +145,9 @@ func (st *Stack) forgetClient(name string) {
 
 // connInfo is what a connecting placeholder's abstract name tells accept.
 type connInfo struct {
-	peer netip.AddrPort // the client's local address
-	self netip.AddrPort // the address it connected to
+	peer   netip.AddrPort // the client's local address
+	self   netip.AddrPort // the address it connected to
+	netErr *pendingErr    // the netstack path's pending error, if any
 }
 
 func (inetStreamOps) Connect(s *Socket, f int, a Addr) error {
@@ -170,6 +175,9 @@ func (inetStreamOps) Connect(s *Socket, f int, a Addr) error {
 	}
 	if dst.Addr().IsUnspecified() {
 		dst = netip.AddrPortFrom(loopbackFor(dst.Addr()), dst.Port())
+	}
+	if s.st.opts.LoopbackNetstack {
+		return s.netstackConnect(f, dst)
 	}
 	l := s.st.findListener(dst)
 	if l == nil {
@@ -252,7 +260,9 @@ func (inetStreamOps) Accept(s *Socket, f int) (*Accepted, error) {
 			}
 			continue
 		}
-		return s.newAccepted(nfd, ci.peer, ci.self), nil
+		acc := s.newAccepted(nfd, ci.peer, ci.self)
+		acc.Socket.sk.netErr = ci.netErr
+		return acc, nil
 	}
 }
 

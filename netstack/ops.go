@@ -54,9 +54,17 @@ type RecvResult struct {
 }
 
 // WaitError says that an operation would block: wait until the placeholder
-// shows one of Events (poll bits; 0 means "retry a little later") and try
-// again, or fail with EAGAIN on a non-blocking socket.
-type WaitError struct{ Events int16 }
+// shows one of Events (poll bits), or Ready is closed, or (neither given) a
+// little while, and try again; or fail with EAGAIN on a non-blocking
+// socket.
+type WaitError struct {
+	Events int16
+	Ready  <-chan struct{}
+	// Hold asks to wait even on a non-blocking socket: the operation
+	// completes in a moment (a handshake on the loopback) and has no
+	// honest "in progress" state to report yet.
+	Hold bool
+}
 
 func (e *WaitError) Error() string { return "operation would block" }
 

@@ -65,6 +65,12 @@ type Sock struct {
 	listening  bool
 	listenName string // abstract name of the placeholder while it listens
 	clientName string // abstract name a connecting placeholder was bound to
+	// connecting is a netstack-path connect in progress.
+	connecting *connectWait
+	// listenStop ends a netstack-path listener's accept loop.
+	listenStop chan struct{}
+	// pumped: a pump carries the connection (netstack path) and owns ep.
+	pumped bool
 	// unanswered is the system call whose success was never answered
 	// (see SetUnanswered), or 0.
 	unanswered int
@@ -72,6 +78,9 @@ type Sock struct {
 	v6only     bool
 	opts       sockOpts
 	err        error // pending SO_ERROR
+	// netErr is the pending error a netstack-path pump reports (it may
+	// start before the socket exists: an accepted connection's).
+	netErr *pendingErr
 
 	// Datagram sockets: netbox's end of the placeholder pair and the
 	// metadata of the datagrams queued on the program's end, oldest first.
@@ -90,6 +99,29 @@ type Sock struct {
 	// listener that could not be handed to the program (its accept was
 	// interrupted); they go out first on the next accept.
 	stash []acceptedConn
+}
+
+// pendingErr is an error set by one goroutine and taken by another.
+type pendingErr struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (p *pendingErr) set(err error) {
+	p.mu.Lock()
+	p.err = err
+	p.mu.Unlock()
+}
+
+func (p *pendingErr) take() error {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	err := p.err
+	p.err = nil
+	return err
 }
 
 type acceptedConn struct {
@@ -178,6 +210,14 @@ func (s *Socket) Release() {
 	if s.sk.listening {
 		s.st.removeListener(s)
 		s.sk.listening = false
+	}
+	if s.sk.listenStop != nil {
+		close(s.sk.listenStop)
+		s.sk.listenStop = nil
+	}
+	if s.sk.pumped {
+		// The pump owns the endpoint of a netstack connection.
+		s.sk.ep = nil
 	}
 	if s.sk.clientName != "" {
 		s.st.forgetClient(s.sk.clientName)

@@ -377,6 +377,9 @@ func (s *Socket) getSockOpt(f int, level, name int) ([]byte, error) {
 	case optKey{unix.SOL_SOCKET, unix.SO_ERROR}:
 		err := s.sk.err
 		s.sk.err = nil
+		if err == nil {
+			err = s.sk.netErr.take()
+		}
 		if s.Type == unix.SOCK_DGRAM && err == nil && s.sk.ep != nil {
 			err = errnoOf(s.sk.ep.LastError())
 		}

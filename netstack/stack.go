@@ -41,9 +41,18 @@ type HostSockets interface {
 	Socketpair(domain, typ, proto int) ([2]int, error)
 }
 
+// Options configure a Stack.
+type Options struct {
+	// LoopbackNetstack sends TCP between the sandbox's own sockets
+	// through gVisor's TCP on the loopback NIC instead of the native unix
+	// fast path.
+	LoopbackNetstack bool
+}
+
 // Stack is one sandbox's network: the gVisor stack and the tables the
 // socket layer keeps beside it.
 type Stack struct {
+	opts  Options
 	gs    *stack.Stack
 	host  HostSockets
 	id    string // distinguishes this stack's abstract names
@@ -58,6 +67,9 @@ type Stack struct {
 	udpTables
 	txMu      sync.Mutex
 	sink      *os.File
+	pumpMu    sync.Mutex // orders connects to the pump listener with their accepts
+	pumpName  string
+	pumpFD    int
 	listeners map[uint16][]*Socket // TCP listeners by port (fast path)
 	clients   map[string]connInfo  // abstract name of a connecting placeholder → its addresses
 }
@@ -68,7 +80,7 @@ type Stats struct {
 }
 
 // New builds a stack whose only interface is lo with 127.0.0.1/8 and ::1.
-func New(host HostSockets, id string) (*Stack, error) {
+func New(host HostSockets, id string, opts Options) (*Stack, error) {
 	gs := stack.New(stack.Options{
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol},
@@ -93,6 +105,7 @@ func New(host HostSockets, id string) (*Stack, error) {
 		{Destination: header.IPv6Loopback.WithPrefix().Subnet(), NIC: loNIC},
 	})
 	st := &Stack{
+		opts:      opts,
 		gs:        gs,
 		host:      host,
 		id:        id,
@@ -103,6 +116,10 @@ func New(host HostSockets, id string) (*Stack, error) {
 		gs.Close()
 		return nil, err
 	}
+	if err := st.startPumpListener(); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("netstack: pump listener: %w", err)
+	}
 	return st, nil
 }
 
@@ -112,6 +129,9 @@ func (st *Stack) Stats() *Stats { return &st.stats }
 // Close releases the gVisor stack and netbox's own sockets.
 func (st *Stack) Close() {
 	st.sink.Close()
+	if st.pumpFD > 0 {
+		unix.Close(st.pumpFD)
+	}
 	st.mu.Lock()
 	for a, fd := range st.srcSocks {
 		unix.Close(fd)

@@ -42,6 +42,8 @@ type Config struct {
 	PreserveFDs int
 	// MaxSockets bounds the sandbox's netbox sockets (0: no bound).
 	MaxSockets int
+	// Stack configures the sandbox's network stack.
+	Stack netstack.Options
 }
 
 // ExitError carries the exit status netbox must end with.
@@ -69,7 +71,7 @@ func Run(cfg Config) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	st, err := netstack.New(host, strconv.Itoa(os.Getpid()))
+	st, err := netstack.New(host, strconv.Itoa(os.Getpid()), cfg.Stack)
 	if err != nil {
 		return 0, err
 	}

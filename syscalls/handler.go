@@ -205,7 +205,7 @@ func (h *Handler) retry(t Task, ref *sockRef, nonblock bool, timeout time.Durati
 	if !errors.As(err, &w) {
 		return r, false
 	}
-	if nonblock {
+	if nonblock && !w.Hold {
 		return platform.Errno(wouldBlock), false
 	}
 	t.Detach()
@@ -226,10 +226,16 @@ func (h *Handler) retry(t Task, ref *sockRef, nonblock bool, timeout time.Durati
 				}
 				wait = min(wait, left)
 			}
-			if w.Events != 0 {
+			switch {
+			case w.Ready != nil:
+				select {
+				case <-w.Ready:
+				case <-time.After(wait):
+				}
+			case w.Events != 0:
 				pfd := []unix.PollFd{{Fd: int32(ref.f), Events: w.Events}}
 				unix.Poll(pfd, int(wait/time.Millisecond)+1)
-			} else {
+			default:
 				time.Sleep(min(wait, 5*time.Millisecond))
 			}
 			if !t.Valid() {

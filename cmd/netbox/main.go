@@ -75,6 +75,7 @@ type runOptions struct {
 	trace       string
 	preserveFDs int
 	maxSockets  int
+	loopback    string
 }
 
 func runFlags(out io.Writer) (*flag.FlagSet, *runOptions) {
@@ -84,6 +85,7 @@ func runFlags(out io.Writer) (*flag.FlagSet, *runOptions) {
 	fs.StringVar(&o.trace, "trace", "", "print each trapped call and its result, strace-style, to FILE (\"-\" or empty with --trace: stderr)")
 	fs.IntVar(&o.preserveFDs, "preserve-fds", 0, "pass the caller's fds 3..3+N-1 to the program")
 	fs.IntVar(&o.maxSockets, "max-sockets", 65536, "the most netbox sockets the sandbox may hold (EMFILE beyond)")
+	fs.StringVar(&o.loopback, "loopback", "fastpath", "how TCP between the sandbox's own sockets travels: fastpath (a native unix connection) or netstack (gVisor's TCP on the loopback NIC)")
 	return fs, o
 }
 
@@ -124,6 +126,14 @@ func runCmd(args []string, stderr io.Writer) int {
 		Path: path, Args: rest, Env: os.Environ(),
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		PreserveFDs: o.preserveFDs, MaxSockets: o.maxSockets,
+	}
+	switch o.loopback {
+	case "fastpath":
+	case "netstack":
+		cfg.Stack.LoopbackNetstack = true
+	default:
+		fmt.Fprintf(stderr, "netbox run: --loopback=%s: want fastpath or netstack\n", o.loopback)
+		return 2
 	}
 	switch o.trace {
 	case "":

@@ -124,8 +124,8 @@ func InNetbox(t testing.TB, limit time.Duration, flags []string, argv ...string)
 func Diff(want, got string) string { return DiffExcept(want, got, nil) }
 
 // DiffExcept is Diff, ignoring lines whose label (the text before ": " in
-// want's line) is a known deviation. The outputs must still have the same
-// number of lines.
+// want's line) is a known deviation (a key of known). The outputs must
+// still have the same number of lines.
 func DiffExcept(want, got string, known map[string]bool) string {
 	w := strings.Split(strings.TrimRight(want, "\n"), "\n")
 	g := strings.Split(strings.TrimRight(got, "\n"), "\n")
@@ -140,7 +140,8 @@ func DiffExcept(want, got string, known map[string]bool) string {
 		if i < len(g) {
 			gl = g[i]
 		}
-		if wl != gl && !(known[label(wl)] && i < len(w) && i < len(g) && label(wl) == label(gl)) {
+		_, isKnown := known[label(wl)]
+		if wl != gl && !(isKnown && i < len(w) && i < len(g) && label(wl) == label(gl)) {
 			bad++
 			if bad <= 40 {
 				fmt.Fprintf(&b, "line %d:\n  linux:  %s\n  netbox: %s\n", i+1, wl, gl)

@@ -1,0 +1,334 @@
+package netstack
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/netip"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/waiter"
+)
+
+// The netstack path for TCP (Options.LoopbackNetstack): connections go
+// through gVisor's TCP over the loopback NIC, so that everything on the
+// wire is netbox's stack's own (as capture and fault injection need),
+// instead of a native unix connection between the two placeholders.
+//
+// The program's placeholder is connected natively to a unix socket netbox
+// holds, and a pump copies between that socket and the gVisor endpoint in
+// both directions, with back-pressure both ways: it reads no more from one
+// side than the other side takes.
+
+// pumpBuf is what one pump step moves.
+const pumpBuf = 64 << 10
+
+// netstackConnect is connect on the netstack path: gVisor's handshake,
+// then the placeholder is joined to a pump. It returns a WaitError with
+// Ready set while the handshake runs.
+func (s *Socket) netstackConnect(f int, dst netip.AddrPort) error {
+	if s.sk.connecting == nil {
+		if !s.sk.bound {
+			src := forFamily(s.Family, netip.AddrPortFrom(loopbackFor(dst.Addr()), 0))
+			if err := s.bindEP(src); err != nil {
+				return err
+			}
+		}
+		entry, ch := waiter.NewChannelEntry(waiter.WritableEvents | waiter.EventErr | waiter.EventHUp)
+		s.sk.wq.EventRegister(&entry)
+		err := s.sk.ep.Connect(fullAddress(forFamily(s.Family, dst)))
+		if _, started := err.(*tcpip.ErrConnectStarted); err != nil && !started {
+			s.sk.wq.EventUnregister(&entry)
+			return errnoOf(err)
+		}
+		s.sk.connecting = &connectWait{entry: entry, ch: ch, dst: dst}
+	}
+	cw := s.sk.connecting
+	if s.sk.ep.Readiness(waiter.WritableEvents|waiter.EventErr|waiter.EventHUp) == 0 {
+		return &WaitError{Ready: cw.ch, Hold: true}
+	}
+	s.sk.wq.EventUnregister(&cw.entry)
+	s.sk.connecting = nil
+	err := s.sk.ep.LastError()
+	if err == nil {
+		if _, rerr := s.sk.ep.GetRemoteAddress(); rerr != nil {
+			err = &tcpip.ErrConnectionRefused{}
+		}
+	}
+	if err != nil {
+		// Like tcp_done after a failed connect: the socket is closed
+		// and may connect again; gVisor's endpoint may not, so it is
+		// replaced.
+		s.renewStreamEndpoint()
+		return errnoOf(err)
+	}
+	la, _ := s.sk.ep.GetLocalAddress()
+	s.sk.local = forFamily(s.Family, addrPortOf(la))
+	sup, perr := s.st.pumpEnd(f)
+	if perr != nil {
+		return perr
+	}
+	s.sk.remote = forFamily(s.Family, dst)
+	s.State = SSConnected
+	s.sk.pumped = true
+	s.sk.netErr = &pendingErr{}
+	go pump(sup, s.sk.ep, &s.sk.wq, s.sk.netErr.set)
+	return nil
+}
+
+// renewStreamEndpoint replaces the TCP endpoint of a socket whose connect
+// failed by a fresh one, bound again to the address the program chose.
+func (s *Socket) renewStreamEndpoint() {
+	ep, err := s.st.gs.NewEndpoint(tcp.ProtocolNumber, networkProtocol(s.Family), &s.sk.wq)
+	if err != nil {
+		return
+	}
+	old := s.sk.ep
+	s.sk.ep = ep
+	old.Close()
+	local, chosen := s.sk.local, s.sk.portChosen
+	s.sk.bound = false
+	s.sk.local = netip.AddrPort{}
+	if chosen {
+		s.bindEP(local)
+	}
+}
+
+// connectWait is a netstack connect in progress.
+type connectWait struct {
+	entry waiter.Entry
+	ch    chan struct{}
+	dst   netip.AddrPort
+}
+
+// pumpEnd connects the placeholder f natively to netbox and returns
+// netbox's end: f connects to the stack's pump listener, whose queue netbox
+// takes the new connection off at once (under pumpMu, so that it is this
+// connection).
+func (st *Stack) pumpEnd(f int) (*os.File, error) {
+	st.pumpMu.Lock()
+	defer st.pumpMu.Unlock()
+	if err := unix.Connect(f, &unix.SockaddrUnix{Name: "@" + st.pumpName}); err != nil {
+		return nil, err
+	}
+	nfd, _, err := unix.Accept4(st.pumpFD, unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(nfd), "netbox-tcp-pump"), nil
+}
+
+// startPumpListener creates the listener placeholders connect to.
+func (st *Stack) startPumpListener() error {
+	fd, err := st.host.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		return err
+	}
+	st.pumpName = st.name("P")
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + st.pumpName}); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	if err := unix.Listen(fd, hostBacklog); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	st.pumpFD = fd
+	return nil
+}
+
+// serveListener is the netstack path's accept side: it takes each
+// connection gVisor's listener completes, hands it to the program's
+// listening placeholder as a unix connection from netbox (named, so that
+// accept knows its addresses), and pumps it. It ends when the listener is
+// released.
+func (s *Socket) serveListener(ep tcpip.Endpoint, wq *waiter.Queue, stop <-chan struct{}) {
+	entry, ch := waiter.NewChannelEntry(waiter.ReadableEvents)
+	wq.EventRegister(&entry)
+	defer wq.EventUnregister(&entry)
+	for {
+		var peer tcpip.FullAddress
+		nep, nwq, err := ep.Accept(&peer)
+		if err != nil {
+			if _, wait := err.(*tcpip.ErrWouldBlock); !wait {
+				return
+			}
+			select {
+			case <-ch:
+				continue
+			case <-stop:
+				return
+			}
+		}
+		s.handOver(nep, nwq, addrPortOf(peer))
+	}
+}
+
+// handOver queues one accepted gVisor connection on the listening
+// placeholder.
+func (s *Socket) handOver(nep tcpip.Endpoint, nwq *waiter.Queue, peer netip.AddrPort) {
+	la, _ := nep.GetLocalAddress()
+	s.mu.Lock()
+	lname, family := s.sk.listenName, s.Family
+	s.mu.Unlock()
+	fd, err := s.st.host.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		nep.Abort()
+		return
+	}
+	name := s.st.name("C")
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + name}); err != nil {
+		unix.Close(fd)
+		nep.Abort()
+		return
+	}
+	netErr := &pendingErr{}
+	s.st.mu.Lock()
+	s.st.clients[name] = connInfo{peer: forFamily(family, peer), self: forFamily(family, addrPortOf(la)), netErr: netErr}
+	s.st.mu.Unlock()
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: "@" + lname}); err != nil {
+		s.st.forgetClient(name)
+		unix.Close(fd)
+		nep.Abort()
+		return
+	}
+	unix.SetNonblock(fd, true)
+	go pump(os.NewFile(uintptr(fd), "netbox-tcp-pump"), nep, nwq, netErr.set)
+}
+
+// pump copies between netbox's end of a placeholder connection and a
+// gVisor TCP endpoint until both directions are done, then closes both.
+// A FIN from either side becomes a shutdown of the other; the program's
+// close with data unread (ECONNRESET on netbox's end) aborts the endpoint,
+// which sends an RST as Linux does. An RST from the network closes
+// netbox's end, so the program's sends fail with EPIPE, and calls onReset
+// (when not nil) with the socket's pending error: ECONNRESET, or EPIPE
+// after the peer's FIN (tcp_reset in CLOSE_WAIT).
+func pump(sup *os.File, ep tcpip.Endpoint, wq *waiter.Queue, onReset func(error)) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	sent := make(chan struct{}) // the program → network direction is over
+	aborted := make(chan struct{})
+	var abortOnce sync.Once
+	abort := func() { abortOnce.Do(func() { close(aborted); ep.Abort() }) }
+	go func() { // program → network
+		defer wg.Done()
+		defer close(sent)
+		buf := make([]byte, pumpBuf)
+		for {
+			n, err := sup.Read(buf)
+			if n > 0 {
+				if werr := writeAll(ep, wq, buf[:n], aborted); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				if errors.Is(err, unix.ECONNRESET) {
+					abort()
+					return
+				}
+				// EOF: the program shut its side or closed.
+				ep.Shutdown(tcpip.ShutdownWrite)
+				return
+			}
+		}
+	}()
+	go func() { // network → program
+		defer wg.Done()
+		entry, ch := waiter.NewChannelEntry(waiter.ReadableEvents | waiter.EventHUp | waiter.EventErr)
+		wq.EventRegister(&entry)
+		defer wq.EventUnregister(&entry)
+		var buf bytes.Buffer
+		finSeen := false
+		for {
+			// Read into netbox's buffer, not straight into the program's
+			// connection: gVisor holds the endpoint's lock while it
+			// copies, and the program may not be reading.
+			buf.Reset()
+			_, err := ep.Read(&tcpip.LimitedWriter{W: &buf, N: pumpBuf}, tcpip.ReadOptions{})
+			if buf.Len() > 0 {
+				if _, werr := sup.Write(buf.Bytes()); werr != nil {
+					abort() // the program is gone: reset
+					return
+				}
+			}
+			if err == nil {
+				continue
+			}
+			if _, fin := err.(*tcpip.ErrClosedForReceive); fin {
+				if !finSeen {
+					// The peer's FIN: the program reads EOF (and, as
+					// on Linux, may go on writing).
+					finSeen = true
+					rc, _ := sup.SyscallConn()
+					rc.Control(func(fd uintptr) { unix.Shutdown(int(fd), unix.SHUT_WR) })
+				}
+				// Watch on for a reset until the program is done.
+				err = ep.LastError()
+			}
+			if _, wait := err.(*tcpip.ErrWouldBlock); err != nil && !wait {
+				// Reset or aborted: the connection is over for the
+				// program too.
+				if isReset(err) && onReset != nil {
+					if finSeen {
+						onReset(unix.EPIPE)
+					} else {
+						onReset(unix.ECONNRESET)
+					}
+				}
+				sup.Close()
+				return
+			}
+			select {
+			case <-ch:
+			case <-aborted:
+				return
+			case <-sent:
+				if finSeen {
+					return
+				}
+				sent = nil // keep pumping the peer's data to the program
+			}
+		}
+	}()
+	wg.Wait()
+	sup.Close()
+	ep.Close()
+}
+
+// isReset reports whether a read error means the peer reset the
+// connection (gVisor reports a reset after the peer's FIN as aborted).
+func isReset(err tcpip.Error) bool {
+	switch err.(type) {
+	case *tcpip.ErrConnectionReset, *tcpip.ErrAborted:
+		return true
+	}
+	return false
+}
+
+// writeAll writes b to the endpoint, waiting for send space.
+func writeAll(ep tcpip.Endpoint, wq *waiter.Queue, b []byte, aborted <-chan struct{}) error {
+	entry, ch := waiter.NewChannelEntry(waiter.WritableEvents | waiter.EventHUp | waiter.EventErr)
+	wq.EventRegister(&entry)
+	defer wq.EventUnregister(&entry)
+	for len(b) > 0 {
+		n, err := ep.Write(bytes.NewReader(b), tcpip.WriteOptions{})
+		b = b[n:]
+		switch err.(type) {
+		case nil:
+		case *tcpip.ErrWouldBlock:
+			select {
+			case <-ch:
+			case <-aborted:
+				return io.ErrClosedPipe
+			}
+		default:
+			return io.ErrClosedPipe
+		}
+	}
+	return nil
+}
