@@ -108,12 +108,13 @@ type failure struct {
 }
 
 type driver struct {
-	netbox   string
-	binDir   string
-	workDir  string
-	timeout  time.Duration
-	verbose  bool
-	failures []failure
+	netboxFlags []string
+	netbox      string
+	binDir      string
+	workDir     string
+	timeout     time.Duration
+	verbose     bool
+	failures    []failure
 }
 
 func main() {
@@ -123,18 +124,19 @@ func main() {
 	timeout := flag.Duration("timeout", 2*time.Minute, "time limit of one run")
 	src := flag.String("workloads", "", "directory of the workload sources (default: bench/workloads beside this file)")
 	verbose := flag.Bool("v", false, "print each run's output as it comes")
+	netboxFlags := flag.String("netbox-flags", "", "extra flags for `netbox run`, space-separated (e.g. --loopback=netstack)")
 	flag.Parse()
 	if *netbox == "" || *runs < 1 {
 		fmt.Fprintln(os.Stderr, "usage: go run ./bench -netbox PATH [-runs N] [-only a,b] [-timeout D]")
 		os.Exit(2)
 	}
-	if err := run(*netbox, *runs, *only, *timeout, *src, *verbose); err != nil {
+	if err := run(*netbox, strings.Fields(*netboxFlags), *runs, *only, *timeout, *src, *verbose); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(netbox string, runs int, only string, timeout time.Duration, src string, verbose bool) error {
+func run(netbox string, netboxFlags []string, runs int, only string, timeout time.Duration, src string, verbose bool) error {
 	nb, err := filepath.Abs(netbox)
 	if err != nil {
 		return err
@@ -158,7 +160,7 @@ func run(netbox string, runs int, only string, timeout time.Duration, src string
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	d := &driver{netbox: nb, binDir: filepath.Join(tmp, "bin"), workDir: filepath.Join(tmp, "work"), timeout: timeout, verbose: verbose}
+	d := &driver{netbox: nb, netboxFlags: netboxFlags, binDir: filepath.Join(tmp, "bin"), workDir: filepath.Join(tmp, "work"), timeout: timeout, verbose: verbose}
 	for _, dir := range []string{d.binDir, d.workDir} {
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			return err
@@ -219,7 +221,8 @@ func compile(src, out, name string) error {
 func (d *driver) command(m mode, prog string, args ...string) []string {
 	switch m {
 	case boxed:
-		return append([]string{d.netbox, "run", "--", prog}, args...)
+		argv := append([]string{d.netbox, "run"}, d.netboxFlags...)
+		return append(append(argv, "--", prog), args...)
 	case unshared:
 		return append([]string{"unshare", "-n", prog}, args...)
 	default:
