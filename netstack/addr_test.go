@@ -1,0 +1,80 @@
+package netstack
+
+import (
+	"net/netip"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func ap(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+func TestForFamily(t *testing.T) {
+	for _, tc := range []struct {
+		family int
+		in     netip.AddrPort
+		want   netip.AddrPort
+	}{
+		{afInet6, ap("127.0.0.1:80"), ap("[::ffff:127.0.0.1]:80")},
+		{afInet, ap("[::ffff:127.0.0.1]:80"), ap("127.0.0.1:80")},
+		{afInet6, ap("[::1]:53"), ap("[::1]:53")},
+		{afInet, ap("127.0.0.2:1"), ap("127.0.0.2:1")},
+		{afInet6, netip.AddrPortFrom(netip.Addr{}, 7), ap("[::]:7")},
+	} {
+		if got := forFamily(tc.family, tc.in); got != tc.want {
+			t.Errorf("forFamily(%d, %v) = %v, want %v", tc.family, tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestIsLocalAndLoopbackFor(t *testing.T) {
+	local := []string{"127.0.0.1", "127.1.2.3", "::1", "0.0.0.0", "::", "::ffff:127.0.0.1"}
+	for _, s := range local {
+		if !isLocal(netip.MustParseAddr(s)) {
+			t.Errorf("isLocal(%s) = false", s)
+		}
+	}
+	for _, s := range []string{"10.0.0.1", "8.8.8.8", "2001:db8::1", "169.254.169.254"} {
+		if isLocal(netip.MustParseAddr(s)) {
+			t.Errorf("isLocal(%s) = true: the sandbox has lo only", s)
+		}
+	}
+	if got := loopbackFor(netip.MustParseAddr("127.9.9.9")); got != netip.MustParseAddr("127.0.0.1") {
+		t.Errorf("loopbackFor(127.9.9.9) = %v", got)
+	}
+	if got := loopbackFor(netip.MustParseAddr("::ffff:127.0.0.5")); got != netip.MustParseAddr("127.0.0.1") {
+		t.Errorf("loopbackFor(v4-mapped) = %v", got)
+	}
+	if got := loopbackFor(netip.MustParseAddr("::1")); got != netip.IPv6Loopback() {
+		t.Errorf("loopbackFor(::1) = %v", got)
+	}
+}
+
+// TestCheckBindAddr: inet_bind/inet6_bind's address checks.
+func TestCheckBindAddr(t *testing.T) {
+	v4 := &Socket{Family: afInet, sk: &Sock{}}
+	v6 := &Socket{Family: afInet6, sk: &Sock{}}
+	v6only := &Socket{Family: afInet6, sk: &Sock{v6only: true}}
+	for _, tc := range []struct {
+		name string
+		s    *Socket
+		a    Addr
+		want error
+	}{
+		{"v4 loopback", v4, Addr{unix.AF_INET, ap("127.0.0.1:0")}, nil},
+		{"v4 any of 127/8", v4, Addr{unix.AF_INET, ap("127.3.2.1:9")}, nil},
+		{"v4 wildcard", v4, Addr{unix.AF_INET, ap("0.0.0.0:0")}, nil},
+		{"v4 AF_UNSPEC any", v4, Addr{unix.AF_UNSPEC, ap("0.0.0.0:0")}, nil},
+		{"v4 AF_UNSPEC loopback", v4, Addr{unix.AF_UNSPEC, ap("127.0.0.1:0")}, unix.EAFNOSUPPORT},
+		{"v4 foreign", v4, Addr{unix.AF_INET, ap("10.1.2.3:0")}, unix.EADDRNOTAVAIL},
+		{"v4 given v6", v4, Addr{unix.AF_INET6, ap("[::1]:0")}, unix.EAFNOSUPPORT},
+		{"v6 loopback", v6, Addr{unix.AF_INET6, ap("[::1]:0")}, nil},
+		{"v6 mapped", v6, Addr{unix.AF_INET6, ap("[::ffff:127.0.0.1]:0")}, nil},
+		{"v6only mapped", v6only, Addr{unix.AF_INET6, ap("[::ffff:127.0.0.1]:0")}, unix.EINVAL},
+		{"v6 foreign", v6, Addr{unix.AF_INET6, ap("[2001:db8::1]:0")}, unix.EADDRNOTAVAIL},
+	} {
+		if got := checkBindAddr(tc.s, tc.a); got != tc.want {
+			t.Errorf("%s: checkBindAddr = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
