@@ -340,9 +340,7 @@ func (inetStreamOps) SendMsg(s *Socket, f int, data []byte, to *Addr, flags int)
 	connected := s.State == SSConnected
 	s.mu.Unlock()
 	if !connected {
-		if to != nil {
-			return 0, unix.EPIPE
-		}
+		// tcp_sendmsg on a closed socket (no Fast Open).
 		return 0, unix.EPIPE
 	}
 	n, err := unix.SendmsgN(f, data, nil, nil, flags|unix.MSG_DONTWAIT)

@@ -128,9 +128,15 @@ func init() {
 // sockRef is a trapped call's view of a netbox socket: the socket and a
 // duplicate of the program's placeholder, open until done is called.
 type sockRef struct {
-	s        *netstack.Socket
-	f        int
-	nonblock bool
+	s *netstack.Socket
+	f int
+}
+
+// nonblocking reports whether the placeholder's open file is O_NONBLOCK
+// (asked only when a call would have to wait).
+func (r *sockRef) nonblocking() bool {
+	fl, _ := unix.FcntlInt(uintptr(r.f), unix.F_GETFL, 0)
+	return fl&unix.O_NONBLOCK != 0
 }
 
 func (r *sockRef) done() {
@@ -165,8 +171,7 @@ func (h *Handler) lookup(t Task, fd uint64) (ref *sockRef, native bool, err erro
 		unix.Close(f)
 		return nil, true, nil
 	}
-	fl, _ := unix.FcntlInt(uintptr(f), unix.F_GETFL, 0)
-	return &sockRef{s: s, f: f, nonblock: fl&unix.O_NONBLOCK != 0}, false, nil
+	return &sockRef{s: s, f: f}, false, nil
 }
 
 // withSocket looks the call's fd up and runs fn on a netbox socket; other
@@ -191,21 +196,22 @@ func (h *Handler) withSocket(t Task, fd uint64, fn func(ref *sockRef) (platform.
 const pollSlice = 50 * time.Millisecond
 
 // retry runs op, which may report that it would block. A non-blocking
-// socket then fails with EAGAIN (or what wouldBlock says); a blocking one
+// socket (the placeholder is O_NONBLOCK, or flags say MSG_DONTWAIT) then
+// fails with EAGAIN (or what wouldBlock says); a blocking one
 // waits in a goroutine for the placeholder's readiness and runs op again,
 // until it completes, the deadline (SO_RCVTIMEO/SO_SNDTIMEO) passes, or the
 // program abandons the call (a signal interrupted it: the call comes again
 // as a new one when it restarts). An op whose effect must not be lost when
 // its answer cannot be delivered answers the call itself (accept does).
 // retry takes ownership of ref.
-func (h *Handler) retry(t Task, ref *sockRef, nonblock bool, timeout time.Duration, wouldBlock int,
+func (h *Handler) retry(t Task, ref *sockRef, dontwait bool, timeout time.Duration, wouldBlock int,
 	op func() (platform.Reply, error)) (platform.Reply, bool) {
 	r, err := op()
 	var w *netstack.WaitError
 	if !errors.As(err, &w) {
 		return r, false
 	}
-	if nonblock && !w.Hold {
+	if !w.Hold && (dontwait || ref.nonblocking()) {
 		return platform.Errno(wouldBlock), false
 	}
 	t.Detach()

@@ -16,11 +16,6 @@ const maxStreamChunk = 1 << 20
 // EMSGSIZE).
 const maxUDPPayload = 0xFFFF
 
-// nonblocking reports whether a send or receive must not wait.
-func nonblocking(ref *sockRef, flags int) bool {
-	return ref.nonblock || flags&unix.MSG_DONTWAIT != 0
-}
-
 // sendCap is how much of a send netbox reads from the program.
 func sendCap(s *netstack.Socket) int {
 	if s.Type == unix.SOCK_STREAM {
@@ -37,7 +32,7 @@ func (h *Handler) send(t Task, ref *sockRef, data []byte, total uint64, to *nets
 	if s.Type == unix.SOCK_DGRAM && total > maxUDPPayload {
 		return platform.Errno(int(unix.EMSGSIZE)), false
 	}
-	return h.retry(t, ref, nonblocking(ref, flags), s.Timeout(true), int(unix.EAGAIN), func() (platform.Reply, error) {
+	return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(true), int(unix.EAGAIN), func() (platform.Reply, error) {
 		n, err := s.Ops.SendMsg(s, ref.f, data, to, flags&^(unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL))
 		if err == unix.EPIPE && flags&unix.MSG_NOSIGNAL == 0 && s.Type == unix.SOCK_STREAM {
 			unix.Syscall(unix.SYS_TKILL, uintptr(t.Call().Tid), uintptr(unix.SIGPIPE), 0)
@@ -50,7 +45,7 @@ func (h *Handler) send(t Task, ref *sockRef, data []byte, total uint64, to *nets
 // result into the program and returns the call's value.
 func (h *Handler) recv(t Task, ref *sockRef, size int, flags int, deliver func(*netstack.RecvResult) (int64, error)) (platform.Reply, bool) {
 	s := ref.s
-	return h.retry(t, ref, nonblocking(ref, flags), s.Timeout(false), int(unix.EAGAIN), func() (platform.Reply, error) {
+	return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(false), int(unix.EAGAIN), func() (platform.Reply, error) {
 		r, err := s.Ops.RecvMsg(s, ref.f, size, flags&^unix.MSG_DONTWAIT)
 		if err != nil {
 			return result(0, err), err
@@ -232,8 +227,10 @@ func sysSendmmsg(h *Handler, t Task) (platform.Reply, bool) {
 			if err != nil {
 				return mmsgResult(sent, err), false
 			}
-			one := &sockRef{s: ref.s, f: ref.f, nonblock: ref.nonblock || sent > 0}
-			r, _ := h.sendmsg(t, one, msg, flags|dontwaitAfterFirst(sent))
+			// Every message is sent without waiting: a send that
+			// would block cannot leave this loop for a goroutine. (On
+			// a blocking socket Linux would wait for the first one.)
+			r, _ := h.sendmsg(t, ref, msg, flags|unix.MSG_DONTWAIT)
 			if r.Errno != 0 {
 				return mmsgResult(sent, unix.Errno(r.Errno)), false
 			}
@@ -244,13 +241,6 @@ func sysSendmmsg(h *Handler, t Task) (platform.Reply, bool) {
 		}
 		return platform.Val(int64(sent)), false
 	})
-}
-
-func dontwaitAfterFirst(n int) int {
-	if n > 0 {
-		return unix.MSG_DONTWAIT
-	}
-	return 0
 }
 
 func mmsgResult(n int, err error) platform.Reply {
@@ -315,7 +305,7 @@ func sysRecvmmsg(h *Handler, t Task) (platform.Reply, bool) {
 			}
 			return platform.Val(int64(got)), nil
 		}
-		return h.retry(t, ref, nonblocking(ref, flags), s.Timeout(false), int(unix.EAGAIN), op)
+		return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(false), int(unix.EAGAIN), op)
 	})
 }
 

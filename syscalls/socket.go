@@ -29,11 +29,8 @@ func sysSocket(h *Handler, t Task) (platform.Reply, bool) {
 		return platform.Reply{Continue: true}, false
 	case unix.AF_INET, unix.AF_INET6:
 	default:
-		if family < 0 || family >= unix.AF_MAX {
-			return platform.Errno(int(unix.EAFNOSUPPORT)), false
-		}
-		// Packet, raw netlink-like and other families are not served:
-		// fail as a kernel without them does.
+		// Packet and the other families are not served: fail as a
+		// kernel without them does.
 		return platform.Errno(int(unix.EAFNOSUPPORT)), false
 	}
 	flags := typ &^ 0xf
@@ -133,7 +130,7 @@ func sysConnect(h *Handler, t Task) (platform.Reply, bool) {
 			return platform.Errno(errno(err)), false
 		}
 		s := ref.s
-		return h.retry(t, ref, ref.nonblock, s.Timeout(true), int(unix.EINPROGRESS), func() (platform.Reply, error) {
+		return h.retry(t, ref, false, s.Timeout(true), int(unix.EINPROGRESS), func() (platform.Reply, error) {
 			err := s.Ops.Connect(s, ref.f, addr)
 			if err == unix.EISCONN && s.TakeUnanswered(unix.SYS_CONNECT) {
 				// The program's earlier connect succeeded but was
@@ -187,7 +184,7 @@ func (h *Handler) accept(t Task, fd, addrPtr, lenPtr uint64, flags int) (platfor
 	}
 	return h.withSocket(t, fd, func(ref *sockRef) (platform.Reply, bool) {
 		s := ref.s
-		return h.retry(t, ref, ref.nonblock, s.Timeout(false), int(unix.EAGAIN), func() (platform.Reply, error) {
+		return h.retry(t, ref, false, s.Timeout(false), int(unix.EAGAIN), func() (platform.Reply, error) {
 			acc, err := s.Ops.Accept(s, ref.f)
 			if err != nil {
 				return result(0, err), err
