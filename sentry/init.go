@@ -6,7 +6,9 @@ import (
 	"os/exec"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,10 +27,14 @@ func InitMain(args []string) int {
 	}
 	preserve, _ := strconv.Atoi(args[0])
 	path, argv := args[1], args[2:]
+	// Named for what it is: the sandbox's init, not the supervisor.
+	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("netbox-init\x00")[0])), 0, 0, 0)
 
-	// Private mounts, and a /proc that shows only the sandbox's processes.
+	// Private mounts; a /proc that shows only the sandbox's processes and
+	// a /sys whose class/net shows only the sandbox's interfaces.
 	if unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, "") == nil {
 		unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+		mountSys()
 	}
 	setLinkUp("lo")
 	// Nothing of netbox's, nor of its caller's beyond stdio and the
@@ -41,6 +47,17 @@ func InitMain(args []string) int {
 	signal.Notify(reaped, unix.SIGCHLD)
 
 	cmd := &exec.Cmd{Path: path, Args: argv, Env: os.Environ(), Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	// The program gets a user and mount namespace of its own below the
+	// init's: every mount it inherits, the sandbox's /proc and /sys
+	// included, is then locked, so that unmounting them cannot uncover
+	// the host's.
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:  unix.CLONE_NEWUSER | unix.CLONE_NEWNS,
+		UidMappings: identityMap("/proc/self/uid_map"),
+		GidMappings: identityMap("/proc/self/gid_map"),
+		// setgroups stays as the init has it (deny when unprivileged).
+		GidMappingsEnableSetgroups: setgroupsAllowed(),
+	}
 	for i := 0; i < preserve; i++ {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
 	}
@@ -78,6 +95,43 @@ func InitMain(args []string) int {
 			}
 		}
 	}
+}
+
+// mountSys mounts a sysfs of the sandbox's network namespace on /sys,
+// keeping the host's cgroup hierarchy visible at /sys/fs/cgroup (runtimes
+// read their limits there). It leaves /sys alone when it cannot.
+func mountSys() {
+	cg, err := unix.Open("/sys/fs/cgroup", unix.O_PATH|unix.O_CLOEXEC|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(cg)
+	if unix.Mount("sysfs", "/sys", "sysfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "") != nil {
+		return
+	}
+	unix.Mount(fmt.Sprintf("/proc/self/fd/%d", cg), "/sys/fs/cgroup", "", unix.MS_BIND|unix.MS_REC, "")
+}
+
+// identityMap maps every id of the init's own map to itself, for the
+// program's nested user namespace.
+func identityMap(path string) []syscall.SysProcIDMap {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var m []syscall.SysProcIDMap
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var inside, outside, size int
+		if n, _ := fmt.Sscan(line, &inside, &outside, &size); n == 3 {
+			m = append(m, syscall.SysProcIDMap{ContainerID: inside, HostID: inside, Size: size})
+		}
+	}
+	return m
+}
+
+func setgroupsAllowed() bool {
+	b, err := os.ReadFile("/proc/self/setgroups")
+	return err == nil && strings.TrimSpace(string(b)) == "allow"
 }
 
 // foregroundIs reports whether pgrp is the foreground process group of

@@ -62,11 +62,6 @@ func Run(cfg Config) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sentry: find own binary: %w", err)
 	}
-	// Not dumpable: no process of the same uid can ptrace netbox, read or
-	// write its memory, or reach its fds through /proc.
-	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
-		return 0, fmt.Errorf("sentry: set non-dumpable: %w", err)
-	}
 	host, err := newNSSockets()
 	if err != nil {
 		return 0, err
@@ -132,6 +127,16 @@ func Run(cfg Config) (int, error) {
 			startc <- started{err: fmt.Errorf("sentry: start sandbox: %w", err)}
 			return
 		}
+		// Not dumpable from now on: no process of the same uid can
+		// ptrace netbox, read or write its memory, or reach its fds
+		// through /proc. (Not before: the child's uid_map, which netbox
+		// writes during Start, would be root's to open.)
+		if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+			cmd.Process.Kill()
+			l.Close()
+			startc <- started{err: fmt.Errorf("sentry: set non-dumpable: %w", err)}
+			return
+		}
 		startc <- started{l: l, pid: cmd.Process.Pid}
 		exitc <- exitCode(cmd.Wait())
 	}()
@@ -187,6 +192,9 @@ func initCommand(self string, cfg Config) *exec.Cmd {
 		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: os.Geteuid(), HostID: os.Geteuid(), Size: 1}}
 		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getegid(), HostID: os.Getegid(), Size: 1}}
 		attr.GidMappingsEnableSetgroups = false
+		// The init keeps, across its exec, the capabilities it has in its
+		// new namespaces: it mounts /proc and /sys and brings lo up.
+		attr.AmbientCaps = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN}
 	}
 	cmd.SysProcAttr = attr
 	return cmd
