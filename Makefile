@@ -13,7 +13,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 DEB_PKGS := gcc make curl python3 iproute2 util-linux iperf3 procps
 FUZZTIME ?= 10s
 
-.PHONY: all build deps demo test unit fuzz vet bench clean
+.PHONY: all build deps demo test unit fuzz vet bench escape clean
 
 all: build
 
@@ -62,6 +62,11 @@ test: deps vet fuzz
 	pass=$$(grep -cE '^\s*--- PASS' .test.log); fail=$$(grep -cE '^\s*--- FAIL' .test.log); \
 	if [ $$status -ne 0 ] && [ $$fail -eq 0 ]; then fail=1; fi; \
 	echo "$$pass passed, $$fail failed"; exit $$status
+
+# escape runs the escape suite alone (make test runs it too): each route
+# natively first, then in netbox as root and as an unprivileged user.
+escape: deps
+	$(GO) test -count=1 -v -run 'TestEscape' ./cmd/netbox
 
 bench: deps build
 	$(GO) run ./bench -netbox $(BIN)
