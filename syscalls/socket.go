@@ -54,7 +54,7 @@ func sysSocket(h *Handler, t Task) (platform.Reply, bool) {
 	if flags&unix.SOCK_NONBLOCK != 0 {
 		unix.SetNonblock(fd, true)
 	}
-	if !h.fds.Insert(s) {
+	if !h.insert(s) {
 		s.Release()
 		return platform.Errno(int(unix.EMFILE)), false
 	}
@@ -77,6 +77,19 @@ const (
 	forConnect
 	forSend
 )
+
+// insert records a new socket. When the sandbox holds --max-sockets
+// already, the sockets the program has closed since the last sweep are
+// released first; EMFILE only when it really holds that many.
+func (h *Handler) insert(s *netstack.Socket) bool {
+	if h.fds.Insert(s) {
+		return true
+	}
+	if h.st.Sweep != nil {
+		h.st.Sweep()
+	}
+	return h.fds.Insert(s)
+}
 
 // readAddr copies in and decodes the sockaddr argument of a call on s.
 // An AF_INET6 datagram socket also takes an AF_INET sockaddr when sending
@@ -200,7 +213,7 @@ func (h *Handler) accept(t Task, fd, addrPtr, lenPtr uint64, flags int) (platfor
 				unix.Close(acc.FD)
 				return platform.Errno(errno(err)), nil
 			}
-			if !h.fds.Insert(acc.Socket) {
+			if !h.insert(acc.Socket) {
 				s.Unaccept(acc)
 				return platform.Errno(int(unix.EMFILE)), nil
 			}
