@@ -95,6 +95,15 @@ func printFlags(w io.Writer) {
 }
 
 func runCmd(args []string, stderr io.Writer) int {
+	if sentry.NeedsOwnUserNS() {
+		// Unprivileged: first into namespaces of netbox's own.
+		code, err := sentry.RunInOwnUserNS(append([]string{"run"}, args...))
+		if err != nil {
+			fmt.Fprintf(stderr, "netbox: %v\n", err)
+			return 125
+		}
+		return code
+	}
 	// --trace alone (no =FILE) means stderr; the flag package wants a value.
 	for i, a := range args {
 		if a == "--" {
