@@ -27,6 +27,9 @@ type Task interface {
 	// what Detach took.
 	Detach()
 	Release()
+	// Answered reports whether the call was answered already (InstallFD
+	// or Respond ran).
+	Answered() bool
 }
 
 // Handler serves the trapped calls of one sandbox.
@@ -71,6 +74,7 @@ func result(v int64, err error) platform.Reply {
 // Handle serves one call. It answers at once on the calling (dispatcher)
 // thread, or, for a call that must wait, hands it to a goroutine.
 func (h *Handler) Handle(t Task) {
+	t = h.traceWrap(t)
 	c := t.Call()
 	fn := table[c.Nr]
 	if fn == nil {
@@ -90,7 +94,7 @@ func (h *Handler) reply(t Task, r platform.Reply) {
 	if h.trace != nil {
 		h.traceCall(t, r)
 	}
-	if a, ok := t.(interface{ Answered() bool }); ok && a.Answered() {
+	if t.Answered() {
 		return
 	}
 	t.Respond(r)

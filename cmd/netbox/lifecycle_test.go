@@ -209,11 +209,11 @@ func TestLifecycleTrace(t *testing.T) {
 	}
 	text := string(b)
 	// The socket call and the bind of the fd it returned, which succeeded.
-	sock := regexp.MustCompile(`socket\(2, [^)]*\) = (\d+)`).FindStringSubmatch(text)
+	sock := regexp.MustCompile(`socket\(AF_INET, [^)]*\) = (\d+)`).FindStringSubmatch(text)
 	if sock == nil {
 		t.Fatalf("no successful AF_INET socket( line in the trace:\n%s", text)
 	}
-	if !regexp.MustCompile(`bind\(` + sock[1] + `, [^)]*\) = 0\b`).MatchString(text) {
+	if !regexp.MustCompile(`(?m)^\[\d+\] bind\(` + sock[1] + `, \{sa_family=AF_INET, sin_port=htons\(0\), sin_addr=inet_addr\("127.0.0.1"\)\}, 16\) = 0$`).MatchString(text) {
 		t.Fatalf("no bind(%s, …) = 0 line in the trace:\n%s", sock[1], text)
 	}
 }
