@@ -175,6 +175,13 @@ func (s *Socket) syncLocal() {
 }
 
 func (inetDgramOps) Name(s *Socket, peer bool) (netip.AddrPort, error) {
+	return s.name(peer)
+}
+
+// name is inet_getname: the peer's address, or the local one (the
+// wildcard, with the address kept when the program bound one, while the
+// socket has no port).
+func (s *Socket) name(peer bool) (netip.AddrPort, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if peer {

@@ -298,18 +298,7 @@ func (s *Socket) Unaccept(a *Accepted) {
 }
 
 func (inetStreamOps) Name(s *Socket, peer bool) (netip.AddrPort, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if peer {
-		if s.State != SSConnected {
-			return netip.AddrPort{}, unix.ENOTCONN
-		}
-		return s.sk.remote, nil
-	}
-	if !s.sk.bound {
-		return netip.AddrPortFrom(wildcard(s.Family), 0), nil
-	}
-	return s.sk.local, nil
+	return s.name(peer)
 }
 
 func (inetStreamOps) Shutdown(s *Socket, f int, how int) error {

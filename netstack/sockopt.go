@@ -186,35 +186,17 @@ func (s *Socket) setSockOpt(f int, level, name int, val Optval) error {
 		optKey{unix.SOL_TCP, unix.TCP_INFO}:
 		return unix.ENOPROTOOPT
 	case optKey{unix.SOL_SOCKET, unix.SO_SNDBUF}, optKey{unix.SOL_SOCKET, unix.SO_SNDBUFFORCE}:
-		v, err := intOf(val)
-		if err != nil {
-			return err
+		v, err := bufSize(val, name == unix.SO_SNDBUF, wmemMax, sockMinSndbuf)
+		if err == nil {
+			o.sndBuf = v
 		}
-		// Like sk_setsockopt: the value is clamped to wmem_max as an
-		// unsigned number (a negative value is huge), then doubled.
-		u := uint32(v)
-		if name == unix.SO_SNDBUF && u > uint32(wmemMax) {
-			u = uint32(wmemMax)
-		}
-		if u > 1<<30 {
-			u = 1 << 30
-		}
-		o.sndBuf = max(int32(u)*2, sockMinSndbuf)
-		return nil
+		return err
 	case optKey{unix.SOL_SOCKET, unix.SO_RCVBUF}, optKey{unix.SOL_SOCKET, unix.SO_RCVBUFFORCE}:
-		v, err := intOf(val)
-		if err != nil {
-			return err
+		v, err := bufSize(val, name == unix.SO_RCVBUF, rmemMax, sockMinRcvbuf)
+		if err == nil {
+			o.rcvBuf = v
 		}
-		u := uint32(v)
-		if name == unix.SO_RCVBUF && u > uint32(rmemMax) {
-			u = uint32(rmemMax)
-		}
-		if u > 1<<30 {
-			u = 1 << 30
-		}
-		o.rcvBuf = max(int32(u)*2, sockMinRcvbuf)
-		return nil
+		return err
 	case optKey{unix.SOL_SOCKET, unix.SO_LINGER}:
 		b, err := readOpt(val, 8)
 		if err != nil {
@@ -317,6 +299,22 @@ func (s *Socket) setSockOpt(f int, level, name int, val Optval) error {
 		}
 	}
 	return nil
+}
+
+// bufSize is SO_{SND,RCV}BUF[FORCE] as sk_setsockopt computes it: the
+// value is taken as unsigned (a negative one is huge), clamped to the
+// sysctl maximum unless forced, doubled, and kept above the minimum.
+func bufSize(val Optval, clamp bool, sysMax int, minimum int32) (int32, error) {
+	v, err := intOf(val)
+	if err != nil {
+		return 0, err
+	}
+	u := uint32(v)
+	if clamp && u > uint32(sysMax) {
+		u = uint32(sysMax)
+	}
+	u = min(u, 1<<30)
+	return max(int32(u)*2, minimum), nil
 }
 
 // levelApplies reports whether a protocol level exists for the socket:

@@ -118,17 +118,29 @@ func recvValue(r *netstack.RecvResult, flags int) int64 {
 	return int64(len(r.Data))
 }
 
+// readMsghdr reads sendmsg's or recvmsg's msghdr (a negative msg_namelen
+// is EINVAL). It reports native=true for a message on a stream socket with
+// neither address nor control data: the call then runs natively on the
+// placeholder, the connection's own data path.
+func readMsghdr(t Task, ref *sockRef, addr uint64) (msg abi.Msghdr, native bool, err error) {
+	msg, err = abi.ReadMsghdr(t, addr)
+	if err != nil {
+		return msg, false, err
+	}
+	if int32(msg.NameLen) < 0 {
+		return msg, false, unix.EINVAL
+	}
+	return msg, ref.s.Type == unix.SOCK_STREAM && msg.Name == 0 && msg.ControlLen == 0, nil
+}
+
 func sysSendmsg(h *Handler, t Task) (platform.Reply, bool) {
 	a := t.Call().Args
 	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
-		msg, err := abi.ReadMsghdr(t, a[1])
-		if err != nil {
+		msg, native, err := readMsghdr(t, ref, a[1])
+		switch {
+		case err != nil:
 			return platform.Errno(errno(err)), false
-		}
-		if int32(msg.NameLen) < 0 {
-			return platform.Errno(int(unix.EINVAL)), false
-		}
-		if ref.s.Type == unix.SOCK_STREAM && msg.Name == 0 && msg.ControlLen == 0 {
+		case native:
 			return platform.Reply{Continue: true}, false
 		}
 		return h.sendmsg(t, ref, msg, int(int32(a[2])))
@@ -163,14 +175,11 @@ func (h *Handler) sendmsg(t Task, ref *sockRef, msg abi.Msghdr, flags int) (plat
 func sysRecvmsg(h *Handler, t Task) (platform.Reply, bool) {
 	a := t.Call().Args
 	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
-		msg, err := abi.ReadMsghdr(t, a[1])
-		if err != nil {
+		msg, native, err := readMsghdr(t, ref, a[1])
+		switch {
+		case err != nil:
 			return platform.Errno(errno(err)), false
-		}
-		if int32(msg.NameLen) < 0 {
-			return platform.Errno(int(unix.EINVAL)), false
-		}
-		if ref.s.Type == unix.SOCK_STREAM && msg.Name == 0 && msg.ControlLen == 0 {
+		case native:
 			return platform.Reply{Continue: true}, false
 		}
 		return h.recvmsg(t, ref, a[1], msg, int(int32(a[2])))

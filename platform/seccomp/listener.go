@@ -152,41 +152,28 @@ func (t *Task) Release() {
 
 // ReadMem implements platform.Task with one process_vm_readv.
 func (t *Task) ReadMem(addr uint64, p []byte) error {
-	if len(p) == 0 {
-		return nil
-	}
-	local := []unix.Iovec{{Base: &p[0]}}
-	local[0].SetLen(len(p))
-	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: len(p)}}
-	n, err := unix.ProcessVMReadv(t.call.Tid, local, remote, 0)
-	if err != nil {
-		if err == unix.ESRCH {
-			return err
-		}
-		return unix.EFAULT
-	}
-	if n != len(p) {
-		return unix.EFAULT
-	}
-	return nil
+	return t.vm(unix.ProcessVMReadv, addr, p)
 }
 
 // WriteMem implements platform.Task with one process_vm_writev.
 func (t *Task) WriteMem(addr uint64, p []byte) error {
+	return t.vm(unix.ProcessVMWritev, addr, p)
+}
+
+// vm moves p to or from addr in the task with process_vm_readv or
+// process_vm_writev; anything short of all of p is EFAULT.
+func (t *Task) vm(op func(int, []unix.Iovec, []unix.RemoteIovec, uint) (int, error), addr uint64, p []byte) error {
 	if len(p) == 0 {
 		return nil
 	}
 	local := []unix.Iovec{{Base: &p[0]}}
 	local[0].SetLen(len(p))
 	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: len(p)}}
-	n, err := unix.ProcessVMWritev(t.call.Tid, local, remote, 0)
-	if err != nil {
-		if err == unix.ESRCH {
-			return err
-		}
-		return unix.EFAULT
+	n, err := op(t.call.Tid, local, remote, 0)
+	if err == unix.ESRCH {
+		return err
 	}
-	if n != len(p) {
+	if err != nil || n != len(p) {
 		return unix.EFAULT
 	}
 	return nil
