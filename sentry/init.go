@@ -1,6 +1,7 @@
 package sentry
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -63,7 +64,8 @@ func InitMain(args []string) int {
 	}
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(os.Stderr, "netbox: %s: %v\n", argv[0], err)
-		if os.IsPermission(err) {
+		// As a shell: found but not executable is 126.
+		if os.IsPermission(err) || errors.Is(err, syscall.ENOEXEC) {
 			return 126
 		}
 		return 127

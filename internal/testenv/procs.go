@@ -20,6 +20,7 @@ import (
 var toolPackages = map[string]string{
 	"python3": "python3",
 	"curl":    "curl",
+	"iperf3":  "iperf3",
 	"ip":      "iproute2",
 	"gcc":     "gcc",
 	"go":      "golang-go",
