@@ -52,11 +52,14 @@ fuzz:
 unit:
 	$(GO) test -count=1 -timeout 20m ./...
 
-# The whole suite; the last line is the summary: tests and subtests passed
+# The whole suite, under the race detector: the tests themselves, and the
+# netbox binary the end-to-end tests run (a race makes it exit 66, which
+# fails the test). The last line is the summary: tests and subtests passed
 # and failed.
 test: SHELL := /bin/bash
 test: deps vet fuzz
-	@set -o pipefail; $(GO) test -count=1 -timeout 30m -v ./... 2>&1 | tee .test.log \
+	@set -o pipefail; NETBOX_TEST_RACE=1 GORACE="exitcode=66" CGO_ENABLED=1 \
+		$(GO) test -race -count=1 -timeout 30m -v ./... 2>&1 | tee .test.log \
 		| grep -E '^(FAIL|ok|panic)|^\s*--- FAIL|^\s+\S+_test\.go:[0-9]+:' ; \
 	status=$${PIPESTATUS[0]}; \
 	pass=$$(grep -cE '^\s*--- PASS' .test.log); fail=$$(grep -cE '^\s*--- FAIL' .test.log); \

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -17,7 +18,7 @@ type nsSockets struct {
 	nsFD    int // the namespace, for threads that join it
 	private bool
 	reqs    chan sockReq
-	direct  map[int]bool // tids of threads inside the namespace
+	direct  sync.Map // tids (int) of threads inside the namespace
 }
 
 type sockReq struct {
@@ -35,7 +36,7 @@ type sockRes struct {
 // lo up. Without the privilege to make one (unprivileged netbox) it stays
 // in netbox's own namespace and says so.
 func newNSSockets() (*nsSockets, error) {
-	n := &nsSockets{reqs: make(chan sockReq), direct: make(map[int]bool)}
+	n := &nsSockets{reqs: make(chan sockReq)}
 	ready := make(chan error)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread dies with its namespace
@@ -53,7 +54,7 @@ func newNSSockets() (*nsSockets, error) {
 			return
 		}
 		n.nsFD = fd
-		n.direct[unix.Gettid()] = true
+		n.direct.Store(unix.Gettid(), true)
 		ready <- nil
 		for r := range n.reqs {
 			var res sockRes
@@ -79,11 +80,14 @@ func (n *nsSockets) join() error {
 			return fmt.Errorf("sentry: join supervisor namespace: %w", err)
 		}
 	}
-	n.direct[unix.Gettid()] = true
+	n.direct.Store(unix.Gettid(), true)
 	return nil
 }
 
-func (n *nsSockets) onThread() bool { return n.direct[unix.Gettid()] }
+func (n *nsSockets) onThread() bool {
+	_, ok := n.direct.Load(unix.Gettid())
+	return ok
+}
 
 // Socket implements netstack.HostSockets.
 func (n *nsSockets) Socket(domain, typ, proto int) (int, error) {

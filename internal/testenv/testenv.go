@@ -39,8 +39,17 @@ func Netbox(t testing.TB) string {
 			return
 		}
 		netboxBin = filepath.Join(buildDir, "netbox")
-		cmd := exec.Command("go", "build", "-o", netboxBin, "./cmd/netbox")
+		args := []string{"build", "-o", netboxBin}
+		if os.Getenv("NETBOX_TEST_RACE") != "" {
+			// The race detector in the supervisor, for every test that
+			// runs it; a race report makes netbox exit 66.
+			args = append(args, "-race")
+		}
+		cmd := exec.Command("go", append(args, "./cmd/netbox")...)
 		cmd.Dir = Root()
+		if os.Getenv("NETBOX_TEST_RACE") != "" {
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+		}
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
