@@ -160,6 +160,35 @@ func (t *Task) WriteMem(addr uint64, p []byte) error {
 	return t.vm(unix.ProcessVMWritev, addr, p)
 }
 
+// WriteMemv writes each bufs[i] at addrs[i] with one process_vm_writev
+// (abi.VectorMemory); anything short of all of it is EFAULT.
+func (t *Task) WriteMemv(addrs []uint64, bufs [][]byte) error {
+	local := make([]unix.Iovec, 0, len(bufs))
+	remote := make([]unix.RemoteIovec, 0, len(bufs))
+	total := 0
+	for i, b := range bufs {
+		if len(b) == 0 {
+			continue
+		}
+		iov := unix.Iovec{Base: &b[0]}
+		iov.SetLen(len(b))
+		local = append(local, iov)
+		remote = append(remote, unix.RemoteIovec{Base: uintptr(addrs[i]), Len: len(b)})
+		total += len(b)
+	}
+	if total == 0 {
+		return nil
+	}
+	n, err := unix.ProcessVMWritev(t.call.Tid, local, remote, 0)
+	if err == unix.ESRCH {
+		return err
+	}
+	if err != nil || n != total {
+		return unix.EFAULT
+	}
+	return nil
+}
+
 // vm moves p to or from addr in the task with process_vm_readv or
 // process_vm_writev; anything short of all of p is EFAULT.
 func (t *Task) vm(op func(int, []unix.Iovec, []unix.RemoteIovec, uint) (int, error), addr uint64, p []byte) error {

@@ -33,6 +33,32 @@ const (
 	MaxDatagramRead = 1 << 16
 )
 
+// VectorMemory is a Memory that can make several writes in one go (one
+// process_vm_writev): the decoders use it when the Memory has it.
+type VectorMemory interface {
+	WriteMemv(addrs []uint64, bufs [][]byte) error
+}
+
+// writeBoth writes a at aAddr and b at bAddr, in one call when m can.
+// Either write failing is EFAULT.
+func writeBoth(m Memory, aAddr uint64, a []byte, bAddr uint64, b []byte) error {
+	if v, ok := m.(VectorMemory); ok && len(a) > 0 && len(b) > 0 {
+		if v.WriteMemv([]uint64{aAddr, bAddr}, [][]byte{a, b}) != nil {
+			return unix.EFAULT
+		}
+		return nil
+	}
+	if len(a) > 0 {
+		if err := m.WriteMem(aAddr, a); err != nil {
+			return unix.EFAULT
+		}
+	}
+	if err := m.WriteMem(bAddr, b); err != nil {
+		return unix.EFAULT
+	}
+	return nil
+}
+
 var le = binary.LittleEndian
 
 func readU32(m Memory, addr uint64) (uint32, error) {
@@ -177,12 +203,9 @@ func CopyOutSockaddr(m Memory, addr, lenPtr uint64, sa []byte) error {
 		return unix.EINVAL
 	}
 	n := min(int(l), len(sa))
-	if n > 0 {
-		if err := m.WriteMem(addr, sa[:n]); err != nil {
-			return unix.EFAULT
-		}
-	}
-	return WriteU32(m, lenPtr, uint32(len(sa)))
+	var lb [4]byte
+	le.PutUint32(lb[:], uint32(len(sa)))
+	return writeBoth(m, addr, sa[:n], lenPtr, lb[:])
 }
 
 // CheckSockaddrLen validates the program's buffer length before an

@@ -224,10 +224,7 @@ func ReadOptlen(m Memory, lenPtr uint64) (int, error) {
 // bytes and stores that length back.
 func WriteOptval(m Memory, addr, lenPtr uint64, optlen int, val []byte) error {
 	n := min(optlen, len(val))
-	if n > 0 {
-		if err := m.WriteMem(addr, val[:n]); err != nil {
-			return unix.EFAULT
-		}
-	}
-	return WriteU32(m, lenPtr, uint32(n))
+	var lb [4]byte
+	le.PutUint32(lb[:], uint32(n))
+	return writeBoth(m, addr, val[:n], lenPtr, lb[:])
 }
