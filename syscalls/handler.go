@@ -36,6 +36,9 @@ type Task interface {
 type Handler struct {
 	st  *netstack.Stack
 	fds *fdtable.Table
+	// moved holds, per thread, the last call that moved data and whose
+	// answer may have been lost (see answerMoved).
+	moved sync.Map // tid → *movedCall
 
 	traceMu sync.Mutex
 	trace   io.Writer
@@ -76,6 +79,9 @@ func result(v int64, err error) platform.Reply {
 func (h *Handler) Handle(t Task) {
 	t = h.traceWrap(t)
 	c := t.Call()
+	if h.restarted(t) {
+		return
+	}
 	fn := table[c.Nr]
 	if fn == nil {
 		h.reply(t, platform.Reply{Continue: true})
@@ -98,6 +104,64 @@ func (h *Handler) reply(t Task, r platform.Reply) {
 		return
 	}
 	t.Respond(r)
+}
+
+// movedCall is a call that moved data (a send or a receive) and its
+// answer, while it is not known whether the answer reached the program.
+type movedCall struct {
+	nr   int
+	args [6]uint64
+	r    platform.Reply
+	done chan struct{} // closed once lost is known
+	lost bool          // the call was interrupted before its answer arrived
+}
+
+// answerMoved answers a call whose effect is done and cannot be undone:
+// data sent, or received and already written into the program's memory.
+// A signal can interrupt the call just before the answer arrives; the
+// program then runs its handler and issues the very same call again (or,
+// without SA_RESTART, sees EINTR and usually retries it). That restart is
+// answered with the same result, without moving the data a second time —
+// no datagram sent twice, none lost.
+func (h *Handler) answerMoved(t Task, r platform.Reply) {
+	c := t.Call()
+	m := &movedCall{nr: c.Nr, args: c.Args, r: r, done: make(chan struct{})}
+	h.moved.Store(c.Tid, m)
+	m.lost = t.Respond(r) == unix.ENOENT
+	close(m.done)
+	if !m.lost {
+		h.moved.CompareAndDelete(c.Tid, m)
+	}
+}
+
+// restarted answers t if it is the restart of a call whose answer was
+// lost (see answerMoved). Any other call of the thread forgets that one.
+func (h *Handler) restarted(t Task) bool {
+	c := t.Call()
+	v, ok := h.moved.Load(c.Tid)
+	if !ok {
+		return false
+	}
+	m := v.(*movedCall)
+	<-m.done // the first answer's fate is a moment away
+	h.moved.CompareAndDelete(c.Tid, m)
+	if !m.lost || m.nr != c.Nr || m.args != c.Args {
+		return false
+	}
+	h.reply(t, m.r)
+	return true
+}
+
+// movedOp wraps an op that moves data, so that its success is answered by
+// answerMoved.
+func (h *Handler) movedOp(t Task, op func() (platform.Reply, error)) func() (platform.Reply, error) {
+	return func() (platform.Reply, error) {
+		r, err := op()
+		if err == nil && r.Errno == 0 && !r.Continue {
+			h.answerMoved(t, r)
+		}
+		return r, err
+	}
 }
 
 // handlerFunc serves one system call. It returns held=true when it took

@@ -32,27 +32,33 @@ func (h *Handler) send(t Task, ref *sockRef, data []byte, total uint64, to *nets
 	if s.Type == unix.SOCK_DGRAM && total > maxUDPPayload {
 		return platform.Errno(int(unix.EMSGSIZE)), false
 	}
-	return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(true), int(unix.EAGAIN), func() (platform.Reply, error) {
-		n, err := s.Ops.SendMsg(s, ref.f, data, to, flags&^(unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL))
-		if err == unix.EPIPE && flags&unix.MSG_NOSIGNAL == 0 && s.Type == unix.SOCK_STREAM {
-			unix.Syscall(unix.SYS_TKILL, uintptr(t.Call().Tid), uintptr(unix.SIGPIPE), 0)
-		}
-		return result(int64(n), err), err
-	})
+	return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(true), int(unix.EAGAIN), h.movedOp(t, func() (platform.Reply, error) {
+		return sendOnce(t, ref, data, to, flags)
+	}))
+}
+
+// sendOnce is one attempt at a send; it does not wait and does not answer.
+func sendOnce(t Task, ref *sockRef, data []byte, to *netstack.Addr, flags int) (platform.Reply, error) {
+	s := ref.s
+	n, err := s.Ops.SendMsg(s, ref.f, data, to, flags&^(unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL))
+	if err == unix.EPIPE && flags&unix.MSG_NOSIGNAL == 0 && s.Type == unix.SOCK_STREAM {
+		unix.Syscall(unix.SYS_TKILL, uintptr(t.Call().Tid), uintptr(unix.SIGPIPE), 0)
+	}
+	return result(int64(n), err), err
 }
 
 // recv runs one emulated receive of up to size bytes; deliver writes the
 // result into the program and returns the call's value.
 func (h *Handler) recv(t Task, ref *sockRef, size int, flags int, deliver func(*netstack.RecvResult) (int64, error)) (platform.Reply, bool) {
 	s := ref.s
-	return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(false), int(unix.EAGAIN), func() (platform.Reply, error) {
+	return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(false), int(unix.EAGAIN), h.movedOp(t, func() (platform.Reply, error) {
 		r, err := s.Ops.RecvMsg(s, ref.f, size, flags&^unix.MSG_DONTWAIT)
 		if err != nil {
 			return result(0, err), err
 		}
 		v, err := deliver(r)
 		return result(v, err), nil
-	})
+	}))
 }
 
 // recvSize bounds a receive buffer: a datagram is at most 64 KiB, a stream
@@ -149,27 +155,33 @@ func sysSendmsg(h *Handler, t Task) (platform.Reply, bool) {
 
 // sendmsg is ____sys_sendmsg for one message.
 func (h *Handler) sendmsg(t Task, ref *sockRef, msg abi.Msghdr, flags int) (platform.Reply, bool) {
-	var to *netstack.Addr
+	data, total, to, err := readSendmsg(t, ref, msg)
+	if err != nil {
+		return platform.Errno(errno(err)), false
+	}
+	return h.send(t, ref, data, total, to, flags)
+}
+
+// readSendmsg reads what a msghdr sends: the payload (up to what netbox
+// copies), its full length, and the destination when there is one.
+func readSendmsg(t Task, ref *sockRef, msg abi.Msghdr) (data []byte, total uint64, to *netstack.Addr, err error) {
 	// Like __copy_msghdr: a longer msg_namelen is cut to
 	// sizeof(struct sockaddr_storage).
 	nameLen := min(msg.NameLen, abi.SockaddrStorageSize)
 	if msg.Name != 0 && nameLen != 0 && (ref.s.Type == unix.SOCK_DGRAM || ref.s.State != netstack.SSConnected) {
 		addr, err := readAddr(t, ref.s, msg.Name, uint64(nameLen), forSend)
 		if err != nil {
-			return platform.Errno(errno(err)), false
+			return nil, 0, nil, err
 		}
 		to = &addr
 	}
 	iov, err := abi.ReadIovecs(t, msg.Iov, msg.IovLen)
 	if err != nil {
-		return platform.Errno(errno(err)), false
+		return nil, 0, nil, err
 	}
-	total := abi.TotalLen(iov)
-	data, err := abi.Gather(t, iov, sendCap(ref.s))
-	if err != nil {
-		return platform.Errno(errno(err)), false
-	}
-	return h.send(t, ref, data, total, to, flags)
+	total = abi.TotalLen(iov)
+	data, err = abi.Gather(t, iov, sendCap(ref.s))
+	return data, total, to, err
 }
 
 func sysRecvmsg(h *Handler, t Task) (platform.Reply, bool) {
@@ -227,29 +239,43 @@ func sysSendmmsg(h *Handler, t Task) (platform.Reply, bool) {
 	a := t.Call().Args
 	vec, vlen, flags := a[1], min(uint32(a[2]), abi.UIOMaxIOV), int(int32(a[3]))
 	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
-		// Like __sys_sendmmsg: each message is sent in turn; an error
-		// after the first ends the call with the count sent so far.
-		sent := 0
-		for i := uint32(0); i < vlen; i++ {
-			at := vec + uint64(i)*abi.SizeofMmsghdr
-			msg, err := abi.ReadMsghdr(t, at)
-			if err != nil {
-				return mmsgResult(sent, err), false
-			}
-			// Every message is sent without waiting: a send that
-			// would block cannot leave this loop for a goroutine. (On
-			// a blocking socket Linux would wait for the first one.)
-			r, _ := h.sendmsg(t, ref, msg, flags|unix.MSG_DONTWAIT)
-			if r.Errno != 0 {
-				return mmsgResult(sent, unix.Errno(r.Errno)), false
-			}
-			if err := abi.WriteU32(t, at+abi.SizeofMsghdr, uint32(r.Val)); err != nil {
-				return mmsgResult(sent, err), false
-			}
-			sent++
+		r := sendmmsg(t, ref, vec, vlen, flags)
+		if r.Errno == 0 {
+			h.answerMoved(t, r)
 		}
-		return platform.Val(int64(sent)), false
+		return r, false
 	})
+}
+
+// sendmmsg is __sys_sendmmsg: each message is sent in turn; an error after
+// the first ends the call with the count sent so far. Every message is
+// sent without waiting: a send that would block cannot leave this loop for
+// a goroutine. (On a blocking socket Linux would wait for the first one.)
+func sendmmsg(t Task, ref *sockRef, vec uint64, vlen uint32, flags int) platform.Reply {
+	sent := 0
+	for i := uint32(0); i < vlen; i++ {
+		at := vec + uint64(i)*abi.SizeofMmsghdr
+		msg, err := abi.ReadMsghdr(t, at)
+		if err != nil {
+			return mmsgResult(sent, err)
+		}
+		data, total, to, err := readSendmsg(t, ref, msg)
+		if err == nil && ref.s.Type == unix.SOCK_DGRAM && total > maxUDPPayload {
+			err = unix.EMSGSIZE
+		}
+		if err != nil {
+			return mmsgResult(sent, err)
+		}
+		r, err := sendOnce(t, ref, data, to, flags|unix.MSG_DONTWAIT)
+		if err != nil {
+			return mmsgResult(sent, err)
+		}
+		if err := abi.WriteU32(t, at+abi.SizeofMsghdr, uint32(r.Val)); err != nil {
+			return mmsgResult(sent, err)
+		}
+		sent++
+	}
+	return platform.Val(int64(sent))
 }
 
 func mmsgResult(n int, err error) platform.Reply {
@@ -314,7 +340,7 @@ func sysRecvmmsg(h *Handler, t Task) (platform.Reply, bool) {
 			}
 			return platform.Val(int64(got)), nil
 		}
-		return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(false), int(unix.EAGAIN), op)
+		return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(false), int(unix.EAGAIN), h.movedOp(t, op))
 	})
 }
 
