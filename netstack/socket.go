@@ -58,7 +58,7 @@ type Sock struct {
 	local  netip.AddrPort // bound (or autobound) address
 	remote netip.AddrPort // connected peer
 	bound  bool
-	// portSet records whether the program chose the port (bind with a
+	// portChosen records whether the program chose the port (bind with a
 	// non-zero port): Linux keeps such a port across connect(AF_UNSPEC).
 	portChosen bool
 	addrChosen bool // bound to a specific address (SOCK_BINDADDR_LOCK)

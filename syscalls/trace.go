@@ -473,27 +473,6 @@ func (f *callFormatter) optval(level, name uint64, addr uint64, n int32) string 
 	return quoteBytes(b, n > traceMaxStr)
 }
 
-// traceMsghdr is struct msghdr as the trace reads it.
-type traceMsghdr struct {
-	name       uint64
-	nameLen    uint32
-	iov        uint64
-	iovLen     uint64
-	control    uint64
-	controlLen uint64
-	flags      uint32
-}
-
-// parseTraceMsghdr decodes the abi.SizeofMsghdr bytes of a msghdr.
-func parseTraceMsghdr(b []byte) traceMsghdr {
-	return traceMsghdr{
-		name: traceLE.Uint64(b[0:]), nameLen: traceLE.Uint32(b[8:]),
-		iov: traceLE.Uint64(b[16:]), iovLen: traceLE.Uint64(b[24:]),
-		control: traceLE.Uint64(b[32:]), controlLen: traceLE.Uint64(b[40:]),
-		flags: traceLE.Uint32(b[48:]),
-	}
-}
-
 // msghdrAt renders the msghdr at addr. data is how many bytes of the iovecs
 // to show, for a received message; -1 shows each iovec's length.
 func (f *callFormatter) msghdrAt(addr uint64, data int64) string {
@@ -501,20 +480,20 @@ func (f *callFormatter) msghdrAt(addr uint64, data int64) string {
 	if !ok {
 		return tracePointer(addr)
 	}
-	return f.msghdr(parseTraceMsghdr(b), data)
+	return f.msghdr(abi.ParseMsghdr(b), data)
 }
 
 // msghdr renders a msghdr; data is as for msghdrAt.
-func (f *callFormatter) msghdr(m traceMsghdr, data int64) string {
+func (f *callFormatter) msghdr(m abi.Msghdr, data int64) string {
 	var s strings.Builder
 	s.WriteString("{msg_name=")
-	s.WriteString(f.sockaddr(m.name, int32(min(m.nameLen, abi.SockaddrStorageSize))))
-	fmt.Fprintf(&s, ", msg_namelen=%d, msg_iov=%s, msg_iovlen=%d", m.nameLen, f.iovecs(m.iov, m.iovLen, data), m.iovLen)
-	if m.control != 0 && m.controlLen != 0 {
+	s.WriteString(f.sockaddr(m.Name, int32(min(m.NameLen, abi.SockaddrStorageSize))))
+	fmt.Fprintf(&s, ", msg_namelen=%d, msg_iov=%s, msg_iovlen=%d", m.NameLen, f.iovecs(m.Iov, m.IovLen, data), m.IovLen)
+	if m.Control != 0 && m.ControlLen != 0 {
 		s.WriteString(", msg_control=")
-		s.WriteString(f.cmsgs(m.control, m.controlLen))
+		s.WriteString(f.cmsgs(m.Control, m.ControlLen))
 	}
-	fmt.Fprintf(&s, ", msg_controllen=%d, msg_flags=%s}", m.controlLen, formatFlags(uint64(m.flags), msgFlags))
+	fmt.Fprintf(&s, ", msg_controllen=%d, msg_flags=%s}", m.ControlLen, formatFlags(uint64(uint32(m.Flags)), msgFlags))
 	return s.String()
 }
 
@@ -652,7 +631,7 @@ func (f *callFormatter) mmsgs(addr uint64, vlen uint32, recv bool) string {
 			s.WriteString("...")
 			break
 		}
-		m, msgLen := parseTraceMsghdr(b), traceLE.Uint32(b[abi.SizeofMsghdr:])
+		m, msgLen := abi.ParseMsghdr(b), traceLE.Uint32(b[abi.SizeofMsghdr:])
 		data := int64(-1)
 		if recv {
 			data = int64(msgLen)

@@ -29,6 +29,11 @@ func ReadMsghdr(m Memory, addr uint64) (Msghdr, error) {
 	if err := m.ReadMem(addr, b[:]); err != nil {
 		return Msghdr{}, unix.EFAULT
 	}
+	return ParseMsghdr(b[:]), nil
+}
+
+// ParseMsghdr decodes the SizeofMsghdr bytes of a struct msghdr.
+func ParseMsghdr(b []byte) Msghdr {
 	return Msghdr{
 		Name:       le.Uint64(b[0:]),
 		NameLen:    le.Uint32(b[8:]),
@@ -37,7 +42,7 @@ func ReadMsghdr(m Memory, addr uint64) (Msghdr, error) {
 		Control:    le.Uint64(b[32:]),
 		ControlLen: le.Uint64(b[40:]),
 		Flags:      int32(le.Uint32(b[48:])),
-	}, nil
+	}
 }
 
 // WriteMsgResult writes back what recvmsg reports in the msghdr at addr:
