@@ -70,14 +70,11 @@ type Sock struct {
 	// listenStop ends a netstack-path listener's accept loop.
 	listenStop chan struct{}
 	// pumped: a pump carries the connection (netstack path) and owns ep.
-	pumped bool
-	// unanswered is the system call whose success was never answered
-	// (see SetUnanswered), or 0.
-	unanswered int
-	shutdown   int // SHUT_RD / SHUT_WR bits seen
-	v6only     bool
-	opts       sockOpts
-	err        error // pending SO_ERROR
+	pumped   bool
+	shutdown int // SHUT_RD / SHUT_WR bits seen
+	v6only   bool
+	opts     sockOpts
+	err      error // pending SO_ERROR
 	// netErr is the pending error a netstack-path pump reports (it may
 	// start before the socket exists: an accepted connection's).
 	netErr *pendingErr

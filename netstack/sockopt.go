@@ -450,26 +450,6 @@ func (s *Socket) Timeout(send bool) time.Duration {
 	return time.Duration(tv.Sec)*time.Second + time.Duration(tv.Usec)*time.Microsecond
 }
 
-// SetUnanswered records that the call nr (bind, connect) succeeded but its
-// answer never reached the program (a signal interrupted it): the
-// restarted call is the same call and must succeed, not fail because its
-// effect is already there.
-func (s *Socket) SetUnanswered(nr int) {
-	s.mu.Lock()
-	s.sk.unanswered = nr
-	s.mu.Unlock()
-}
-
-// TakeUnanswered reports whether SetUnanswered(nr) is pending, and clears
-// the mark.
-func (s *Socket) TakeUnanswered(nr int) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v := s.sk.unanswered == nr
-	s.sk.unanswered = 0
-	return v
-}
-
 // SetError records a pending error (sk_err), reported by the next call or
 // SO_ERROR.
 func (s *Socket) SetError(err error) {

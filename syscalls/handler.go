@@ -36,9 +36,9 @@ type Task interface {
 type Handler struct {
 	st  *netstack.Stack
 	fds *fdtable.Table
-	// moved holds, per thread, the last call that moved data and whose
-	// answer may have been lost (see answerMoved).
-	moved sync.Map // tid → *movedCall
+	// done holds, per thread, the last call whose effect is done and
+	// whose answer may have been lost (see answerDone).
+	done sync.Map // tid → *doneCall
 
 	traceMu sync.Mutex
 	trace   io.Writer
@@ -106,9 +106,10 @@ func (h *Handler) reply(t Task, r platform.Reply) {
 	t.Respond(r)
 }
 
-// movedCall is a call that moved data (a send or a receive) and its
-// answer, while it is not known whether the answer reached the program.
-type movedCall struct {
+// doneCall is a call whose effect is done (a bind, a connect, data sent or
+// received) and its answer, while it is not known whether the answer
+// reached the program.
+type doneCall struct {
 	nr   int
 	args [6]uint64
 	r    platform.Reply
@@ -116,35 +117,36 @@ type movedCall struct {
 	lost bool          // the call was interrupted before its answer arrived
 }
 
-// answerMoved answers a call whose effect is done and cannot be undone:
-// data sent, or received and already written into the program's memory.
-// A signal can interrupt the call just before the answer arrives; the
-// program then runs its handler and issues the very same call again (or,
-// without SA_RESTART, sees EINTR and usually retries it). That restart is
-// answered with the same result, without moving the data a second time —
-// no datagram sent twice, none lost.
-func (h *Handler) answerMoved(t Task, r platform.Reply) {
+// answerDone answers a call whose effect is done and cannot be undone: a
+// bind or connect made, data sent, or received and already written into
+// the program's memory. A signal can interrupt the call just before the
+// answer arrives; the program then runs its handler and issues the very
+// same call again (or, without SA_RESTART, sees EINTR and usually retries
+// it). That restart is answered with the same result without doing it a
+// second time: no EINVAL/EISCONN for a bind or connect that worked, no
+// datagram sent twice, none lost.
+func (h *Handler) answerDone(t Task, r platform.Reply) {
 	c := t.Call()
-	m := &movedCall{nr: c.Nr, args: c.Args, r: r, done: make(chan struct{})}
-	h.moved.Store(c.Tid, m)
+	m := &doneCall{nr: c.Nr, args: c.Args, r: r, done: make(chan struct{})}
+	h.done.Store(c.Tid, m)
 	m.lost = t.Respond(r) == unix.ENOENT
 	close(m.done)
 	if !m.lost {
-		h.moved.CompareAndDelete(c.Tid, m)
+		h.done.CompareAndDelete(c.Tid, m)
 	}
 }
 
 // restarted answers t if it is the restart of a call whose answer was
-// lost (see answerMoved). Any other call of the thread forgets that one.
+// lost (see answerDone). Any other call of the thread forgets that one.
 func (h *Handler) restarted(t Task) bool {
 	c := t.Call()
-	v, ok := h.moved.Load(c.Tid)
+	v, ok := h.done.Load(c.Tid)
 	if !ok {
 		return false
 	}
-	m := v.(*movedCall)
+	m := v.(*doneCall)
 	<-m.done // the first answer's fate is a moment away
-	h.moved.CompareAndDelete(c.Tid, m)
+	h.done.CompareAndDelete(c.Tid, m)
 	if !m.lost || m.nr != c.Nr || m.args != c.Args {
 		return false
 	}
@@ -152,13 +154,13 @@ func (h *Handler) restarted(t Task) bool {
 	return true
 }
 
-// movedOp wraps an op that moves data, so that its success is answered by
-// answerMoved.
-func (h *Handler) movedOp(t Task, op func() (platform.Reply, error)) func() (platform.Reply, error) {
+// doneOp wraps an op whose success cannot be undone, so that the success
+// is answered by answerDone.
+func (h *Handler) doneOp(t Task, op func() (platform.Reply, error)) func() (platform.Reply, error) {
 	return func() (platform.Reply, error) {
 		r, err := op()
 		if err == nil && r.Errno == 0 && !r.Continue {
-			h.answerMoved(t, r)
+			h.answerDone(t, r)
 		}
 		return r, err
 	}

@@ -32,7 +32,7 @@ func (h *Handler) send(t Task, ref *sockRef, data []byte, total uint64, to *nets
 	if s.Type == unix.SOCK_DGRAM && total > maxUDPPayload {
 		return platform.Errno(int(unix.EMSGSIZE)), false
 	}
-	return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(true), int(unix.EAGAIN), h.movedOp(t, func() (platform.Reply, error) {
+	return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(true), int(unix.EAGAIN), h.doneOp(t, func() (platform.Reply, error) {
 		return sendOnce(t, ref, data, to, flags)
 	}))
 }
@@ -51,7 +51,7 @@ func sendOnce(t Task, ref *sockRef, data []byte, to *netstack.Addr, flags int) (
 // result into the program and returns the call's value.
 func (h *Handler) recv(t Task, ref *sockRef, size int, flags int, deliver func(*netstack.RecvResult) (int64, error)) (platform.Reply, bool) {
 	s := ref.s
-	return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(false), int(unix.EAGAIN), h.movedOp(t, func() (platform.Reply, error) {
+	return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(false), int(unix.EAGAIN), h.doneOp(t, func() (platform.Reply, error) {
 		r, err := s.Ops.RecvMsg(s, ref.f, size, flags&^unix.MSG_DONTWAIT)
 		if err != nil {
 			return result(0, err), err
@@ -241,7 +241,7 @@ func sysSendmmsg(h *Handler, t Task) (platform.Reply, bool) {
 	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
 		r := sendmmsg(t, ref, vec, vlen, flags)
 		if r.Errno == 0 {
-			h.answerMoved(t, r)
+			h.answerDone(t, r)
 		}
 		return r, false
 	})
@@ -340,7 +340,7 @@ func sysRecvmmsg(h *Handler, t Task) (platform.Reply, bool) {
 			}
 			return platform.Val(int64(got)), nil
 		}
-		return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(false), int(unix.EAGAIN), h.movedOp(t, op))
+		return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(false), int(unix.EAGAIN), h.doneOp(t, op))
 	})
 }
 

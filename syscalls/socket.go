@@ -123,14 +123,10 @@ func sysBind(h *Handler, t Task) (platform.Reply, bool) {
 		if err != nil {
 			return platform.Errno(errno(err)), false
 		}
-		err = ref.s.Ops.Bind(ref.s, ref.f, addr)
-		if err == unix.EINVAL && ref.s.TakeUnanswered(unix.SYS_BIND) {
-			err = nil // the restart of a bind whose answer was lost
-		}
-		if err != nil {
+		if err := ref.s.Ops.Bind(ref.s, ref.f, addr); err != nil {
 			return platform.Errno(errno(err)), false
 		}
-		answerOnce(t, ref.s, unix.SYS_BIND)
+		h.answerDone(t, platform.Val(0))
 		return platform.Val(0), false
 	})
 }
@@ -143,29 +139,11 @@ func sysConnect(h *Handler, t Task) (platform.Reply, bool) {
 			return platform.Errno(errno(err)), false
 		}
 		s := ref.s
-		return h.retry(t, ref, false, s.Timeout(true), int(unix.EINPROGRESS), func() (platform.Reply, error) {
+		return h.retry(t, ref, false, s.Timeout(true), int(unix.EINPROGRESS), h.doneOp(t, func() (platform.Reply, error) {
 			err := s.Ops.Connect(s, ref.f, addr)
-			if err == unix.EISCONN && s.TakeUnanswered(unix.SYS_CONNECT) {
-				// The program's earlier connect succeeded but was
-				// interrupted before it learnt so; this is its restart.
-				err = nil
-			}
-			if err != nil {
-				return result(0, err), err
-			}
-			answerOnce(t, s, unix.SYS_CONNECT)
-			return platform.Val(0), nil
-		})
+			return result(0, err), err
+		}))
 	})
-}
-
-// answerOnce answers a call that succeeded with 0. If the answer is lost
-// (the call was interrupted as it completed, and will restart), the
-// socket remembers, so that the restarted call succeeds as well.
-func answerOnce(t Task, s *netstack.Socket, nr int) {
-	if t.Respond(platform.Val(0)) == unix.ENOENT {
-		s.SetUnanswered(nr)
-	}
 }
 
 func sysListen(h *Handler, t Task) (platform.Reply, bool) {

@@ -801,7 +801,7 @@ func TestTraceWrap(t *testing.T) {
 		t.Error("traceWrap without --trace wrapped the task")
 	}
 
-	// bind answered by answerOnce, then the program reuses its buffer.
+	// bind answered by answerDone, then the program reuses its buffer.
 	inner := newTask(unix.SYS_BIND, 3)
 	sa := inner.put(sin("127.0.0.1", 80))
 	inner.call.Args[1], inner.call.Args[2] = sa, 16
