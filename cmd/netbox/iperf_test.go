@@ -24,7 +24,7 @@ func TestRealIperf3(t *testing.T) {
 				script := `#!/bin/sh
 iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
 for i in $(seq 1 50); do
-	iperf3 -J -t 1 -p 5201 ` + tc.args + ` >out.json 2>/dev/null
+	iperf3 -J -t 3 -p 5201 ` + tc.args + ` >out.json 2>/dev/null
 	grep -q '"error"' out.json || break
 	sleep 0.1
 done
@@ -52,7 +52,9 @@ cat out.json`
 					return
 				}
 				// iperf3's two sums stop at slightly different moments
-				// (natively too): all but the last ~1% arrived.
+				// (natively too): what is still buffered between the two
+				// (a few MiB with the netstack pump) is not counted. Over
+				// 3 s that stays under 1% even with the race detector.
 				sent, got := out.End.SumSent.Bytes, out.End.SumReceived.Bytes
 				if sent == 0 || got > sent || got < sent-sent/100 {
 					t.Fatalf("TCP: sent %d, received %d", sent, got)
