@@ -149,6 +149,8 @@ func (s *Socket) renewEndpoint() error {
 	if s.Family == afInet6 {
 		so.SetV6Only(s.sk.v6only)
 	}
+	receiveAllControl(ep)
+	s.sk.opts.applyIPHeader(ep)
 	old := s.sk.ep
 	s.sk.wq.EventUnregister(&s.sk.rxEntry)
 	s.sk.ep = ep
@@ -217,8 +219,10 @@ func (inetDgramOps) Shutdown(s *Socket, f int, how int) error {
 	return nil
 }
 
-// SendMsg is udp_sendmsg: one datagram to `to` or to the connected peer.
-func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, flags int) (int, error) {
+// SendMsg is udp_sendmsg: one datagram to `to` or to the connected peer,
+// with what its control messages ask for (ip_cmsg_send, or
+// ip6_datagram_send_ctl for a datagram sent over IPv6).
+func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte, flags int) (int, error) {
 	if flags&unix.MSG_OOB != 0 {
 		return 0, unix.EOPNOTSUPP
 	}
@@ -264,7 +268,20 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, flags int) 
 	} else if s.State != SSConnected {
 		return 0, unix.EDESTADDRREQ
 	}
-	n, err := s.st.writeUDP(s.sk.ep, data, opts, f)
+	tos := -1
+	if len(ctl) > 0 {
+		dst := s.sk.remote.Addr()
+		if to != nil {
+			dst = to.Addr()
+		}
+		c, err := s.sendControl(ctl, dst.Unmap().Is4())
+		if err != nil {
+			return 0, err
+		}
+		c.apply(&opts, dst.Unmap().Is4())
+		tos = c.tos
+	}
+	n, err := s.st.writeUDP(s.sk.ep, data, opts, f, tos)
 	if err != nil {
 		if _, ok := err.(*tcpip.ErrWouldBlock); ok {
 			return 0, wouldBlock(unix.POLLOUT)
@@ -303,26 +320,36 @@ func (inetDgramOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult,
 		}
 	}
 	buf := make([]byte, size)
-	n, _, rflags, from, err := unix.Recvmsg(f, buf, nil, (flags&(unix.MSG_PEEK|unix.MSG_TRUNC))|unix.MSG_DONTWAIT)
+	var oob [128]byte // the placeholder's timestamps (SO_TIMESTAMP*)
+	n, oobn, rflags, from, err := unix.Recvmsg(f, buf, oob[:], (flags&(unix.MSG_PEEK|unix.MSG_TRUNC))|unix.MSG_DONTWAIT)
 	if err == unix.EAGAIN {
 		return nil, wouldBlock(unix.POLLIN)
 	}
 	if err != nil {
 		return nil, err
 	}
-	r := &RecvResult{Data: buf[:min(n, size)], Total: n, Flags: rflags & (unix.MSG_TRUNC | unix.MSG_CTRUNC)}
+	r := &RecvResult{Data: buf[:min(n, size)], Total: n, Flags: rflags & unix.MSG_TRUNC}
+	var fromName string
+	if u, ok := from.(*unix.SockaddrUnix); ok {
+		fromName = u.Name
+	}
+	m, known := s.st.datagramMeta(s, fromName)
 	if connected {
 		// A connected socket receives from its peer only.
 		s.mu.Lock()
 		r.From, r.HasFrom = s.sk.remote, true
 		s.mu.Unlock()
-	} else if u, ok := from.(*unix.SockaddrUnix); ok {
-		if a, ok := s.st.udpSource(u.Name); ok {
-			r.From, r.HasFrom = forFamily(s.Family, a), true
-		}
+	} else if known {
+		r.From, r.HasFrom = forFamily(s.Family, m.src), true
 	}
 	if !r.HasFrom {
 		r.From, r.HasFrom = netip.AddrPortFrom(wildcard(s.Family), 0), true
+	}
+	sockLevel := socketLevelControl(oob[:oobn])
+	if known {
+		r.Control = s.recvControl(m, sockLevel)
+	} else {
+		r.Control = sockLevel
 	}
 	return r, nil
 }
@@ -374,7 +401,7 @@ func (s *Socket) deliverRx() {
 		if err != nil {
 			return
 		}
-		s.st.deliverUDP(s.sk.name, s.sk.peerName, addrPortOf(res.RemoteAddr), buf.Bytes())
+		s.st.deliverUDP(s.sk.name, s.sk.peerName, metaOfRead(res), buf.Bytes())
 	}
 }
 

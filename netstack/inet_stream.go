@@ -323,8 +323,15 @@ func (inetStreamOps) Shutdown(s *Socket, f int, how int) error {
 	return unix.Shutdown(f, how)
 }
 
-// SendMsg sends on the native connection, without blocking.
-func (inetStreamOps) SendMsg(s *Socket, f int, data []byte, to *Addr, flags int) (int, error) {
+// SendMsg sends on the native connection, without blocking. Like
+// tcp_sendmsg_locked, the control messages are only checked
+// (sock_cmsg_send): any error there is EINVAL.
+func (inetStreamOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte, flags int) (int, error) {
+	if len(ctl) > 0 {
+		if err := sockCmsgSendAll(ctl); err != nil {
+			return 0, unix.EINVAL
+		}
+	}
 	s.mu.Lock()
 	connected := s.State == SSConnected
 	s.mu.Unlock()

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netbox-sandbox/netbox/netstack/control"
 )
 
 // ProtoOps is a family/type pair's operation table, like Linux's struct
@@ -20,7 +22,9 @@ type ProtoOps interface {
 	// Name is getsockname (peer false) or getpeername (peer true).
 	Name(s *Socket, peer bool) (netip.AddrPort, error)
 	Shutdown(s *Socket, f int, how int) error
-	SendMsg(s *Socket, f int, data []byte, to *Addr, flags int) (int, error)
+	// SendMsg sends data (to a, when given) with the control messages in
+	// ctl, the bytes of the program's msg_control.
+	SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte, flags int) (int, error)
 	RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult, error)
 	SetSockOpt(s *Socket, f int, level, name int, val Optval) error
 	GetSockOpt(s *Socket, f int, level, name int, size int) ([]byte, error)
@@ -51,6 +55,8 @@ type RecvResult struct {
 	From    netip.AddrPort
 	HasFrom bool
 	Flags   int // msg_flags
+	// Control is the control messages the receive delivers, in order.
+	Control []control.Message
 }
 
 // WaitError says that an operation would block: wait until the placeholder

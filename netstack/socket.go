@@ -179,6 +179,7 @@ func (st *Stack) NewSocket(family, typ, protocol int) (*Socket, int, error) {
 			unix.Close(fd)
 			return nil, -1, errnoOf(terr)
 		}
+		receiveAllControl(ep)
 		s.sk.ep = ep
 		s.sk.local = netip.AddrPortFrom(wildcard(family), 0)
 		s.publishLocal()

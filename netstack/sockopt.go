@@ -136,17 +136,34 @@ var intOpts = map[[2]int]optSpec{
 	optKey{unix.SOL_IPV6, unix.IPV6_RECVERR}:    {kind: optBool},
 	optKey{unix.SOL_IPV6, unix.IPV6_TCLASS}:     {kind: optInt},
 
+	// What recvmsg's control messages report (dgram_cmsg.go). TCP
+	// takes them too and delivers none, as Linux.
+	optKey{unix.SOL_IP, unix.IP_PKTINFO}:             {kind: optBool},
+	optKey{unix.SOL_IP, unix.IP_RECVTTL}:             {kind: optBool},
+	optKey{unix.SOL_IP, unix.IP_RECVTOS}:             {kind: optBool},
+	optKey{unix.SOL_IP, unix.IP_RECVORIGDSTADDR}:     {kind: optBool},
+	optKey{unix.SOL_IPV6, unix.IPV6_RECVPKTINFO}:     {kind: optBool},
+	optKey{unix.SOL_IPV6, unix.IPV6_RECVHOPLIMIT}:    {kind: optBool},
+	optKey{unix.SOL_IPV6, unix.IPV6_RECVTCLASS}:      {kind: optBool},
+	optKey{unix.SOL_IPV6, unix.IPV6_RECVORIGDSTADDR}: {kind: optBool},
+
 	optKey{unix.SOL_UDP, unix.UDP_CORK}:             {kind: optBool, noSet: true},
 	optKey{unix.SOL_IP, unix.IP_MULTICAST_TTL}:      {kind: optInt, def: 1, noSet: true},
-	optKey{unix.SOL_IP, unix.IP_PKTINFO}:            {kind: optBool, noSet: true},
-	optKey{unix.SOL_IP, unix.IP_RECVTTL}:            {kind: optBool, noSet: true},
-	optKey{unix.SOL_IP, unix.IP_RECVTOS}:            {kind: optBool, noSet: true},
 	optKey{unix.SOL_IP, unix.IP_MTU_DISCOVER}:       {kind: optInt, def: 1, noSet: true},
-	optKey{unix.SOL_IPV6, unix.IPV6_RECVPKTINFO}:    {kind: optBool, noSet: true},
 	optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_HOPS}: {kind: optInt, def: 1, noSet: true},
-	optKey{unix.SOL_SOCKET, unix.SO_TIMESTAMP}:      {kind: optBool, noSet: true},
-	optKey{unix.SOL_SOCKET, unix.SO_TIMESTAMPNS}:    {kind: optBool, noSet: true},
 	optKey{unix.SOL_SOCKET, unix.SO_PASSCRED}:       {kind: optBool, noSet: true},
+}
+
+// placeholderOpts are the options the placeholder itself serves, set and
+// read natively: the receive timestamps, which the host kernel takes when
+// a datagram (or stream data) is queued on it, exactly as Linux's
+// sock_setsockopt keeps them (SO_TIMESTAMPNS implies SO_TIMESTAMP's flag,
+// and so on).
+var placeholderOpts = map[[2]int]bool{
+	optKey{unix.SOL_SOCKET, unix.SO_TIMESTAMP}:       true,
+	optKey{unix.SOL_SOCKET, unix.SO_TIMESTAMPNS}:     true,
+	optKey{unix.SOL_SOCKET, unix.SO_TIMESTAMP_NEW}:   true,
+	optKey{unix.SOL_SOCKET, unix.SO_TIMESTAMPNS_NEW}: true,
 }
 
 // intOf decodes an int option value as do_sock_setsockopt does: optlen
@@ -157,6 +174,27 @@ func intOf(val Optval) (int32, error) {
 		return 0, err
 	}
 	return int32(binary.LittleEndian.Uint32(b)), nil
+}
+
+// ipIntOf decodes an int option value as do_ip_setsockopt does: an optlen
+// shorter than an int gives the first byte, and an optlen of 0 the value 0,
+// except for the options that want at least a byte (EINVAL).
+func ipIntOf(name int, val Optval) (int32, error) {
+	switch {
+	case val.Len() >= 4:
+		return intOf(val)
+	case val.Len() >= 1:
+		b, err := val.Read(1)
+		if err != nil {
+			return 0, err
+		}
+		return int32(b[0]), nil
+	}
+	switch name {
+	case unix.IP_TTL, unix.IP_MULTICAST_TTL, unix.IP_MULTICAST_LOOP, unix.IP_MINTTL:
+		return 0, unix.EINVAL
+	}
+	return 0, nil
 }
 
 // readOpt reads an option value of n bytes: a shorter optlen is EINVAL.
@@ -225,7 +263,7 @@ func (s *Socket) setSockOpt(f int, level, name int, val Optval) error {
 		}
 		return nil
 	case optKey{unix.SOL_IP, unix.IP_TTL}:
-		v, err := intOf(val)
+		v, err := ipIntOf(name, val)
 		if err != nil {
 			return err
 		}
@@ -233,6 +271,7 @@ func (s *Socket) setSockOpt(f int, level, name int, val Optval) error {
 			return unix.EINVAL
 		}
 		o.set(level, name, v)
+		s.applyIPHeader()
 		return nil
 	case optKey{unix.SOL_IPV6, unix.IPV6_UNICAST_HOPS}:
 		v, err := intOf(val)
@@ -243,6 +282,7 @@ func (s *Socket) setSockOpt(f int, level, name int, val Optval) error {
 			return unix.EINVAL
 		}
 		o.set(level, name, v)
+		s.applyIPHeader()
 		return nil
 	case optKey{unix.SOL_IPV6, unix.IPV6_V6ONLY}:
 		if s.Family != afInet6 {
@@ -262,6 +302,16 @@ func (s *Socket) setSockOpt(f int, level, name int, val Optval) error {
 		}
 		return nil
 	}
+	if placeholderOpts[optKey{level, name}] {
+		v, err := intOf(val)
+		if err != nil {
+			return err
+		}
+		if f < 0 {
+			return unix.ENOPROTOOPT
+		}
+		return unix.SetsockoptInt(f, level, name, int(v))
+	}
 	spec, ok := intOpts[[2]int{level, name}]
 	if !ok || !levelApplies(s, level) {
 		return unix.ENOPROTOOPT
@@ -269,7 +319,11 @@ func (s *Socket) setSockOpt(f int, level, name int, val Optval) error {
 	if spec.readOnly || spec.noSet {
 		return unix.ENOPROTOOPT
 	}
-	v, err := intOf(val)
+	decode := intOf
+	if level == unix.SOL_IP {
+		decode = func(val Optval) (int32, error) { return ipIntOf(name, val) }
+	}
+	v, err := decode(val)
 	if err != nil {
 		return err
 	}
@@ -287,6 +341,10 @@ func (s *Socket) setSockOpt(f int, level, name int, val Optval) error {
 		v = 1
 	}
 	o.set(level, name, v)
+	switch (optKey{level, name}) {
+	case optKey{unix.SOL_IP, unix.IP_TOS}, optKey{unix.SOL_IPV6, unix.IPV6_TCLASS}:
+		s.applyIPHeader()
+	}
 	if s.sk.ep != nil {
 		so := s.sk.ep.SocketOptions()
 		switch (optKey{level, name}) {
@@ -427,6 +485,16 @@ func (s *Socket) getSockOpt(f int, level, name int) ([]byte, error) {
 		}
 		return intBytes(0), nil
 	}
+	if placeholderOpts[optKey{level, name}] {
+		if f < 0 {
+			return intBytes(0), nil
+		}
+		v, err := unix.GetsockoptInt(f, level, name)
+		if err != nil {
+			return nil, err
+		}
+		return intBytes(int32(v)), nil
+	}
 	spec, ok := intOpts[[2]int{level, name}]
 	if !ok || !levelApplies(s, level) {
 		return nil, unix.ENOPROTOOPT
@@ -436,6 +504,14 @@ func (s *Socket) getSockOpt(f int, level, name int) ([]byte, error) {
 		v = spec.def
 	}
 	return intBytes(v), nil
+}
+
+// applyIPHeader passes the IP header options on to the gVisor endpoint,
+// when the socket has one.
+func (s *Socket) applyIPHeader() {
+	if s.sk.ep != nil {
+		s.sk.opts.applyIPHeader(s.sk.ep)
+	}
 }
 
 // Timeout is SO_SNDTIMEO (send) or SO_RCVTIMEO: how long a blocking call

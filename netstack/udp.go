@@ -33,7 +33,7 @@ type udpTables struct {
 	udpAddrs  map[string]netip.AddrPort // placeholder name → its socket's local address
 	udpSocks  map[string]*Socket        // placeholder name → socket (live ones)
 	forgotten []string                  // names of released sockets, oldest first
-	srcSocks  map[netip.AddrPort]int    // source address → supervisor socket named after it
+	srcSocks  map[dgramMeta]int         // datagram metadata → supervisor socket named after it
 	sinkName  string
 	sinkFD    int
 	// txFD is the placeholder of the socket whose trapped send is going
@@ -46,7 +46,7 @@ type udpTables struct {
 func (st *Stack) startUDP() error {
 	st.udpAddrs = make(map[string]netip.AddrPort)
 	st.udpSocks = make(map[string]*Socket)
-	st.srcSocks = make(map[netip.AddrPort]int)
+	st.srcSocks = make(map[dgramMeta]int)
 	st.txFD = -1
 	st.sinkName = st.name("sink")
 	fd, err := st.host.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
@@ -101,38 +101,49 @@ func (st *Stack) serveSink() {
 		connected := s.State == SSConnected
 		s.mu.Unlock()
 		if ep != nil && connected {
-			st.writeUDP(ep, buf[:n], tcpip.WriteOptions{}, -1)
+			st.writeUDP(ep, buf[:n], tcpip.WriteOptions{}, -1, -1)
 		}
 	}
 }
 
 // writeUDP writes one datagram through a gVisor endpoint. from is the
 // sender's placeholder (or -1): deliveries made during the write are sent
-// from it, so that they come from the sender's own name.
-func (st *Stack) writeUDP(ep tcpip.Endpoint, data []byte, opts tcpip.WriteOptions, from int) (int64, tcpip.Error) {
+// from it, so that they come from the sender's own name. tos, unless -1,
+// is the datagram's TOS (traffic class) from a control message: it is set
+// on the endpoint for this write only, under txMu, which every write
+// holds.
+func (st *Stack) writeUDP(ep tcpip.Endpoint, data []byte, opts tcpip.WriteOptions, from int, tos int) (int64, tcpip.Error) {
 	st.txMu.Lock()
 	defer st.txMu.Unlock()
+	if tos >= 0 {
+		for _, o := range []tcpip.SockOptInt{tcpip.IPv4TOSOption, tcpip.IPv6TrafficClassOption} {
+			if old, err := ep.GetSockOptInt(o); err == nil {
+				ep.SetSockOptInt(o, tos)
+				defer ep.SetSockOptInt(o, old)
+			}
+		}
+	}
 	st.txFD = from
 	n, err := ep.Write(bytes.NewReader(data), opts)
 	st.txFD = -1
 	return n, err
 }
 
-// deliverUDP queues a datagram from src on the placeholder called to,
+// deliverUDP queues a datagram described by m on the placeholder called to,
 // which is connected to the unix name peer ("" when it is not). It must
 // come from a unix socket the placeholder accepts: an unconnected one takes
-// netbox's source socket for src (whose name tells src to recvfrom); a
+// netbox's source socket for m (whose name tells recvmsg m); a
 // connected one only its peer: the sink, or the sender's own placeholder,
 // which is sending right now. A full receiver drops the datagram, as Linux
 // does when a receive buffer is full.
-func (st *Stack) deliverUDP(to, peer string, src netip.AddrPort, data []byte) {
+func (st *Stack) deliverUDP(to, peer string, m dgramMeta, data []byte) {
 	var fd int
 	switch {
 	case peer == "":
 		// Under st.mu: the cache may close a source socket.
 		st.mu.Lock()
 		defer st.mu.Unlock()
-		fd = st.sourceSocketLocked(src)
+		fd = st.sourceSocketLocked(m)
 	case peer == st.sinkName:
 		fd = int(st.sinkFD)
 	default:
@@ -147,10 +158,10 @@ func (st *Stack) deliverUDP(to, peer string, src netip.AddrPort, data []byte) {
 	}
 }
 
-// sourceSocketLocked returns netbox's socket named after src; st.mu is
+// sourceSocketLocked returns netbox's socket named after m; st.mu is
 // held.
-func (st *Stack) sourceSocketLocked(src netip.AddrPort) int {
-	if fd, ok := st.srcSocks[src]; ok {
+func (st *Stack) sourceSocketLocked(m dgramMeta) int {
+	if fd, ok := st.srcSocks[m]; ok {
 		return fd
 	}
 	if len(st.srcSocks) >= maxSourceSockets {
@@ -163,31 +174,24 @@ func (st *Stack) sourceSocketLocked(src netip.AddrPort) int {
 	if err != nil {
 		return -1
 	}
-	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + st.sourceName(src)}); err != nil {
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + st.sourcePrefix() + m.encode()}); err != nil {
 		unix.Close(fd)
 		return -1
 	}
-	st.srcSocks[src] = fd
+	st.srcSocks[m] = fd
 	return fd
 }
 
-func (st *Stack) sourceName(src netip.AddrPort) string {
-	return fmt.Sprintf("netbox/%s/A/%s", st.id, src)
+// sourcePrefix starts the names of netbox's source sockets.
+func (st *Stack) sourcePrefix() string { return "netbox/" + st.id + "/A/" }
+
+// cutSourcePrefix returns the rest of a source socket's name.
+func (st *Stack) cutSourcePrefix(name string) (string, bool) {
+	return strings.CutPrefix(name, st.sourcePrefix())
 }
 
-// udpSource is the address a datagram came from, by the unix name of the
-// socket that sent it.
-func (st *Stack) udpSource(unixName string) (netip.AddrPort, bool) {
-	name := strings.TrimPrefix(unixName, "@")
-	if a, ok := strings.CutPrefix(name, fmt.Sprintf("netbox/%s/A/", st.id)); ok {
-		ap, err := netip.ParseAddrPort(a)
-		return ap, err == nil
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	a, ok := st.udpAddrs[name]
-	return a, ok
-}
+// trimAt drops the "@" x/sys puts before an abstract name.
+func trimAt(unixName string) string { return strings.TrimPrefix(unixName, "@") }
 
 // udpReceiver is the placeholder name of the sandbox socket that receives
 // what is sent to dst from src, as gVisor's demultiplexer chooses it, or ""

@@ -24,23 +24,30 @@ func sendCap(s *netstack.Socket) int {
 	return maxUDPPayload + 1
 }
 
-// send runs one emulated send of data (to addr, when given), waiting when
-// the socket is blocking. EPIPE raises SIGPIPE unless MSG_NOSIGNAL, as
-// sk_stream_error does.
-func (h *Handler) send(t Task, ref *sockRef, data []byte, total uint64, to *netstack.Addr, flags int) (platform.Reply, bool) {
+// outMsg is what one send carries, read from the program.
+type outMsg struct {
+	data  []byte         // the payload, up to what netbox copies
+	total uint64         // the payload's full length
+	to    *netstack.Addr // the destination, when given
+	ctl   []byte         // msg_control
+}
+
+// send runs one emulated send of m, waiting when the socket is blocking.
+// EPIPE raises SIGPIPE unless MSG_NOSIGNAL, as sk_stream_error does.
+func (h *Handler) send(t Task, ref *sockRef, m outMsg, flags int) (platform.Reply, bool) {
 	s := ref.s
-	if s.Type == unix.SOCK_DGRAM && total > maxUDPPayload {
+	if s.Type == unix.SOCK_DGRAM && m.total > maxUDPPayload {
 		return platform.Errno(int(unix.EMSGSIZE)), false
 	}
 	return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(true), int(unix.EAGAIN), h.doneOp(t, func() (platform.Reply, error) {
-		return sendOnce(t, ref, data, to, flags)
+		return sendOnce(t, ref, m, flags)
 	}))
 }
 
 // sendOnce is one attempt at a send; it does not wait and does not answer.
-func sendOnce(t Task, ref *sockRef, data []byte, to *netstack.Addr, flags int) (platform.Reply, error) {
+func sendOnce(t Task, ref *sockRef, m outMsg, flags int) (platform.Reply, error) {
 	s := ref.s
-	n, err := s.Ops.SendMsg(s, ref.f, data, to, flags&^(unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL))
+	n, err := s.Ops.SendMsg(s, ref.f, m.data, m.to, m.ctl, flags&^(unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL))
 	if err == unix.EPIPE && flags&unix.MSG_NOSIGNAL == 0 && s.Type == unix.SOCK_STREAM {
 		unix.Syscall(unix.SYS_TKILL, uintptr(t.Call().Tid), uintptr(unix.SIGPIPE), 0)
 	}
@@ -84,7 +91,7 @@ func sysSendto(h *Handler, t Task) (platform.Reply, bool) {
 		if ref.s.Type == unix.SOCK_DGRAM || ref.s.State != netstack.SSConnected {
 			dst = &to
 		}
-		return h.send(t, ref, data, length, dst, int(int32(a[3])))
+		return h.send(t, ref, outMsg{data: data, total: length, to: dst}, int(int32(a[3])))
 	})
 }
 
@@ -155,33 +162,36 @@ func sysSendmsg(h *Handler, t Task) (platform.Reply, bool) {
 
 // sendmsg is ____sys_sendmsg for one message.
 func (h *Handler) sendmsg(t Task, ref *sockRef, msg abi.Msghdr, flags int) (platform.Reply, bool) {
-	data, total, to, err := readSendmsg(t, ref, msg)
+	m, err := readSendmsg(t, ref, msg)
 	if err != nil {
 		return platform.Errno(errno(err)), false
 	}
-	return h.send(t, ref, data, total, to, flags)
+	return h.send(t, ref, m, flags)
 }
 
-// readSendmsg reads what a msghdr sends: the payload (up to what netbox
-// copies), its full length, and the destination when there is one.
-func readSendmsg(t Task, ref *sockRef, msg abi.Msghdr) (data []byte, total uint64, to *netstack.Addr, err error) {
+// readSendmsg reads what a msghdr sends: the destination when there is
+// one, the payload, and the control messages.
+func readSendmsg(t Task, ref *sockRef, msg abi.Msghdr) (m outMsg, err error) {
 	// Like __copy_msghdr: a longer msg_namelen is cut to
 	// sizeof(struct sockaddr_storage).
 	nameLen := min(msg.NameLen, abi.SockaddrStorageSize)
 	if msg.Name != 0 && nameLen != 0 && (ref.s.Type == unix.SOCK_DGRAM || ref.s.State != netstack.SSConnected) {
 		addr, err := readAddr(t, ref.s, msg.Name, uint64(nameLen), forSend)
 		if err != nil {
-			return nil, 0, nil, err
+			return m, err
 		}
-		to = &addr
+		m.to = &addr
 	}
 	iov, err := abi.ReadIovecs(t, msg.Iov, msg.IovLen)
 	if err != nil {
-		return nil, 0, nil, err
+		return m, err
 	}
-	total = abi.TotalLen(iov)
-	data, err = abi.Gather(t, iov, sendCap(ref.s))
-	return data, total, to, err
+	if m.ctl, err = abi.ReadControl(t, msg.Control, msg.ControlLen); err != nil {
+		return m, err
+	}
+	m.total = abi.TotalLen(iov)
+	m.data, err = abi.Gather(t, iov, sendCap(ref.s))
+	return m, err
 }
 
 func sysRecvmsg(h *Handler, t Task) (platform.Reply, bool) {
@@ -211,8 +221,8 @@ func (h *Handler) recvmsg(t Task, ref *sockRef, msgAddr uint64, msg abi.Msghdr, 
 }
 
 // deliverMsg writes a received message into the program's msghdr: the
-// payload, the source address (msg_namelen is 0 for TCP), no control
-// messages yet, and msg_flags.
+// payload, the source address (msg_namelen is 0 for TCP), the control
+// messages (cut as put_cmsg cuts them, MSG_CTRUNC) and msg_flags.
 func deliverMsg(t Task, s *netstack.Socket, msgAddr uint64, msg abi.Msghdr, iov []abi.Iovec, r *netstack.RecvResult, flags int) (int64, error) {
 	if _, err := abi.Scatter(t, iov, r.Data); err != nil {
 		return 0, err
@@ -229,7 +239,8 @@ func deliverMsg(t Task, s *netstack.Socket, msgAddr uint64, msg abi.Msghdr, iov 
 		}
 		nameLen = uint32(len(sa))
 	}
-	if err := abi.WriteMsgResult(t, msgAddr, nameLen, 0, int32(r.Flags)); err != nil {
+	ctl, flagsOut := abi.WriteControl(t, msg.Control, msg.ControlLen, r.Control, r.Flags)
+	if err := abi.WriteMsgResult(t, msgAddr, nameLen, ctl, int32(flagsOut)); err != nil {
 		return 0, err
 	}
 	return recvValue(r, flags), nil
@@ -259,14 +270,14 @@ func sendmmsg(t Task, ref *sockRef, vec uint64, vlen uint32, flags int) platform
 		if err != nil {
 			return mmsgResult(sent, err)
 		}
-		data, total, to, err := readSendmsg(t, ref, msg)
-		if err == nil && ref.s.Type == unix.SOCK_DGRAM && total > maxUDPPayload {
+		m, err := readSendmsg(t, ref, msg)
+		if err == nil && ref.s.Type == unix.SOCK_DGRAM && m.total > maxUDPPayload {
 			err = unix.EMSGSIZE
 		}
 		if err != nil {
 			return mmsgResult(sent, err)
 		}
-		r, err := sendOnce(t, ref, data, to, flags|unix.MSG_DONTWAIT)
+		r, err := sendOnce(t, ref, m, flags|unix.MSG_DONTWAIT)
 		if err != nil {
 			return mmsgResult(sent, err)
 		}

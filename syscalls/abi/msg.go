@@ -2,6 +2,8 @@ package abi
 
 import (
 	"golang.org/x/sys/unix"
+
+	"github.com/netbox-sandbox/netbox/netstack/control"
 )
 
 // Msghdr is struct msghdr (user_msghdr).
@@ -232,4 +234,46 @@ func WriteOptval(m Memory, addr, lenPtr uint64, optlen int, val []byte) error {
 	var lb [4]byte
 	le.PutUint32(lb[:], uint32(n))
 	return writeBoth(m, addr, val[:n], lenPtr, lb[:])
+}
+
+// maxControl is net.core.optmem_max, the most control data one sendmsg
+// takes (sock_kmalloc refuses more).
+const maxControl = 131072
+
+// ReadControl copies sendmsg's msg_control in, as ____sys_sendmsg does: a
+// length above INT_MAX or optmem_max is ENOBUFS, unreadable memory EFAULT.
+func ReadControl(m Memory, addr, n uint64) ([]byte, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	if n > maxControl {
+		return nil, unix.ENOBUFS
+	}
+	b := make([]byte, n)
+	if err := m.ReadMem(addr, b); err != nil {
+		return nil, unix.EFAULT
+	}
+	return b, nil
+}
+
+// WriteControl writes recvmsg's control messages into the program's
+// msg_control of size bytes (none when the pointer is NULL), cut as
+// put_cmsg cuts them, and returns msg_controllen and the message flags
+// with MSG_CTRUNC added when something did not fit. Like put_cmsg, a
+// buffer that cannot be written takes nothing and is no error.
+func WriteControl(m Memory, addr, size uint64, msgs []control.Message, flags int) (uint64, int) {
+	if len(msgs) == 0 {
+		return 0, flags
+	}
+	if addr == 0 {
+		size = 0
+	}
+	b, truncated := control.Encode(msgs, int(min(size, maxControl)))
+	if truncated {
+		flags |= unix.MSG_CTRUNC
+	}
+	if len(b) > 0 && m.WriteMem(addr, b) != nil {
+		return 0, flags
+	}
+	return uint64(len(b)), flags
 }
