@@ -235,6 +235,11 @@ func (inetStreamOps) Accept(s *Socket, f int) (*Accepted, error) {
 	if !s.sk.listening {
 		return nil, unix.EINVAL
 	}
+	// A connection given back (Unaccept) arrived before anything still
+	// queued on the placeholder: it goes first.
+	if len(s.sk.stash) > 0 {
+		return s.fromStash(), nil
+	}
 	for {
 		nfd, sa, err := unix.Accept4(f, unix.SOCK_CLOEXEC)
 		if err == unix.EAGAIN || err == unix.EWOULDBLOCK || err == unix.EINTR {
@@ -349,6 +354,11 @@ func (inetStreamOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte
 // RecvMsg receives from the native connection, without blocking. TCP has
 // no source address to report.
 func (inetStreamOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult, error) {
+	if flags&unix.MSG_ERRQUEUE != 0 {
+		// tcp_recvmsg: inet_recv_error, in any state. TCP queues no
+		// errors netbox serves.
+		return nil, unix.EAGAIN
+	}
 	s.mu.Lock()
 	connected := s.State == SSConnected
 	s.mu.Unlock()

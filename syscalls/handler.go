@@ -39,6 +39,12 @@ type Handler struct {
 	// done holds, per thread, the last call whose effect is done and
 	// whose answer may have been lost (see answerDone).
 	done sync.Map // tid → *doneCall
+	// attemptMu serialises, per thread (striped by tid), the attempts of
+	// one thread's interrupted call and of its restart, which can be
+	// waiting at the same time: what the interrupted one takes and cannot
+	// hand over (a datagram, a connection) is then given to the restart
+	// before anything newer (see doneOp and the accept stash).
+	attemptMu [64]sync.Mutex
 
 	traceMu sync.Mutex
 	trace   io.Writer
@@ -156,8 +162,23 @@ func (h *Handler) restarted(t Task) bool {
 
 // doneOp wraps an op whose success cannot be undone, so that the success
 // is answered by answerDone.
+//
+// A call held waiting (a blocking receive) can be interrupted and
+// restarted while its goroutine still waits: then two goroutines wait for
+// the same thread, and the interrupted one may still take data whose
+// answer is lost. Attempts of one thread run one at a time (retry), and
+// each first looks for such a lost answer to the same call, which it gives
+// instead of taking more: data reaches the program once and in order.
 func (h *Handler) doneOp(t Task, op func() (platform.Reply, error)) func() (platform.Reply, error) {
 	return func() (platform.Reply, error) {
+		c := t.Call()
+		if v, ok := h.done.Load(c.Tid); ok {
+			m := v.(*doneCall)
+			<-m.done
+			if m.lost && m.nr == c.Nr && m.args == c.Args && h.done.CompareAndDelete(c.Tid, m) {
+				return m.r, nil
+			}
+		}
 		r, err := op()
 		if err == nil && r.Errno == 0 && !r.Continue {
 			h.answerDone(t, r)
@@ -275,7 +296,13 @@ const pollSlice = 50 * time.Millisecond
 // its answer cannot be delivered answers the call itself (accept does).
 // retry takes ownership of ref.
 func (h *Handler) retry(t Task, ref *sockRef, dontwait bool, timeout time.Duration, wouldBlock int,
-	op func() (platform.Reply, error)) (platform.Reply, bool) {
+	attempt func() (platform.Reply, error)) (platform.Reply, bool) {
+	mu := &h.attemptMu[uint32(t.Call().Tid)%uint32(len(h.attemptMu))]
+	op := func() (platform.Reply, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return attempt()
+	}
 	r, err := op()
 	var w *netstack.WaitError
 	if !errors.As(err, &w) {
