@@ -151,6 +151,8 @@ func (s *Socket) renewEndpoint() error {
 	}
 	receiveAllControl(ep)
 	s.sk.opts.applyIPHeader(ep)
+	so.SetIPv4RecvError(s.sk.opts.get(unix.SOL_IP, unix.IP_RECVERR) != 0)
+	so.SetIPv6RecvError(s.sk.opts.get(unix.SOL_IPV6, unix.IPV6_RECVERR) != 0)
 	old := s.sk.ep
 	s.sk.wq.EventUnregister(&s.sk.rxEntry)
 	s.sk.ep = ep
@@ -281,7 +283,18 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 		c.apply(&opts, dst.Unmap().Is4())
 		tos = c.tos
 	}
-	n, err := s.st.writeUDP(s.sk.ep, data, opts, f, tos)
+	// sock_alloc_send_pskb: a pending error fails the send, once.
+	if err := s.takeDgramError(); err != nil {
+		return 0, err
+	}
+	n, refused, err := s.st.writeUDP(s.sk.ep, data, opts, f, tos)
+	if refused == deadReceiver || (refused == unknownPort && s.State != SSConnected) {
+		dst := s.sk.remote
+		if opts.To != nil {
+			dst = addrPortOf(*opts.To)
+		}
+		s.portUnreachable(dst, data)
+	}
 	if err != nil {
 		if _, ok := err.(*tcpip.ErrWouldBlock); ok {
 			return 0, wouldBlock(unix.POLLOUT)
@@ -301,24 +314,17 @@ func (inetDgramOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult,
 		return nil, unix.EOPNOTSUPP
 	}
 	if flags&unix.MSG_ERRQUEUE != 0 {
-		return nil, unix.EAGAIN // the error queue is empty: not served yet
+		return s.recvError(size)
 	}
 	s.mu.Lock()
-	if err := s.sk.err; err != nil {
-		s.sk.err = nil
+	// Like __skb_recv_udp: a pending error (an ICMP error) is reported
+	// once.
+	if err := s.takeDgramError(); err != nil {
 		s.mu.Unlock()
 		return nil, err
 	}
 	connected := s.State == SSConnected
-	ep := s.sk.ep
 	s.mu.Unlock()
-	if connected {
-		// Like udp_recvmsg: a connected socket reports an ICMP error
-		// (ECONNREFUSED…) once.
-		if err := ep.LastError(); err != nil {
-			return nil, errnoOf(err)
-		}
-	}
 	buf := make([]byte, size)
 	var oob [128]byte // the placeholder's timestamps (SO_TIMESTAMP*)
 	n, oobn, rflags, from, err := unix.Recvmsg(f, buf, oob[:], (flags&(unix.MSG_PEEK|unix.MSG_TRUNC))|unix.MSG_DONTWAIT)

@@ -344,6 +344,8 @@ func (s *Socket) setSockOpt(f int, level, name int, val Optval) error {
 	switch (optKey{level, name}) {
 	case optKey{unix.SOL_IP, unix.IP_TOS}, optKey{unix.SOL_IPV6, unix.IPV6_TCLASS}:
 		s.applyIPHeader()
+	case optKey{unix.SOL_IP, unix.IP_RECVERR}, optKey{unix.SOL_IPV6, unix.IPV6_RECVERR}:
+		s.setRecvErr(level == unix.SOL_IP, v != 0)
 	}
 	if s.sk.ep != nil {
 		so := s.sk.ep.SocketOptions()
@@ -431,13 +433,15 @@ func (s *Socket) getSockOpt(f int, level, name int) ([]byte, error) {
 		}
 		return intBytes(0), nil
 	case optKey{unix.SOL_SOCKET, unix.SO_ERROR}:
-		err := s.sk.err
-		s.sk.err = nil
-		if err == nil {
-			err = s.sk.netErr.take()
-		}
-		if s.Type == unix.SOCK_DGRAM && err == nil && s.sk.ep != nil {
-			err = errnoOf(s.sk.ep.LastError())
+		var err error
+		if s.Type == unix.SOCK_DGRAM {
+			err = s.takeDgramError()
+		} else {
+			err = s.sk.err
+			s.sk.err = nil
+			if err == nil {
+				err = s.sk.netErr.take()
+			}
 		}
 		if s.Type == unix.SOCK_STREAM && err == nil && f >= 0 {
 			// A native connection's errors (a reset: the peer closed
@@ -494,6 +498,12 @@ func (s *Socket) getSockOpt(f int, level, name int) ([]byte, error) {
 			return nil, err
 		}
 		return intBytes(int32(v)), nil
+	}
+	if !levelApplies(s, level) && s.Family == afInet {
+		// The protocol hands a level it does not know to
+		// ip_getsockopt, whose answer is EOPNOTSUPP (setsockopt's is
+		// ENOPROTOOPT); ipv6_getsockopt answers ENOPROTOOPT.
+		return nil, unix.EOPNOTSUPP
 	}
 	spec, ok := intOpts[[2]int{level, name}]
 	if !ok || !levelApplies(s, level) {

@@ -40,7 +40,24 @@ type udpTables struct {
 	// through gVisor right now: what gVisor delivers during that send
 	// came from it. Guarded by txMu, which serialises those sends.
 	txFD int
+	// txDead records that a delivery during the current write found its
+	// receiver's placeholder gone: the program closed that socket and the
+	// sweep has not released it yet. Guarded by txMu.
+	txDead bool
 }
+
+// refusal says why a datagram found no socket at its destination.
+type refusal int
+
+const (
+	delivered refusal = iota
+	// unknownPort: gVisor found no endpoint (and answered with an ICMP
+	// error, which it reports itself to a connected sender).
+	unknownPort
+	// deadReceiver: the endpoint's socket was closed by the program;
+	// Linux would have found no socket.
+	deadReceiver
+)
 
 // startUDP creates the sink and starts serving it.
 func (st *Stack) startUDP() error {
@@ -101,7 +118,11 @@ func (st *Stack) serveSink() {
 		connected := s.State == SSConnected
 		s.mu.Unlock()
 		if ep != nil && connected {
-			st.writeUDP(ep, buf[:n], tcpip.WriteOptions{}, -1, -1)
+			if _, r, _ := st.writeUDP(ep, buf[:n], tcpip.WriteOptions{}, -1, -1); r == deadReceiver {
+				s.mu.Lock()
+				s.portUnreachable(s.sk.remote, buf[:n])
+				s.mu.Unlock()
+			}
 		}
 	}
 }
@@ -111,8 +132,10 @@ func (st *Stack) serveSink() {
 // from it, so that they come from the sender's own name. tos, unless -1,
 // is the datagram's TOS (traffic class) from a control message: it is set
 // on the endpoint for this write only, under txMu, which every write
-// holds.
-func (st *Stack) writeUDP(ep tcpip.Endpoint, data []byte, opts tcpip.WriteOptions, from int, tos int) (int64, tcpip.Error) {
+// holds. It also says whether the datagram found no socket at its
+// destination: on the loopback delivery is synchronous, so what gVisor
+// counts as an unknown port during the write is this datagram.
+func (st *Stack) writeUDP(ep tcpip.Endpoint, data []byte, opts tcpip.WriteOptions, from int, tos int) (n int64, r refusal, err tcpip.Error) {
 	st.txMu.Lock()
 	defer st.txMu.Unlock()
 	if tos >= 0 {
@@ -123,10 +146,21 @@ func (st *Stack) writeUDP(ep tcpip.Endpoint, data []byte, opts tcpip.WriteOption
 			}
 		}
 	}
-	st.txFD = from
-	n, err := ep.Write(bytes.NewReader(data), opts)
+	unknown := st.gs.Stats().UDP.UnknownPortErrors
+	before := unknown.Value()
+	st.txFD, st.txDead = from, false
+	n, err = ep.Write(bytes.NewReader(data), opts)
 	st.txFD = -1
-	return n, err
+	switch {
+	case st.txDead:
+		r = deadReceiver
+		if st.Sweep != nil {
+			go st.Sweep() // release it: its port is free on Linux
+		}
+	case unknown.Value() != before:
+		r = unknownPort
+	}
+	return n, r, err
 }
 
 // deliverUDP queues a datagram described by m on the placeholder called to,
@@ -154,6 +188,10 @@ func (st *Stack) deliverUDP(to, peer string, m dgramMeta, data []byte) {
 		return
 	}
 	if err := unix.Sendto(fd, data, unix.MSG_DONTWAIT, &unix.SockaddrUnix{Name: "@" + to}); err != nil {
+		if err == unix.ECONNREFUSED {
+			st.txDead = true // no socket has that name any more
+			return
+		}
 		st.stats.UDPDropped.Add(1)
 	}
 }

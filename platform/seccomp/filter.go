@@ -27,8 +27,9 @@ func offArgHi(i int) uint32 { return uint32(16 + 8*i + 4) }
 
 // Trapped is the set of system calls the filter always hands to the
 // supervisor. socket is trapped unless its family is AF_UNIX or AF_NETLINK,
-// sendto/recvfrom only when they carry an address (arg 4 non-NULL), and
-// ioctl only for the socket ioctl numbers.
+// sendto/recvfrom only when they carry an address (arg 4 non-NULL) and
+// recvfrom also with MSG_ERRQUEUE, and ioctl only for the socket ioctl
+// numbers.
 var Trapped = []int{
 	unix.SYS_CONNECT, unix.SYS_ACCEPT, unix.SYS_ACCEPT4, unix.SYS_BIND, unix.SYS_LISTEN,
 	unix.SYS_GETSOCKNAME, unix.SYS_GETPEERNAME, unix.SYS_SETSOCKOPT, unix.SYS_GETSOCKOPT,
@@ -59,7 +60,7 @@ func Program() []unix.SockFilter {
 	}
 	p.jeq(unix.SYS_SOCKET, "socket", "")
 	p.jeq(unix.SYS_SENDTO, "addr4", "")
-	p.jeq(unix.SYS_RECVFROM, "addr4", "")
+	p.jeq(unix.SYS_RECVFROM, "recvfrom", "")
 	p.jeq(unix.SYS_IOCTL, "ioctl", "")
 	for _, nr := range Trapped {
 		p.jeq(uint32(nr), "notify", "")
@@ -72,6 +73,12 @@ func Program() []unix.SockFilter {
 	p.ld(offArgLo(0))
 	p.jeq(unix.AF_UNIX, "allow", "")
 	p.jeq(unix.AF_NETLINK, "allow", "notify")
+
+	// recvfrom: trapped with MSG_ERRQUEUE (the error queue is netbox's),
+	// else as sendto.
+	p.label("recvfrom")
+	p.ld(offArgLo(3))
+	p.jset(unix.MSG_ERRQUEUE, "notify", "")
 
 	// sendto/recvfrom: trapped only with an address pointer.
 	p.label("addr4")
@@ -130,6 +137,9 @@ func (p *program) ret(k uint32) {
 // empty label falls through.
 func (p *program) jeq(k uint32, jt, jf string) { p.jmp(unix.BPF_JEQ, k, jt, jf) }
 func (p *program) jge(k uint32, jt, jf string) { p.jmp(unix.BPF_JGE, k, jt, jf) }
+
+// jset jumps to jt when A & k is not zero.
+func (p *program) jset(k uint32, jt, jf string) { p.jmp(unix.BPF_JSET, k, jt, jf) }
 
 func (p *program) jmp(op uint16, k uint32, jt, jf string) {
 	p.jumps = append(p.jumps, jump{at: len(p.ins), jt: jt, jf: jf})
