@@ -106,7 +106,7 @@ func (inetDgramOps) Connect(s *Socket, f int, a Addr) error {
 	// The native path: straight to the peer's placeholder when the peer
 	// is one of the sandbox's sockets, else through netbox's sink.
 	target := s.st.sinkName
-	if r := s.st.udpReceiver(dst, s.sk.local); r != "" {
+	if r := s.st.udpReceiver(s.gstack(), dst, s.sk.local); r != "" {
 		target = r
 	}
 	if err := unix.Connect(f, &unix.SockaddrUnix{Name: "@" + target}); err != nil {
@@ -138,7 +138,7 @@ func unixDisconnect(f int) error {
 // renewEndpoint replaces the gVisor endpoint by a fresh, unbound one with
 // the same options, releasing the port.
 func (s *Socket) renewEndpoint() error {
-	ep, err := s.st.gs.NewEndpoint(udp.ProtocolNumber, networkProtocol(s.Family), &s.sk.wq)
+	ep, err := s.gstack().NewEndpoint(udp.ProtocolNumber, networkProtocol(s.Family), &s.sk.wq)
 	if err != nil {
 		return errnoOf(err)
 	}
@@ -287,7 +287,7 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 	if err := s.takeDgramError(); err != nil {
 		return 0, err
 	}
-	n, refused, err := s.st.writeUDP(s.sk.ep, data, opts, f, tos)
+	n, refused, err := s.st.writeUDP(s.gstack(), s.sk.ep, data, opts, f, tos)
 	if refused == deadReceiver || (refused == unknownPort && s.State != SSConnected) {
 		dst := s.sk.remote
 		if opts.To != nil {

@@ -156,6 +156,8 @@ func (st *Stack) NewSocket(family, typ, protocol int) (*Socket, int, error) {
 	case unix.SOCK_DGRAM:
 		switch protocol {
 		case 0, unix.IPPROTO_UDP:
+			s.Protocol = unix.IPPROTO_UDP
+		case unix.IPPROTO_UDPLITE:
 		case unix.IPPROTO_ICMP, unix.IPPROTO_ICMPV6:
 			// ping sockets are not served yet; Linux with the default
 			// ping_group_range ("1 0") refuses them the same way.
@@ -163,7 +165,6 @@ func (st *Stack) NewSocket(family, typ, protocol int) (*Socket, int, error) {
 		default:
 			return nil, -1, unix.EPROTONOSUPPORT
 		}
-		s.Protocol = unix.IPPROTO_UDP
 		s.Ops = inetDgramOps{}
 		fd, err := st.host.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
@@ -174,7 +175,7 @@ func (st *Stack) NewSocket(family, typ, protocol int) (*Socket, int, error) {
 			unix.Close(fd)
 			return nil, -1, err
 		}
-		ep, terr := st.gs.NewEndpoint(udp.ProtocolNumber, netProto, &s.sk.wq)
+		ep, terr := s.gstack().NewEndpoint(udp.ProtocolNumber, netProto, &s.sk.wq)
 		if terr != nil {
 			unix.Close(fd)
 			return nil, -1, errnoOf(terr)

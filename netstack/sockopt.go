@@ -154,6 +154,13 @@ var intOpts = map[[2]int]optSpec{
 	optKey{unix.SOL_SOCKET, unix.SO_PASSCRED}:       {kind: optBool, noSet: true},
 }
 
+// UDP-Lite's level and options (linux/udp.h), which x/sys lacks.
+const (
+	solUDPLite       = unix.IPPROTO_UDPLITE
+	udpliteSendCscov = 10
+	udpliteRecvCscov = 11
+)
+
 // placeholderOpts are the options the placeholder itself serves, set and
 // read natively: the receive timestamps, which the host kernel takes when
 // a datagram (or stream data) is queued on it, exactly as Linux's
@@ -284,6 +291,26 @@ func (s *Socket) setSockOpt(f int, level, name int, val Optval) error {
 		o.set(level, name, v)
 		s.applyIPHeader()
 		return nil
+	case optKey{solUDPLite, udpliteSendCscov}, optKey{solUDPLite, udpliteRecvCscov},
+		optKey{unix.SOL_UDP, udpliteSendCscov}, optKey{unix.SOL_UDP, udpliteRecvCscov}:
+		// udp_lib_setsockopt: UDP-Lite only; a coverage below the
+		// header's 8 bytes is 8, above 0xFFFF is 0xFFFF. The coverage is
+		// kept and read back; gVisor checksums every datagram whole.
+		if s.Protocol != unix.IPPROTO_UDPLITE {
+			return unix.ENOPROTOOPT
+		}
+		v, err := intOf(val)
+		if err != nil {
+			return err
+		}
+		switch {
+		case v != 0 && v < 8:
+			v = 8
+		case v > 0xFFFF:
+			v = 0xFFFF
+		}
+		o.set(solUDPLite, name, v)
+		return nil
 	case optKey{unix.SOL_IPV6, unix.IPV6_V6ONLY}:
 		if s.Family != afInet6 {
 			return unix.ENOPROTOOPT
@@ -385,8 +412,9 @@ func levelApplies(s *Socket, level int) bool {
 		return true
 	case unix.SOL_TCP:
 		return s.Protocol == unix.IPPROTO_TCP
-	case unix.SOL_UDP:
-		return s.Protocol == unix.IPPROTO_UDP
+	case unix.SOL_UDP, solUDPLite:
+		// udp_setsockopt takes both levels, on UDP and UDP-Lite.
+		return s.Protocol == unix.IPPROTO_UDP || s.Protocol == unix.IPPROTO_UDPLITE
 	case unix.SOL_IPV6:
 		return s.Family == afInet6
 	}
@@ -480,6 +508,13 @@ func (s *Socket) getSockOpt(f int, level, name int) ([]byte, error) {
 			return intBytes(v), nil
 		}
 		return intBytes(64), nil
+	case optKey{solUDPLite, udpliteSendCscov}, optKey{solUDPLite, udpliteRecvCscov},
+		optKey{unix.SOL_UDP, udpliteSendCscov}, optKey{unix.SOL_UDP, udpliteRecvCscov}:
+		if !levelApplies(s, level) {
+			break
+		}
+		// 0 on UDP sockets: the whole datagram is covered.
+		return intBytes(o.get(solUDPLite, name)), nil
 	case optKey{unix.SOL_IPV6, unix.IPV6_V6ONLY}:
 		if s.Family != afInet6 {
 			return nil, unix.ENOPROTOOPT

@@ -52,12 +52,13 @@ type Options struct {
 // Stack is one sandbox's network: the gVisor stack and the tables the
 // socket layer keeps beside it.
 type Stack struct {
-	opts  Options
-	gs    *stack.Stack
-	host  HostSockets
-	id    string // distinguishes this stack's abstract names
-	seq   atomic.Uint64
-	stats Stats
+	opts   Options
+	gs     *stack.Stack
+	gsLite *stack.Stack // UDP-Lite's (see gstack)
+	host   HostSockets
+	id     string // distinguishes this stack's abstract names
+	seq    atomic.Uint64
+	stats  Stats
 
 	// Sweep, when set, releases the sockets the program has closed; bind
 	// calls it before it reports EADDRINUSE.
@@ -81,32 +82,19 @@ type Stats struct {
 
 // New builds a stack whose only interface is lo with 127.0.0.1/8 and ::1.
 func New(host HostSockets, id string, opts Options) (*Stack, error) {
-	gs := stack.New(stack.Options{
-		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocol},
-		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol},
-	})
-	if err := gs.CreateNIC(loNIC, loopback.New()); err != nil {
-		return nil, fmt.Errorf("netstack: create lo: %s", err)
+	gs, err := newLoopbackStack()
+	if err != nil {
+		return nil, err
 	}
-	addrs := []tcpip.ProtocolAddress{
-		{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFrom4([4]byte{127, 0, 0, 1}), PrefixLen: 8}},
-		{Protocol: ipv6.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFrom16([16]byte{15: 1}), PrefixLen: 128}},
+	gsLite, err := newLoopbackStack()
+	if err != nil {
+		gs.Close()
+		return nil, err
 	}
-	for _, a := range addrs {
-		if err := gs.AddProtocolAddress(loNIC, a, stack.AddressProperties{}); err != nil {
-			return nil, fmt.Errorf("netstack: add %v to lo: %s", a.AddressWithPrefix, err)
-		}
-	}
-	// All of 127/8 is local, as on Linux.
-	gs.SetSpoofing(loNIC, true)
-	gs.SetPromiscuousMode(loNIC, true)
-	gs.SetRouteTable([]tcpip.Route{
-		{Destination: header.IPv4LoopbackSubnet, NIC: loNIC},
-		{Destination: header.IPv6Loopback.WithPrefix().Subnet(), NIC: loNIC},
-	})
 	st := &Stack{
 		opts:      opts,
 		gs:        gs,
+		gsLite:    gsLite,
 		host:      host,
 		id:        id,
 		listeners: make(map[uint16][]*Socket),
@@ -114,6 +102,7 @@ func New(host HostSockets, id string, opts Options) (*Stack, error) {
 	}
 	if err := st.startUDP(); err != nil {
 		gs.Close()
+		gsLite.Close()
 		return nil, err
 	}
 	if err := st.startPumpListener(); err != nil {
@@ -139,6 +128,48 @@ func (st *Stack) Close() {
 	}
 	st.mu.Unlock()
 	st.gs.Close()
+	st.gsLite.Close()
+}
+
+// newLoopbackStack is a gVisor stack whose only interface is lo with
+// 127.0.0.1/8 and ::1.
+func newLoopbackStack() (*stack.Stack, error) {
+	gs := stack.New(stack.Options{
+		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocol},
+		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol},
+	})
+	if err := gs.CreateNIC(loNIC, loopback.New()); err != nil {
+		return nil, fmt.Errorf("netstack: create lo: %s", err)
+	}
+	addrs := []tcpip.ProtocolAddress{
+		{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFrom4([4]byte{127, 0, 0, 1}), PrefixLen: 8}},
+		{Protocol: ipv6.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFrom16([16]byte{15: 1}), PrefixLen: 128}},
+	}
+	for _, a := range addrs {
+		if err := gs.AddProtocolAddress(loNIC, a, stack.AddressProperties{}); err != nil {
+			gs.Close()
+			return nil, fmt.Errorf("netstack: add %v to lo: %s", a.AddressWithPrefix, err)
+		}
+	}
+	// All of 127/8 is local, as on Linux.
+	gs.SetSpoofing(loNIC, true)
+	gs.SetPromiscuousMode(loNIC, true)
+	gs.SetRouteTable([]tcpip.Route{
+		{Destination: header.IPv4LoopbackSubnet, NIC: loNIC},
+		{Destination: header.IPv6Loopback.WithPrefix().Subnet(), NIC: loNIC},
+	})
+	return gs, nil
+}
+
+// gstack is the gVisor stack the socket's endpoint lives in: UDP-Lite
+// sockets have a stack of their own, which gives them their own port space
+// as in Linux (gVisor has no UDP-Lite: the datagrams travel as UDP inside
+// it, whole-checksummed).
+func (s *Socket) gstack() *stack.Stack {
+	if s.Protocol == unix.IPPROTO_UDPLITE {
+		return s.st.gsLite
+	}
+	return s.st.gs
 }
 
 // name returns a fresh abstract unix name (without the leading NUL) for a

@@ -118,7 +118,7 @@ func (st *Stack) serveSink() {
 		connected := s.State == SSConnected
 		s.mu.Unlock()
 		if ep != nil && connected {
-			if _, r, _ := st.writeUDP(ep, buf[:n], tcpip.WriteOptions{}, -1, -1); r == deadReceiver {
+			if _, r, _ := st.writeUDP(s.gstack(), ep, buf[:n], tcpip.WriteOptions{}, -1, -1); r == deadReceiver {
 				s.mu.Lock()
 				s.portUnreachable(s.sk.remote, buf[:n])
 				s.mu.Unlock()
@@ -135,7 +135,7 @@ func (st *Stack) serveSink() {
 // holds. It also says whether the datagram found no socket at its
 // destination: on the loopback delivery is synchronous, so what gVisor
 // counts as an unknown port during the write is this datagram.
-func (st *Stack) writeUDP(ep tcpip.Endpoint, data []byte, opts tcpip.WriteOptions, from int, tos int) (n int64, r refusal, err tcpip.Error) {
+func (st *Stack) writeUDP(gs *stack.Stack, ep tcpip.Endpoint, data []byte, opts tcpip.WriteOptions, from int, tos int) (n int64, r refusal, err tcpip.Error) {
 	st.txMu.Lock()
 	defer st.txMu.Unlock()
 	if tos >= 0 {
@@ -146,7 +146,7 @@ func (st *Stack) writeUDP(ep tcpip.Endpoint, data []byte, opts tcpip.WriteOption
 			}
 		}
 	}
-	unknown := st.gs.Stats().UDP.UnknownPortErrors
+	unknown := gs.Stats().UDP.UnknownPortErrors
 	before := unknown.Value()
 	st.txFD, st.txDead = from, false
 	n, err = ep.Write(bytes.NewReader(data), opts)
@@ -232,9 +232,9 @@ func (st *Stack) cutSourcePrefix(name string) (string, bool) {
 func trimAt(unixName string) string { return strings.TrimPrefix(unixName, "@") }
 
 // udpReceiver is the placeholder name of the sandbox socket that receives
-// what is sent to dst from src, as gVisor's demultiplexer chooses it, or ""
-// when there is none.
-func (st *Stack) udpReceiver(dst, src netip.AddrPort) string {
+// what is sent to dst from src, as the demultiplexer of gVisor stack gs
+// chooses it, or "" when there is none.
+func (st *Stack) udpReceiver(gs *stack.Stack, dst, src netip.AddrPort) string {
 	netProto := networkProtocol(afInet6)
 	d, sa := dst.Addr(), src.Addr()
 	if d.Unmap().Is4() {
@@ -245,7 +245,7 @@ func (st *Stack) udpReceiver(dst, src netip.AddrPort) string {
 		LocalPort: dst.Port(), LocalAddress: tcpip.AddrFromSlice(d.AsSlice()),
 		RemotePort: src.Port(), RemoteAddress: tcpip.AddrFromSlice(sa.AsSlice()),
 	}
-	ep := st.gs.FindTransportEndpoint(netProto, udp.ProtocolNumber, id, loNIC)
+	ep := gs.FindTransportEndpoint(netProto, udp.ProtocolNumber, id, loNIC)
 	if ep == nil {
 		return ""
 	}
