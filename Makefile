@@ -3,6 +3,7 @@
 #   make demo    builds netbox and runs a real server and client in one sandbox
 #   make test    the whole suite (unit, fuzz smoke, differential, real programs)
 #   make bench   native vs netbox on the same workloads
+#   make fidelity  docs/fidelity.md: each spec item, its test, Linux's and netbox's result
 #
 # Both `demo` and `test` install what they need on a Debian machine first.
 
@@ -13,7 +14,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 DEB_PKGS := gcc make curl python3 iproute2 util-linux iperf3 procps
 FUZZTIME ?= 10s
 
-.PHONY: all build deps demo test unit fuzz vet bench escape clean
+.PHONY: all build deps demo test unit fuzz vet bench escape fidelity clean
 
 all: build
 
@@ -71,8 +72,16 @@ test: deps vet fuzz
 escape: deps
 	$(GO) test -count=1 -v -run 'TestEscape' ./cmd/netbox
 
+# fidelity runs the differential programs (natively and in both loopback
+# modes) and writes docs/fidelity.md from what they showed; a program that
+# differs from Linux shows as such in the table rather than stopping it.
+fidelity: deps
+	-NETBOX_FIDELITY_JSON=$(CURDIR)/.fidelity.json $(GO) test -count=1 -run 'TestFidelityDiff' ./cmd/netbox
+	$(GO) run ./internal/fidelity -results .fidelity.json -out docs/fidelity.md
+	@grep -A3 '^| items' docs/fidelity.md
+
 bench: deps build
 	$(GO) run ./bench -netbox $(BIN)
 
 clean:
-	rm -rf bin .test.log
+	rm -rf bin .test.log .fidelity.json

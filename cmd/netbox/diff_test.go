@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,16 +15,49 @@ import (
 // TestFidelityDiff runs each program of testdata/diff natively (the
 // oracle) and inside netbox, in both loopback modes; the outputs must be
 // equal line for line, except for the deviations listed for that mode.
+//
+// With NETBOX_FIDELITY_JSON set, it also writes what each program showed
+// there (`make fidelity` turns that into docs/fidelity.md).
 func TestFidelityDiff(t *testing.T) {
+	var results []fidelityResult
+	if out := os.Getenv("NETBOX_FIDELITY_JSON"); out != "" {
+		t.Cleanup(func() {
+			b, err := json.MarshalIndent(results, "", "  ")
+			if err == nil {
+				err = os.WriteFile(out, b, 0o644)
+			}
+			if err != nil {
+				t.Errorf("writing %s: %v", out, err)
+			}
+		})
+	}
 	for _, mode := range []struct{ name, flag, devs string }{
 		{"fastpath", "--loopback=fastpath", "deviations.txt"},
 		{"netstack", "--loopback=netstack", "deviations-netstack.txt"},
 	} {
-		t.Run(mode.name, func(t *testing.T) { fidelityDiff(t, mode.flag, mode.devs) })
+		t.Run(mode.name, func(t *testing.T) {
+			fidelityDiff(t, mode.flag, mode.devs, func(r fidelityResult) {
+				r.Mode = mode.name
+				results = append(results, r)
+			})
+		})
 	}
 }
 
-func fidelityDiff(t *testing.T, flag, devFile string) {
+// fidelityResult is what one differential program showed in one mode
+// (the format internal/fidelity reads).
+type fidelityResult struct {
+	Mode        string // loopback mode
+	Program     string
+	NativeOK    bool // the program ran to completion natively
+	NativeLines int
+	// Unexpected counts the lines where netbox differs from Linux and no
+	// deviation is listed; Listed the listed deviations that showed.
+	Unexpected int
+	Listed     int
+}
+
+func fidelityDiff(t *testing.T, flag, devFile string, record func(fidelityResult)) {
 	srcs, err := filepath.Glob(filepath.Join(testenv.Root(), "testdata", "diff", "*.c"))
 	if err != nil || len(srcs) == 0 {
 		t.Fatalf("no programs in testdata/diff: %v", err)
@@ -32,21 +66,31 @@ func fidelityDiff(t *testing.T, flag, devFile string) {
 	for _, src := range srcs {
 		name := strings.TrimSuffix(filepath.Base(src), ".c")
 		t.Run(name, func(t *testing.T) {
+			res := fidelityResult{Program: name}
+			defer func() { record(res) }()
 			bin := testenv.CompileC(t, filepath.Join("diff", name+".c"))
 			native := testenv.Native(t, 60*time.Second, bin)
 			if native.Code != 0 {
 				t.Fatalf("native run failed (%d): %s", native.Code, native.Stderr)
 			}
+			res.NativeOK = true
+			res.NativeLines = strings.Count(native.Stdout, "\n")
 			got := testenv.InNetbox(t, 60*time.Second, []string{flag}, bin)
-			if d := testenv.DiffExcept(native.Stdout, got.Stdout, devs[name]); d != "" {
+			if d, n := testenv.DiffExcept(native.Stdout, got.Stdout, devs[name]); n > 0 {
+				res.Unexpected = n
 				t.Errorf("netbox differs from Linux:\n%s\nnetbox stderr:\n%s", d, got.Stderr)
 			}
 			for l, racy := range devs[name] {
-				if !racy && !testenv.LabelDiffers(native.Stdout, got.Stdout, l) {
+				differs := testenv.LabelDiffers(native.Stdout, got.Stdout, l)
+				if differs {
+					res.Listed++
+				}
+				if !racy && !differs {
 					t.Errorf("deviation %q is listed in %s but netbox now matches Linux: remove it", l, devFile)
 				}
 			}
 			if got.Code != native.Code {
+				res.Unexpected++
 				t.Errorf("exit status: linux %d, netbox %d", native.Code, got.Code)
 			}
 		})

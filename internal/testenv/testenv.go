@@ -130,12 +130,16 @@ func InNetbox(t testing.TB, limit time.Duration, flags []string, argv ...string)
 
 // Diff compares two outputs line by line and describes the differences,
 // or returns "" when they are equal.
-func Diff(want, got string) string { return DiffExcept(want, got, nil) }
+func Diff(want, got string) string {
+	d, _ := DiffExcept(want, got, nil)
+	return d
+}
 
 // DiffExcept is Diff, ignoring lines whose label (the text before ": " in
 // want's line) is a known deviation (a key of known). The outputs must
-// still have the same number of lines.
-func DiffExcept(want, got string, known map[string]bool) string {
+// still have the same number of lines. It also returns how many lines
+// differ.
+func DiffExcept(want, got string, known map[string]bool) (string, int) {
 	w := strings.Split(strings.TrimRight(want, "\n"), "\n")
 	g := strings.Split(strings.TrimRight(got, "\n"), "\n")
 	var b strings.Builder
@@ -158,9 +162,9 @@ func DiffExcept(want, got string, known map[string]bool) string {
 		}
 	}
 	if bad == 0 {
-		return ""
+		return "", 0
 	}
-	return fmt.Sprintf("%d of %d lines differ\n%s", bad, n, b.String())
+	return fmt.Sprintf("%d of %d lines differ\n%s", bad, n, b.String()), bad
 }
 
 // LabelDiffers reports whether some line labelled l differs between the

@@ -10,6 +10,8 @@
  * datagram), read() on an empty O_NONBLOCK socket (EAGAIN), write() on an
  * unconnected socket (EDESTADDRREQ), pread/pwrite (ESPIPE).
  */
+/* spec: OPS-08 USEND-01 USEND-02 USEND-07 URECV-01 URECV-04 URECV-07 URECV-08 URECV-10 URECV-11 */
+/* spec: NB-01 NB-02 NB-04 IO-01 IO-05 */
 #include "common.h"
 #include <poll.h>
 #include <sys/ioctl.h>

@@ -5,6 +5,7 @@
  * on and every connection and datagram arrives exactly once; with a
  * handler without SA_RESTART the blocked call fails with EINTR. netbox must
  * lose nothing and do nothing twice when a trapped call is interrupted. */
+/* spec: URECV-08 FLAG-07 NB-01 NB-02 NB-08 NB-10 TCP-02 */
 #include "common.h"
 #include <pthread.h>
 #include <signal.h>

@@ -12,6 +12,8 @@
  * and on fd 999 (EBADF); send/recv with bad buffer pointers (EFAULT, data
  * stays queued) and sendto with an address on TCP sockets.
  */
+/* spec: SOCK-02 SOCK-03 SOCK-04 OPS-01 OPS-02 BIND-03 BIND-04 BIND-06 BIND-13 NB-01 NB-02 TCP-03 */
+/* spec: TCP-04 TCP-08 */
 #include "common.h"
 #include <poll.h>
 #include <signal.h>

@@ -9,6 +9,9 @@
  * EISCONN, ENOTCONN, listen/accept on the wrong kind of socket (EINVAL),
  * EPIPE and SIGPIPE on a socket whose peer has closed.
  */
+/* spec: STATE-02 BIND-01 BIND-02 BIND-08 BIND-13 FLAG-02 FLAG-09 FLAG-13 SO-06 ASYNC-11 NB-01 */
+/* spec: NB-04 TCP-01 TCP-02 TCP-03 TCP-04 TCP-05 TCP-07 TCP-09 TCP-10 TCP-11 TCP-13 TCP-18 */
+/* spec: TCP-19 */
 #include "common.h"
 #include <poll.h>
 #include <signal.h>

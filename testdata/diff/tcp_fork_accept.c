@@ -9,6 +9,8 @@
  * To keep the output ordered, a child prints its lines while the parent is
  * silent and the parent prints only after reaping the child.
  */
+/* spec: SOCK-03 SOCK-05 SOCK-16 OPS-11 STATE-05 CMSG-10 SO-22 NB-01 NB-02 NB-10 UNIX-15 UNIX-16 */
+/* spec: UNIX-24 TCP-02 TCP-18 IO-07 */
 #include "common.h"
 #include <sys/wait.h>
 

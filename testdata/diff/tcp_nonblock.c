@@ -10,6 +10,8 @@
  * back-pressure: a non-blocking writer fills the pipe until EAGAIN, then
  * the reader drains everything and the byte counts match.
  */
+/* spec: STATE-03 FLAG-07 ERR-02 SO-08 NB-01 NB-02 NB-03 NB-04 NB-05 NB-06 NB-08 NB-09 TCP-09 */
+/* spec: TCP-11 TCP-14 */
 #include "common.h"
 #include <poll.h>
 #include <sys/epoll.h>

@@ -11,6 +11,8 @@
  * on set (EINVAL) and get (truncated copy); bad optval/optlen pointers
  * (EFAULT).
  */
+/* spec: SOCK-05 STATE-05 SO-01 SO-02 SO-03 SO-04 SO-07 SO-08 SO-11 SO-12 SO-18 SO-22 SO-23 SO-25 */
+/* spec: PO-06 PO-07 BUF-07 */
 #include "common.h"
 #include <netinet/tcp.h>
 #include <sys/time.h>

@@ -10,6 +10,7 @@
  * v6only); an AF_INET6 client connecting to a v4-mapped address of an
  * AF_INET listener; bind address length rules for sockaddr_in6.
  */
+/* spec: BIND-02 BIND-12 BIND-13 V6-01 V6-02 V6-03 V6-04 TCP-01 TCP-02 TCP-18 */
 #include "common.h"
 #include <netinet/tcp.h>
 

@@ -14,6 +14,10 @@
  * connected socket (poll, recv, SO_ERROR, send with a pending error) but not
  * on an unconnected one, and drops when SO_RCVBUF is tiny.
  */
+/* spec: OPS-08 STATE-02 STATE-04 BIND-01 BIND-02 BIND-03 BIND-13 USEND-01 USEND-02 USEND-03 */
+/* spec: USEND-06 USEND-07 USEND-11 USEND-20 URECV-01 URECV-04 URECV-05 URECV-06 URECV-07 */
+/* spec: URECV-08 URECV-09 URECV-10 URECV-12 FLAG-02 FLAG-06 FLAG-07 FLAG-17 ERR-01 ERR-02 ERR-04 */
+/* spec: SO-08 BUF-02 NB-04 NB-08 IO-01 */
 #include "common.h"
 #include <poll.h>
 #include <sys/uio.h>

@@ -18,6 +18,9 @@
  * Every cmsg goes through print_cmsgs(), which prints
  * "PFX cmsgI: LEVEL TYPE len=N value...". Ports are never printed.
  */
+/* spec: USEND-01 USEND-22 URECV-04 URECV-06 FLAG-04 FLAG-06 FLAG-17 CMSG-01 CMSG-02 CMSG-03 */
+/* spec: CMSG-05 CMSG-06 CMSG-08 CMSG-09 CMSG-12 IPO-01 IPO-03 IPO-04 IPO-10 IPO-14 IPO-15 IPO-21 */
+/* spec: V6-02 V6-07 V6-13 TCP-16 */
 #include "common.h"
 #include <netinet/ip.h>
 #include <netinet/tcp.h>

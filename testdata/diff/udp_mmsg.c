@@ -9,6 +9,7 @@
  * first one does (-1 EFAULT), and recvmmsg where a later message has a bad
  * iovec pointer (partial count, the error is kept for the next call).
  */
+/* spec: USEND-02 URECV-04 URECV-06 URECV-08 FLAG-06 FLAG-07 FLAG-15 ERR-01 NB-08 MMSG-01 MMSG-02 */
 #include "common.h"
 #include <poll.h>
 #include <sys/uio.h>

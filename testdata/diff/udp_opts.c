@@ -10,6 +10,9 @@
  * (result, poll and recv afterwards, EPIPE without SIGPIPE), unknown SOL_UDP option (ENOPROTOOPT),
  * IP_TTL default/set/reset, IP_TOS, bad option lengths.
  */
+/* spec: SOCK-04 SOCK-05 OPS-01 OPS-03 STATE-02 BIND-01 BIND-08 USEND-21 URECV-13 SO-01 SO-02 */
+/* spec: SO-03 SO-04 SO-06 SO-07 SO-08 SO-10 SO-11 SO-12 SO-23 IPO-03 IPO-04 PO-03 BUF-07 */
+/* spec: ASYNC-11 NB-04 */
 #include "common.h"
 #include <netinet/ip.h>
 #include <netinet/udp.h>

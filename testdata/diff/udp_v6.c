@@ -14,6 +14,10 @@
  * AF_INET6 socket (bind, sendto from a [::1]-bound and from an unbound
  * socket); connect to a mapped address.
  */
+/* spec: STATE-02 STATE-04 BIND-01 BIND-02 BIND-03 BIND-04 BIND-12 BIND-13 USEND-01 USEND-02 */
+/* spec: USEND-03 USEND-07 USEND-11 URECV-01 URECV-04 URECV-05 URECV-06 URECV-07 URECV-08 */
+/* spec: URECV-09 URECV-10 URECV-12 FLAG-02 FLAG-06 FLAG-07 FLAG-17 ERR-01 ERR-04 NB-04 NB-08 */
+/* spec: V6-01 V6-02 V6-03 V6-04 V6-06 */
 #include "common.h"
 #include <netinet/in.h>
 #include <poll.h>

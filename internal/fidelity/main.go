@@ -1,0 +1,261 @@
+// Command fidelity writes docs/fidelity.md: for each behaviour of the
+// specification (items.tsv, the numbered items of
+// shared/spec/seed-features.md), the differential programs that observe it
+// (the "/* spec: ID … */" lines of testdata/diff/*.c) and what they showed
+// natively and inside netbox in each loopback mode (the results
+// TestFidelityDiff writes when NETBOX_FIDELITY_JSON is set).
+//
+//	go run ./internal/fidelity -results .fidelity.json -out docs/fidelity.md
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// item is one numbered behaviour of the specification.
+type item struct {
+	id, area, summary string
+}
+
+// result is what one differential program showed in one loopback mode
+// (cmd/netbox's fidelityResult).
+type result struct {
+	Mode        string
+	Program     string
+	NativeOK    bool
+	NativeLines int
+	Unexpected  int
+	Listed      int
+}
+
+var modes = []string{"fastpath", "netstack"}
+
+func main() {
+	root := flag.String("root", ".", "the repository's top directory")
+	resultsPath := flag.String("results", ".fidelity.json", "results written by TestFidelityDiff")
+	out := flag.String("out", "docs/fidelity.md", "the table to write")
+	flag.Parse()
+	if err := run(*root, *resultsPath, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "fidelity:", err)
+		os.Exit(1)
+	}
+}
+
+func run(root, resultsPath, out string) error {
+	items, err := readItems(filepath.Join(root, "internal", "fidelity", "items.tsv"))
+	if err != nil {
+		return err
+	}
+	covers, err := readCoverage(filepath.Join(root, "testdata", "diff"), items)
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(resultsPath)
+	if err != nil {
+		return fmt.Errorf("reading results (run TestFidelityDiff with NETBOX_FIDELITY_JSON): %w", err)
+	}
+	var rs []result
+	if err := json.Unmarshal(b, &rs); err != nil {
+		return fmt.Errorf("%s: %w", resultsPath, err)
+	}
+	byProg := make(map[string]map[string]result)
+	for _, r := range rs {
+		if byProg[r.Program] == nil {
+			byProg[r.Program] = make(map[string]result)
+		}
+		byProg[r.Program][r.Mode] = r
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	write(w, items, covers, byProg)
+	return w.Flush()
+}
+
+func readItems(path string) ([]item, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var items []item
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.SplitN(line, "\t", 3)
+		if len(f) != 3 {
+			return nil, fmt.Errorf("%s: bad line %q", path, line)
+		}
+		items = append(items, item{f[0], f[1], f[2]})
+	}
+	return items, nil
+}
+
+var specLine = regexp.MustCompile(`^/\* spec: (.*) \*/$`)
+
+// readCoverage maps each item to the programs that say they observe it.
+// An ID that is not an item is an error: it would never show in the table.
+func readCoverage(dir string, items []item) (map[string][]string, error) {
+	known := make(map[string]bool, len(items))
+	for _, it := range items {
+		known[it.id] = true
+	}
+	srcs, err := filepath.Glob(filepath.Join(dir, "*.c"))
+	if err != nil {
+		return nil, err
+	}
+	covers := make(map[string][]string)
+	for _, src := range srcs {
+		prog := strings.TrimSuffix(filepath.Base(src), ".c")
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return nil, err
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			m := specLine.FindStringSubmatch(strings.TrimSpace(line))
+			if m == nil {
+				continue
+			}
+			for _, id := range strings.Fields(m[1]) {
+				if !known[id] {
+					return nil, fmt.Errorf("%s: %s is not an item of the specification", src, id)
+				}
+				covers[id] = append(covers[id], prog)
+			}
+		}
+	}
+	return covers, nil
+}
+
+// verdict says what one program showed in one mode.
+func verdict(r result, ok bool) string {
+	switch {
+	case !ok:
+		return "not run"
+	case !r.NativeOK:
+		return "Linux run failed"
+	case r.Unexpected > 0:
+		return fmt.Sprintf("**differs** (%d lines)", r.Unexpected)
+	case r.Listed > 0:
+		return fmt.Sprintf("same, %d listed deviations", r.Listed)
+	}
+	return "same"
+}
+
+// status is an item's overall state: the worst over its programs and
+// modes.
+func status(progs []string, byProg map[string]map[string]result) string {
+	if len(progs) == 0 {
+		return "untested"
+	}
+	worst := "holds"
+	for _, p := range progs {
+		for _, m := range modes {
+			r, ok := byProg[p][m]
+			switch {
+			case !ok || !r.NativeOK || r.Unexpected > 0:
+				return "fails"
+			case r.Listed > 0:
+				worst = "deviations"
+			}
+		}
+	}
+	return worst
+}
+
+func write(w io.Writer, items []item, covers map[string][]string, byProg map[string]map[string]result) {
+	count := map[string]int{}
+	for _, it := range items {
+		count[status(covers[it.id], byProg)]++
+	}
+	fmt.Fprintf(w, "# Fidelity: netbox against Linux, item by item\n\n")
+	fmt.Fprintf(w, "Generated by `make fidelity` from the differential tests (`testdata/diff/*.c`, run natively in a\n")
+	fmt.Fprintf(w, "fresh network namespace and inside netbox in both loopback modes) and the numbered behaviours of\n")
+	fmt.Fprintf(w, "`shared/spec/seed-features.md` (`internal/fidelity/items.tsv`). A program lists the items it\n")
+	fmt.Fprintf(w, "observes in a `/* spec: … */` line; its verdict covers all of them: \"same\" means every line it\n")
+	fmt.Fprintf(w, "prints matches Linux; listed deviations are explained in `testdata/diff/deviations*.txt`.\n\n")
+	fmt.Fprintf(w, "| items | holds | holds except listed deviations | fails | untested |\n|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(w, "| %d | %d | %d | %d | %d |\n\n", len(items), count["holds"], count["deviations"], count["fails"], count["untested"])
+
+	var progs []string
+	for p := range byProg {
+		progs = append(progs, p)
+	}
+	sort.Strings(progs)
+	fmt.Fprintf(w, "## Programs\n\n| program | Linux | netbox fastpath | netbox netstack |\n|---|---|---|---|\n")
+	for _, p := range progs {
+		native := "not run"
+		for _, m := range modes {
+			if r, ok := byProg[p][m]; ok && r.NativeOK {
+				native = fmt.Sprintf("ran, %d lines", r.NativeLines)
+			}
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", p, native,
+			verdict(byProg[p]["fastpath"], has(byProg[p], "fastpath")),
+			verdict(byProg[p]["netstack"], has(byProg[p], "netstack")))
+	}
+
+	area := ""
+	for _, it := range items {
+		if it.area != area {
+			area = it.area
+			fmt.Fprintf(w, "\n## %s\n\n| item | behaviour | tests | Linux | netbox fastpath | netbox netstack | status |\n|---|---|---|---|---|---|---|\n", area)
+		}
+		progs := covers[it.id]
+		if len(progs) == 0 {
+			fmt.Fprintf(w, "| %s | %s | — | | | | untested |\n", it.id, it.summary)
+			continue
+		}
+		native := "ran"
+		for _, p := range progs {
+			for _, m := range modes {
+				if r, ok := byProg[p][m]; !ok || !r.NativeOK {
+					native = "**failed**"
+				}
+			}
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", it.id, it.summary, strings.Join(progs, ", "), native,
+			worst(progs, "fastpath", byProg), worst(progs, "netstack", byProg), status(progs, byProg))
+	}
+}
+
+// worst is the worst verdict of progs in mode.
+func worst(progs []string, mode string, byProg map[string]map[string]result) string {
+	rank := func(r result, ok bool) int {
+		switch {
+		case !ok || !r.NativeOK:
+			return 3
+		case r.Unexpected > 0:
+			return 2
+		case r.Listed > 0:
+			return 1
+		}
+		return 0
+	}
+	var v string
+	best := -1
+	for _, p := range progs {
+		r, ok := byProg[p][mode]
+		if k := rank(r, ok); k > best {
+			best, v = k, verdict(r, ok)
+		}
+	}
+	return v
+}
+
+func has(m map[string]result, mode string) bool {
+	_, ok := m[mode]
+	return ok
+}
