@@ -52,6 +52,7 @@ var workloads = []workload{
 	{"tcpbulk", []string{"1024"}, "1 GiB over 127.0.0.1 in 64 KiB writes"},
 	{"tcprr", []string{"20000"}, "64-byte ping-pong ×20000"},
 	{"udprate", []string{"2"}, "64-byte send() on a connected socket for 2 s"},
+	{"udpaddr", []string{"20000"}, "64-byte sendto+recvfrom (and +recvmsg with IP_PKTINFO) ×20000"},
 	{"getpid", []string{"1000000"}, "getpid() ×1e6"},
 	{"fileio", []string{"256"}, "256 MiB file, 1 MiB buffers"},
 }
