@@ -90,6 +90,9 @@ func (inetDgramOps) Connect(s *Socket, f int, a Addr) error {
 	if err := checkFamily(s, a); err != nil {
 		return err
 	}
+	if s.Family == afInet6 && a.Addr().Is4In6() && s.sk.v6only {
+		return unix.ENETUNREACH // __ip6_datagram_connect
+	}
 	dst := a.AddrPort
 	if dst.Addr().IsUnspecified() {
 		dst = netip.AddrPortFrom(loopbackFor(dst.Addr()), dst.Port())
@@ -369,7 +372,7 @@ func (inetDgramOps) SetSockOpt(s *Socket, f int, level, name int, val Optval) er
 func (inetDgramOps) GetSockOpt(s *Socket, f int, level, name int, size int) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.getSockOpt(f, level, name)
+	return s.getSockOpt(f, level, name, size)
 }
 
 // startDgram hooks the socket's gVisor endpoint to its placeholder:

@@ -46,6 +46,11 @@ func (s *Socket) bindEP(a netip.AddrPort) error {
 	}
 	s.sk.local = forFamily(s.Family, netip.AddrPortFrom(a.Addr(), la.Port))
 	s.sk.bound = true
+	if s.Family == afInet6 && !a.Addr().IsUnspecified() && !a.Addr().Is4In6() {
+		// __inet6_bind: bound to an IPv6 address, the socket can only
+		// be IPv6 (IPV6_V6ONLY reads 1).
+		s.sk.v6only = true
+	}
 	if s.sk.name != "" {
 		s.publishLocal()
 	}
@@ -111,10 +116,6 @@ func (inetStreamOps) Listen(s *Socket, f int, backlog int) error {
 	if err := unix.Listen(f, hostBacklog); err != nil {
 		return err
 	}
-	// netbox's own accept must never block on the placeholder, whatever
-	// its O_NONBLOCK: a receive timeout bounds it (the program's accepts
-	// are all emulated, so it never sees this timeout).
-	unix.SetsockoptTimeval(f, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Usec: 1})
 	s.sk.listening = true
 	s.sk.listenName = name
 	s.st.addListener(s)
@@ -238,13 +239,22 @@ func (inetStreamOps) Accept(s *Socket, f int) (*Accepted, error) {
 	// A connection given back (Unaccept) arrived before anything still
 	// queued on the placeholder: it goes first.
 	if len(s.sk.stash) > 0 {
-		return s.fromStash(), nil
+		return s.fromStash(f), nil
 	}
 	for {
-		nfd, sa, err := unix.Accept4(f, unix.SOCK_CLOEXEC)
+		// netbox's own accept must never block on the placeholder,
+		// whatever its O_NONBLOCK: only netbox accepts on it, under
+		// s.mu, so a connection that poll sees queued is still there.
+		var nfd int
+		var sa unix.Sockaddr
+		var err error = unix.EAGAIN
+		pfd := []unix.PollFd{{Fd: int32(f), Events: unix.POLLIN}}
+		if n, _ := unix.Poll(pfd, 0); n > 0 {
+			nfd, sa, err = unix.Accept4(f, unix.SOCK_CLOEXEC)
+		}
 		if err == unix.EAGAIN || err == unix.EWOULDBLOCK || err == unix.EINTR {
 			if len(s.sk.stash) > 0 {
-				return s.fromStash(), nil
+				return s.fromStash(f), nil
 			}
 			return nil, wouldBlock(unix.POLLIN)
 		}
@@ -261,27 +271,31 @@ func (inetStreamOps) Accept(s *Socket, f int) (*Accepted, error) {
 			// netbox no longer knows: drop it.
 			unix.Close(nfd)
 			if len(s.sk.stash) > 0 {
-				return s.fromStash(), nil
+				return s.fromStash(f), nil
 			}
 			continue
 		}
-		acc := s.newAccepted(nfd, ci.peer, ci.self)
+		acc := s.newAccepted(f, nfd, ci.peer, ci.self)
 		acc.Socket.sk.netErr = ci.netErr
 		return acc, nil
 	}
 }
 
-func (s *Socket) fromStash() *Accepted {
+func (s *Socket) fromStash(f int) *Accepted {
 	c := s.sk.stash[0]
 	s.sk.stash = s.sk.stash[1:]
-	return s.newAccepted(c.fd, c.peer, c.self)
+	return s.newAccepted(f, c.fd, c.peer, c.self)
 }
 
 // newAccepted makes the socket of an accepted connection: it inherits the
-// listener's options, as sk_clone_lock does.
-func (s *Socket) newAccepted(nfd int, peer, self netip.AddrPort) *Accepted {
+// listener's options, as sk_clone_lock does (the placeholder's own ones
+// are copied from the listener's placeholder lf), except TCP_FASTOPEN's
+// queue, which belongs to the listener.
+func (s *Socket) newAccepted(lf, nfd int, peer, self netip.AddrPort) *Accepted {
 	n := &Socket{Family: s.Family, Type: s.Type, Protocol: s.Protocol, Ops: s.Ops, st: s.st, State: SSConnected,
 		sk: &Sock{local: self, remote: peer, bound: true, opts: s.sk.opts.clone(), v6only: s.sk.v6only}}
+	delete(n.sk.opts.flags, optKey{unix.SOL_TCP, unix.TCP_FASTOPEN})
+	copyNative(lf, nfd)
 	var st unix.Stat_t
 	if unix.Fstat(nfd, &st) == nil {
 		n.Ino = st.Ino
@@ -385,34 +399,5 @@ func (inetStreamOps) SetSockOpt(s *Socket, f int, level, name int, val Optval) e
 func (inetStreamOps) GetSockOpt(s *Socket, f int, level, name int, size int) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if level == unix.SOL_TCP && name == unix.TCP_INFO {
-		return s.tcpInfo(f), nil
-	}
-	return s.getSockOpt(f, level, name)
-}
-
-// tcpInfo is the struct tcp_info netbox can vouch for: the state, and the
-// fields Linux gives a loopback connection at rest.
-func (s *Socket) tcpInfo(f int) []byte {
-	b := make([]byte, 232) // sizeof(struct tcp_info) on Linux 6.x
-	const (
-		tcpEstablished = 1
-		tcpClose       = 7
-		tcpCloseWait   = 8
-		tcpListen      = 10
-	)
-	state := byte(tcpClose)
-	switch {
-	case s.sk.listening:
-		state = tcpListen
-	case s.State == SSConnected:
-		state = tcpEstablished
-		// The peer's FIN shows as RDHUP on the native connection.
-		pfd := []unix.PollFd{{Fd: int32(f), Events: unix.POLLRDHUP}}
-		if n, _ := unix.Poll(pfd, 0); n > 0 && pfd[0].Revents&unix.POLLRDHUP != 0 && s.sk.shutdown&(unix.SHUT_WR+1) == 0 {
-			state = tcpCloseWait
-		}
-	}
-	b[0] = state
-	return b
+	return s.getSockOpt(f, level, name, size)
 }

@@ -37,6 +37,9 @@ type Optval interface {
 	Len() int
 	// Read copies the first n bytes (n ≤ Len); EFAULT when unreadable.
 	Read(n int) ([]byte, error)
+	// Capable reports whether the calling thread has the capability
+	// (CAP_NET_ADMIN…) in its user namespace, like sockopt_ns_capable.
+	Capable(capability int) bool
 }
 
 // Accepted is a connection taken off a listener.

@@ -18,6 +18,11 @@ var (
 	wmemDef    = sysctlInt("/proc/sys/net/core/wmem_default", 0, 212992)
 	tcpRmemDef = sysctlInt("/proc/sys/net/ipv4/tcp_rmem", 1, 131072)
 	tcpWmemDef = sysctlInt("/proc/sys/net/ipv4/tcp_wmem", 1, 16384)
+	tcpRmemMax = sysctlInt("/proc/sys/net/ipv4/tcp_rmem", 2, 6291456)
+	// TCP's other defaults the options report.
+	tcpSynRetries = sysctlInt("/proc/sys/net/ipv4/tcp_syn_retries", 0, 6)
+	tcpFinTimeout = sysctlInt("/proc/sys/net/ipv4/tcp_fin_timeout", 0, 60)
+	somaxconn     = sysctlInt("/proc/sys/net/core/somaxconn", 0, 4096)
 )
 
 // The smallest buffers Linux allows (SOCK_MIN_SNDBUF, SOCK_MIN_RCVBUF on
@@ -44,23 +49,29 @@ func sysctlInt(path string, field, def int) int {
 }
 
 // sockOpts is the option state of one socket: SOL_SOCKET's (struct sock's
-// fields) and the protocol levels' that netbox keeps itself.
+// fields) and the protocol levels' that netbox keeps itself. The options
+// the placeholder serves natively (placeholderOpts) live there instead.
 type sockOpts struct {
-	flags    map[[2]int]int32 // plain int options by (level, name)
-	rcvBuf   int32
-	sndBuf   int32
-	linger   unix.Linger
+	flags  map[[2]int]int32 // plain int options by (level, name)
+	rcvBuf int32
+	sndBuf int32
+	// rcvBufLocked: the program set SO_RCVBUF (SOCK_RCVBUF_LOCK), which
+	// then bounds TCP's SO_RCVLOWAT.
+	rcvBufLocked bool
+	// rcvTimeo and sndTimeo copy SO_RCVTIMEO and SO_SNDTIMEO as the
+	// placeholder rounded them: how long netbox's own waits last.
 	rcvTimeo unix.Timeval
 	sndTimeo unix.Timeval
+	// bindDev is SO_BINDTODEVICE's interface index (0: none).
+	bindDev int32
+	// congestion is TCP_CONGESTION's algorithm ("": the default).
+	congestion string
 }
 
 func defaultSockOpts(typ int) sockOpts {
 	o := sockOpts{flags: make(map[[2]int]int32)}
 	if typ == unix.SOCK_STREAM {
 		o.rcvBuf, o.sndBuf = int32(tcpRmemDef), int32(tcpWmemDef)
-		o.flags[[2]int{unix.SOL_TCP, unix.TCP_KEEPIDLE}] = 7200
-		o.flags[[2]int{unix.SOL_TCP, unix.TCP_KEEPINTVL}] = 75
-		o.flags[[2]int{unix.SOL_TCP, unix.TCP_KEEPCNT}] = 9
 	} else {
 		o.rcvBuf, o.sndBuf = int32(rmemDef), int32(wmemDef)
 	}
@@ -79,10 +90,18 @@ func (o *sockOpts) clone() sockOpts {
 func (o *sockOpts) get(level, name int) int32    { return o.flags[[2]int{level, name}] }
 func (o *sockOpts) set(level, name int, v int32) { o.flags[[2]int{level, name}] = v }
 
+// value is an int option's value: what was set, else its default.
+func (o *sockOpts) value(level, name int) int32 {
+	if v, ok := o.flags[[2]int{level, name}]; ok {
+		return v
+	}
+	return intOpts[[2]int{level, name}].def
+}
+
 // optKey is an option's (level, name).
 type optKey = [2]int
 
-// optKind says how an option's value is laid out and checked.
+// optKind says how an option's value is checked.
 type optKind int
 
 const (
@@ -95,82 +114,24 @@ type optSpec struct {
 	kind     optKind
 	min, max int32
 	def      int32
+	// readOnly options can be read but not set (ENOPROTOOPT, after the
+	// level's length check).
 	readOnly bool
 	// noSet marks options whose value reads as Linux's default but whose
 	// effect netbox does not implement yet: setting one is ENOPROTOOPT,
 	// never a silent success.
 	noSet bool
-}
-
-// intOpts are the int-valued options netbox serves, by (level, name). The
-// ones with special layouts or side effects are handled beside them.
-var intOpts = map[[2]int]optSpec{
-	optKey{unix.SOL_SOCKET, unix.SO_DEBUG}:     {kind: optBool},
-	optKey{unix.SOL_SOCKET, unix.SO_REUSEADDR}: {kind: optBool},
-	optKey{unix.SOL_SOCKET, unix.SO_REUSEPORT}: {kind: optBool},
-	optKey{unix.SOL_SOCKET, unix.SO_KEEPALIVE}: {kind: optBool},
-	optKey{unix.SOL_SOCKET, unix.SO_DONTROUTE}: {kind: optBool},
-	optKey{unix.SOL_SOCKET, unix.SO_BROADCAST}: {kind: optBool},
-	optKey{unix.SOL_SOCKET, unix.SO_OOBINLINE}: {kind: optBool},
-	optKey{unix.SOL_SOCKET, unix.SO_NO_CHECK}:  {kind: optBool},
-	optKey{unix.SOL_SOCKET, unix.SO_PRIORITY}:  {kind: optInt},
-	optKey{unix.SOL_SOCKET, unix.SO_MARK}:      {kind: optInt},
-	optKey{unix.SOL_SOCKET, unix.SO_RCVLOWAT}:  {kind: optInt, def: 1},
-	optKey{unix.SOL_SOCKET, unix.SO_SNDLOWAT}:  {kind: optInt, def: 1, readOnly: true},
-
-	optKey{unix.SOL_TCP, unix.TCP_NODELAY}:      {kind: optBool},
-	optKey{unix.SOL_TCP, unix.TCP_CORK}:         {kind: optBool},
-	optKey{unix.SOL_TCP, unix.TCP_QUICKACK}:     {kind: optBool, def: 1},
-	optKey{unix.SOL_TCP, unix.TCP_KEEPIDLE}:     {kind: optRange, min: 1, max: 32767},
-	optKey{unix.SOL_TCP, unix.TCP_KEEPINTVL}:    {kind: optRange, min: 1, max: 32767},
-	optKey{unix.SOL_TCP, unix.TCP_KEEPCNT}:      {kind: optRange, min: 1, max: 127},
-	optKey{unix.SOL_TCP, unix.TCP_USER_TIMEOUT}: {kind: optRange, min: 0, max: 1<<31 - 1},
-	optKey{unix.SOL_TCP, unix.TCP_LINGER2}:      {kind: optInt, def: 60},
-	optKey{unix.SOL_TCP, unix.TCP_DEFER_ACCEPT}: {kind: optInt},
-	optKey{unix.SOL_TCP, unix.TCP_FASTOPEN}:     {kind: optInt},
-
-	optKey{unix.SOL_IP, unix.IP_TOS}:            {kind: optInt},
-	optKey{unix.SOL_IP, unix.IP_RECVERR}:        {kind: optBool},
-	optKey{unix.SOL_IP, unix.IP_FREEBIND}:       {kind: optBool},
-	optKey{unix.SOL_IP, unix.IP_MULTICAST_LOOP}: {kind: optBool, def: 1},
-	optKey{unix.SOL_IPV6, unix.IPV6_RECVERR}:    {kind: optBool},
-	optKey{unix.SOL_IPV6, unix.IPV6_TCLASS}:     {kind: optInt},
-
-	// What recvmsg's control messages report (dgram_cmsg.go). TCP
-	// takes them too and delivers none, as Linux.
-	optKey{unix.SOL_IP, unix.IP_PKTINFO}:             {kind: optBool},
-	optKey{unix.SOL_IP, unix.IP_RECVTTL}:             {kind: optBool},
-	optKey{unix.SOL_IP, unix.IP_RECVTOS}:             {kind: optBool},
-	optKey{unix.SOL_IP, unix.IP_RECVORIGDSTADDR}:     {kind: optBool},
-	optKey{unix.SOL_IPV6, unix.IPV6_RECVPKTINFO}:     {kind: optBool},
-	optKey{unix.SOL_IPV6, unix.IPV6_RECVHOPLIMIT}:    {kind: optBool},
-	optKey{unix.SOL_IPV6, unix.IPV6_RECVTCLASS}:      {kind: optBool},
-	optKey{unix.SOL_IPV6, unix.IPV6_RECVORIGDSTADDR}: {kind: optBool},
-
-	optKey{unix.SOL_UDP, unix.UDP_CORK}:             {kind: optBool, noSet: true},
-	optKey{unix.SOL_IP, unix.IP_MULTICAST_TTL}:      {kind: optInt, def: 1, noSet: true},
-	optKey{unix.SOL_IP, unix.IP_MTU_DISCOVER}:       {kind: optInt, def: 1, noSet: true},
-	optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_HOPS}: {kind: optInt, def: 1, noSet: true},
-	optKey{unix.SOL_SOCKET, unix.SO_PASSCRED}:       {kind: optBool, noSet: true},
-}
-
-// UDP-Lite's level and options (linux/udp.h), which x/sys lacks.
-const (
-	solUDPLite       = unix.IPPROTO_UDPLITE
-	udpliteSendCscov = 10
-	udpliteRecvCscov = 11
-)
-
-// placeholderOpts are the options the placeholder itself serves, set and
-// read natively: the receive timestamps, which the host kernel takes when
-// a datagram (or stream data) is queued on it, exactly as Linux's
-// sock_setsockopt keeps them (SO_TIMESTAMPNS implies SO_TIMESTAMP's flag,
-// and so on).
-var placeholderOpts = map[[2]int]bool{
-	optKey{unix.SOL_SOCKET, unix.SO_TIMESTAMP}:       true,
-	optKey{unix.SOL_SOCKET, unix.SO_TIMESTAMPNS}:     true,
-	optKey{unix.SOL_SOCKET, unix.SO_TIMESTAMP_NEW}:   true,
-	optKey{unix.SOL_SOCKET, unix.SO_TIMESTAMPNS_NEW}: true,
+	// check, when set, validates or transforms a decoded value before it
+	// is stored (after kind's checks); s.mu is held.
+	check func(s *Socket, v int32, val Optval) (int32, error)
+	// get, when set, computes the value read back; s.mu is held.
+	get func(s *Socket) (int32, error)
+	// shortZero: an optlen shorter than an int is the value 0, not EINVAL
+	// (do_ipv6_setsockopt's options without a length check).
+	shortZero bool
+	// key, when set, is where the value is kept: options Linux keeps in
+	// one place under two names (IP_FREEBIND and IPV6_FREEBIND).
+	key optKey
 }
 
 // intOf decodes an int option value as do_sock_setsockopt does: optlen
@@ -218,176 +179,6 @@ func intBytes(v int32) []byte {
 	return b
 }
 
-// setSockOpt is the shared part of every inet socket's setsockopt, like
-// sock_setsockopt, do_tcp_setsockopt and do_ip_setsockopt for the options
-// whose state netbox keeps itself. It returns ENOPROTOOPT for an option it
-// does not know; the caller tries the protocol's own first when it has any.
-func (s *Socket) setSockOpt(f int, level, name int, val Optval) error {
-	o := &s.sk.opts
-	switch (optKey{level, name}) {
-	case optKey{unix.SOL_SOCKET, unix.SO_TYPE}, optKey{unix.SOL_SOCKET, unix.SO_ERROR},
-		optKey{unix.SOL_SOCKET, unix.SO_DOMAIN}, optKey{unix.SOL_SOCKET, unix.SO_PROTOCOL},
-		optKey{unix.SOL_SOCKET, unix.SO_ACCEPTCONN}, optKey{unix.SOL_SOCKET, unix.SO_PEERCRED},
-		optKey{unix.SOL_TCP, unix.TCP_INFO}:
-		return unix.ENOPROTOOPT
-	case optKey{unix.SOL_SOCKET, unix.SO_SNDBUF}, optKey{unix.SOL_SOCKET, unix.SO_SNDBUFFORCE}:
-		v, err := bufSize(val, name == unix.SO_SNDBUF, wmemMax, sockMinSndbuf)
-		if err == nil {
-			o.sndBuf = v
-		}
-		return err
-	case optKey{unix.SOL_SOCKET, unix.SO_RCVBUF}, optKey{unix.SOL_SOCKET, unix.SO_RCVBUFFORCE}:
-		v, err := bufSize(val, name == unix.SO_RCVBUF, rmemMax, sockMinRcvbuf)
-		if err == nil {
-			o.rcvBuf = v
-		}
-		return err
-	case optKey{unix.SOL_SOCKET, unix.SO_LINGER}:
-		b, err := readOpt(val, 8)
-		if err != nil {
-			return err
-		}
-		// Like sk_setsockopt: l_linger only counts when l_onoff is set.
-		if binary.LittleEndian.Uint32(b) == 0 {
-			o.linger.Onoff = 0
-		} else {
-			o.linger = unix.Linger{Onoff: 1, Linger: int32(binary.LittleEndian.Uint32(b[4:]))}
-		}
-		return nil
-	case optKey{unix.SOL_SOCKET, unix.SO_RCVTIMEO}, optKey{unix.SOL_SOCKET, unix.SO_SNDTIMEO}:
-		tv, err := timevalOf(val)
-		if err != nil {
-			return err
-		}
-		if name == unix.SO_RCVTIMEO {
-			o.rcvTimeo = tv
-		} else {
-			o.sndTimeo = tv
-		}
-		// The data path is native: the placeholder must time out too.
-		if f >= 0 {
-			unix.SetsockoptTimeval(f, unix.SOL_SOCKET, name, &tv)
-		}
-		return nil
-	case optKey{unix.SOL_IP, unix.IP_TTL}:
-		v, err := ipIntOf(name, val)
-		if err != nil {
-			return err
-		}
-		if v != -1 && (v < 1 || v > 255) {
-			return unix.EINVAL
-		}
-		o.set(level, name, v)
-		s.applyIPHeader()
-		return nil
-	case optKey{unix.SOL_IPV6, unix.IPV6_UNICAST_HOPS}:
-		v, err := intOf(val)
-		if err != nil {
-			return err
-		}
-		if v < -1 || v > 255 {
-			return unix.EINVAL
-		}
-		o.set(level, name, v)
-		s.applyIPHeader()
-		return nil
-	case optKey{solUDPLite, udpliteSendCscov}, optKey{solUDPLite, udpliteRecvCscov},
-		optKey{unix.SOL_UDP, udpliteSendCscov}, optKey{unix.SOL_UDP, udpliteRecvCscov}:
-		// udp_lib_setsockopt: UDP-Lite only; a coverage below the
-		// header's 8 bytes is 8, above 0xFFFF is 0xFFFF. The coverage is
-		// kept and read back; gVisor checksums every datagram whole.
-		if s.Protocol != unix.IPPROTO_UDPLITE {
-			return unix.ENOPROTOOPT
-		}
-		v, err := intOf(val)
-		if err != nil {
-			return err
-		}
-		switch {
-		case v != 0 && v < 8:
-			v = 8
-		case v > 0xFFFF:
-			v = 0xFFFF
-		}
-		o.set(solUDPLite, name, v)
-		return nil
-	case optKey{unix.SOL_IPV6, unix.IPV6_V6ONLY}:
-		if s.Family != afInet6 {
-			return unix.ENOPROTOOPT
-		}
-		v, err := intOf(val)
-		if err != nil {
-			return err
-		}
-		// Like do_ipv6_setsockopt: fixed once the socket has a port.
-		if s.sk.bound {
-			return unix.EINVAL
-		}
-		s.sk.v6only = v != 0
-		if s.sk.ep != nil {
-			s.sk.ep.SocketOptions().SetV6Only(v != 0)
-		}
-		return nil
-	}
-	if placeholderOpts[optKey{level, name}] {
-		v, err := intOf(val)
-		if err != nil {
-			return err
-		}
-		if f < 0 {
-			return unix.ENOPROTOOPT
-		}
-		return unix.SetsockoptInt(f, level, name, int(v))
-	}
-	spec, ok := intOpts[[2]int{level, name}]
-	if !ok || !levelApplies(s, level) {
-		return unix.ENOPROTOOPT
-	}
-	if spec.readOnly || spec.noSet {
-		return unix.ENOPROTOOPT
-	}
-	decode := intOf
-	if level == unix.SOL_IP {
-		decode = func(val Optval) (int32, error) { return ipIntOf(name, val) }
-	}
-	v, err := decode(val)
-	if err != nil {
-		return err
-	}
-	switch spec.kind {
-	case optBool:
-		if v != 0 {
-			v = 1
-		}
-	case optRange:
-		if v < spec.min || v > spec.max {
-			return unix.EINVAL
-		}
-	}
-	if level == unix.SOL_SOCKET && name == unix.SO_RCVLOWAT && v == 0 {
-		v = 1
-	}
-	o.set(level, name, v)
-	switch (optKey{level, name}) {
-	case optKey{unix.SOL_IP, unix.IP_TOS}, optKey{unix.SOL_IPV6, unix.IPV6_TCLASS}:
-		s.applyIPHeader()
-	case optKey{unix.SOL_IP, unix.IP_RECVERR}, optKey{unix.SOL_IPV6, unix.IPV6_RECVERR}:
-		s.setRecvErr(level == unix.SOL_IP, v != 0)
-	}
-	if s.sk.ep != nil {
-		so := s.sk.ep.SocketOptions()
-		switch (optKey{level, name}) {
-		case optKey{unix.SOL_SOCKET, unix.SO_REUSEADDR}:
-			so.SetReuseAddress(v != 0)
-		case optKey{unix.SOL_SOCKET, unix.SO_REUSEPORT}:
-			so.SetReusePort(v != 0)
-		case optKey{unix.SOL_SOCKET, unix.SO_BROADCAST}:
-			so.SetBroadcast(v != 0)
-		}
-	}
-	return nil
-}
-
 // bufSize is SO_{SND,RCV}BUF[FORCE] as sk_setsockopt computes it: the
 // value is taken as unsigned (a negative one is huge), clamped to the
 // sysctl maximum unless forced, doubled, and kept above the minimum.
@@ -421,136 +212,6 @@ func levelApplies(s *Socket, level int) bool {
 	return false
 }
 
-func timevalOf(val Optval) (unix.Timeval, error) {
-	b, err := readOpt(val, 16)
-	if err != nil {
-		return unix.Timeval{}, err
-	}
-	tv := unix.Timeval{Sec: int64(binary.LittleEndian.Uint64(b)), Usec: int64(binary.LittleEndian.Uint64(b[8:]))}
-	if tv.Usec < 0 || tv.Usec >= 1000000 {
-		return tv, unix.EDOM
-	}
-	if tv.Sec < 0 {
-		return unix.Timeval{}, nil
-	}
-	return tv, nil
-}
-
-func timevalBytes(tv unix.Timeval) []byte {
-	b := make([]byte, 16)
-	binary.LittleEndian.PutUint64(b, uint64(tv.Sec))
-	binary.LittleEndian.PutUint64(b[8:], uint64(tv.Usec))
-	return b
-}
-
-// getSockOpt is the shared part of getsockopt (sk_getsockopt and the
-// protocols' do_*_getsockopt). It returns the whole value; the caller
-// truncates it to the program's optlen as Linux does.
-func (s *Socket) getSockOpt(f int, level, name int) ([]byte, error) {
-	o := &s.sk.opts
-	switch (optKey{level, name}) {
-	case optKey{unix.SOL_SOCKET, unix.SO_TYPE}:
-		return intBytes(int32(s.Type)), nil
-	case optKey{unix.SOL_SOCKET, unix.SO_DOMAIN}:
-		return intBytes(int32(s.Family)), nil
-	case optKey{unix.SOL_SOCKET, unix.SO_PROTOCOL}:
-		return intBytes(int32(s.Protocol)), nil
-	case optKey{unix.SOL_SOCKET, unix.SO_ACCEPTCONN}:
-		if s.sk.listening {
-			return intBytes(1), nil
-		}
-		return intBytes(0), nil
-	case optKey{unix.SOL_SOCKET, unix.SO_ERROR}:
-		var err error
-		if s.Type == unix.SOCK_DGRAM {
-			err = s.takeDgramError()
-		} else {
-			err = s.sk.err
-			s.sk.err = nil
-			if err == nil {
-				err = s.sk.netErr.take()
-			}
-		}
-		if s.Type == unix.SOCK_STREAM && err == nil && f >= 0 {
-			// A native connection's errors (a reset: the peer closed
-			// with data unread) are the placeholder's own.
-			if v, gerr := unix.GetsockoptInt(f, unix.SOL_SOCKET, unix.SO_ERROR); gerr == nil && v != 0 {
-				err = unix.Errno(v)
-			}
-		}
-		if e, ok := err.(unix.Errno); ok {
-			return intBytes(int32(e)), nil
-		}
-		return intBytes(0), nil
-	case optKey{unix.SOL_SOCKET, unix.SO_SNDBUF}:
-		return intBytes(o.sndBuf), nil
-	case optKey{unix.SOL_SOCKET, unix.SO_RCVBUF}:
-		return intBytes(o.rcvBuf), nil
-	case optKey{unix.SOL_SOCKET, unix.SO_LINGER}:
-		b := make([]byte, 8)
-		binary.LittleEndian.PutUint32(b, uint32(o.linger.Onoff))
-		binary.LittleEndian.PutUint32(b[4:], uint32(o.linger.Linger))
-		return b, nil
-	case optKey{unix.SOL_SOCKET, unix.SO_RCVTIMEO}:
-		return timevalBytes(o.rcvTimeo), nil
-	case optKey{unix.SOL_SOCKET, unix.SO_SNDTIMEO}:
-		return timevalBytes(o.sndTimeo), nil
-	case optKey{unix.SOL_IP, unix.IP_TTL}:
-		if v := o.get(level, name); v > 0 {
-			return intBytes(v), nil
-		}
-		return intBytes(64), nil
-	case optKey{unix.SOL_IPV6, unix.IPV6_UNICAST_HOPS}:
-		if s.Family != afInet6 {
-			return nil, unix.ENOPROTOOPT
-		}
-		if v := o.get(level, name); v > 0 {
-			return intBytes(v), nil
-		}
-		return intBytes(64), nil
-	case optKey{solUDPLite, udpliteSendCscov}, optKey{solUDPLite, udpliteRecvCscov},
-		optKey{unix.SOL_UDP, udpliteSendCscov}, optKey{unix.SOL_UDP, udpliteRecvCscov}:
-		if !levelApplies(s, level) {
-			break
-		}
-		// 0 on UDP sockets: the whole datagram is covered.
-		return intBytes(o.get(solUDPLite, name)), nil
-	case optKey{unix.SOL_IPV6, unix.IPV6_V6ONLY}:
-		if s.Family != afInet6 {
-			return nil, unix.ENOPROTOOPT
-		}
-		if s.sk.v6only {
-			return intBytes(1), nil
-		}
-		return intBytes(0), nil
-	}
-	if placeholderOpts[optKey{level, name}] {
-		if f < 0 {
-			return intBytes(0), nil
-		}
-		v, err := unix.GetsockoptInt(f, level, name)
-		if err != nil {
-			return nil, err
-		}
-		return intBytes(int32(v)), nil
-	}
-	if !levelApplies(s, level) && s.Family == afInet {
-		// The protocol hands a level it does not know to
-		// ip_getsockopt, whose answer is EOPNOTSUPP (setsockopt's is
-		// ENOPROTOOPT); ipv6_getsockopt answers ENOPROTOOPT.
-		return nil, unix.EOPNOTSUPP
-	}
-	spec, ok := intOpts[[2]int{level, name}]
-	if !ok || !levelApplies(s, level) {
-		return nil, unix.ENOPROTOOPT
-	}
-	v, set := o.flags[[2]int{level, name}]
-	if !set {
-		v = spec.def
-	}
-	return intBytes(v), nil
-}
-
 // applyIPHeader passes the IP header options on to the gVisor endpoint,
 // when the socket has one.
 func (s *Socket) applyIPHeader() {
@@ -578,3 +239,186 @@ func (s *Socket) SetError(err error) {
 	defer s.mu.Unlock()
 	s.sk.err = err
 }
+
+// setSockOpt is setsockopt for every inet socket: sk_setsockopt for
+// SOL_SOCKET, do_ip_setsockopt, do_ipv6_setsockopt, do_tcp_setsockopt
+// and udp_lib_setsockopt for the protocol levels, in Linux's order of
+// checks (the level, the length, the option, the value). s.mu is held; f
+// is the placeholder.
+func (s *Socket) setSockOpt(f int, level, name int, val Optval) error {
+	if !levelApplies(s, level) {
+		return unix.ENOPROTOOPT
+	}
+	switch level {
+	case unix.SOL_SOCKET:
+		if name == unix.SO_BINDTODEVICE {
+			return s.setBindToDevice(val)
+		}
+		// Every other SOL_SOCKET option wants at least an int.
+		if val.Len() < 4 {
+			return unix.EINVAL
+		}
+		if placeholderOpts[optKey{level, name}] {
+			return s.setNative(f, name, val)
+		}
+		if done, err := s.setSocketSpecial(f, name, val); done {
+			return err
+		}
+	case unix.SOL_IP, unix.SOL_IPV6:
+		if done, err := s.setIPSpecial(level, name, val); done {
+			return err
+		}
+	case unix.SOL_TCP:
+		if name == unix.TCP_CONGESTION {
+			return s.setCongestion(val)
+		}
+		if val.Len() < 4 {
+			return unix.EINVAL
+		}
+	case unix.SOL_UDP, solUDPLite:
+		if val.Len() < 4 {
+			return unix.EINVAL
+		}
+	}
+	spec, ok := intOpts[optKey{level, name}]
+	if !ok {
+		return unix.ENOPROTOOPT
+	}
+	v, err := decodeInt(level, name, spec, val)
+	if err != nil {
+		return err
+	}
+	if spec.readOnly || spec.noSet {
+		return unix.ENOPROTOOPT
+	}
+	switch spec.kind {
+	case optBool:
+		if v != 0 {
+			v = 1
+		}
+	case optRange:
+		if v < spec.min || v > spec.max {
+			return unix.EINVAL
+		}
+	}
+	if spec.check != nil {
+		if v, err = spec.check(s, v, val); err != nil {
+			return err
+		}
+	}
+	key := optKey{level, name}
+	if spec.key != (optKey{}) {
+		key = spec.key
+	}
+	s.sk.opts.set(key[0], key[1], v)
+	s.applyOpt(key, v)
+	return nil
+}
+
+// decodeInt reads an int option as its level does: SOL_IP takes a byte
+// from a shorter optlen (ipIntOf), SOL_IPV6 options either want an int or
+// (shortZero) take a shorter one as 0, the others want an int.
+func decodeInt(level, name int, spec optSpec, val Optval) (int32, error) {
+	switch {
+	case level == unix.SOL_IP:
+		return ipIntOf(name, val)
+	case level == unix.SOL_IPV6 && spec.shortZero && val.Len() < 4:
+		return 0, nil
+	}
+	return intOf(val)
+}
+
+// applyOpt passes an option that changes what the gVisor endpoint does on
+// to it.
+func (s *Socket) applyOpt(key optKey, v int32) {
+	switch key {
+	case optKey{unix.SOL_IP, unix.IP_TOS}, optKey{unix.SOL_IPV6, unix.IPV6_TCLASS},
+		optKey{unix.SOL_IPV6, unix.IPV6_UNICAST_HOPS}:
+		s.applyIPHeader()
+	case optKey{unix.SOL_IP, unix.IP_RECVERR}, optKey{unix.SOL_IPV6, unix.IPV6_RECVERR}:
+		s.setRecvErr(key[0] == unix.SOL_IP, v != 0)
+	case optKey{unix.SOL_IPV6, unix.IPV6_V6ONLY}:
+		s.sk.v6only = v != 0
+		if s.sk.ep != nil {
+			s.sk.ep.SocketOptions().SetV6Only(v != 0)
+		}
+	}
+	if s.sk.ep == nil {
+		return
+	}
+	so := s.sk.ep.SocketOptions()
+	switch key {
+	case optKey{unix.SOL_SOCKET, unix.SO_REUSEADDR}:
+		so.SetReuseAddress(v != 0)
+	case optKey{unix.SOL_SOCKET, unix.SO_REUSEPORT}:
+		so.SetReusePort(v != 0)
+	case optKey{unix.SOL_SOCKET, unix.SO_BROADCAST}:
+		so.SetBroadcast(v != 0)
+	}
+}
+
+// getSockOpt is getsockopt for every inet socket (sk_getsockopt and the
+// protocols' do_*_getsockopt). size is the program's optlen: SOL_IP
+// answers a shorter one with one byte, as do_ip_getsockopt does; the
+// caller truncates the rest to optlen.
+func (s *Socket) getSockOpt(f int, level, name int, size int) ([]byte, error) {
+	if !levelApplies(s, level) {
+		if s.Family == afInet {
+			// The protocol hands a level it does not know to
+			// ip_getsockopt, whose answer is EOPNOTSUPP (setsockopt's
+			// is ENOPROTOOPT); ipv6_getsockopt answers ENOPROTOOPT.
+			return nil, unix.EOPNOTSUPP
+		}
+		return nil, unix.ENOPROTOOPT
+	}
+	switch level {
+	case unix.SOL_SOCKET:
+		if placeholderOpts[optKey{level, name}] {
+			return getNative(f, name, size)
+		}
+		if b, done, err := s.getSocketSpecial(f, name, size); done {
+			return b, err
+		}
+	case unix.SOL_IP, unix.SOL_IPV6:
+		if b, done, err := s.getIPSpecial(level, name); done {
+			return ipShort(level, size, b), err
+		}
+	case unix.SOL_TCP:
+		if b, done, err := s.getTCPSpecial(f, name); done {
+			return b, err
+		}
+	}
+	spec, ok := intOpts[optKey{level, name}]
+	if !ok {
+		return nil, unix.ENOPROTOOPT
+	}
+	var v int32
+	switch {
+	case spec.get != nil:
+		var err error
+		if v, err = spec.get(s); err != nil {
+			return nil, err
+		}
+	case spec.key != (optKey{}):
+		v = s.sk.opts.value(spec.key[0], spec.key[1])
+	default:
+		v = s.sk.opts.value(level, name)
+	}
+	return ipShort(level, size, intBytes(v)), nil
+}
+
+// ipShort is the end of do_ip_getsockopt: an int asked for with an optlen
+// shorter than an int comes back as one byte when it fits in one.
+func ipShort(level, size int, b []byte) []byte {
+	if level != unix.SOL_IP || size <= 0 || size >= 4 || len(b) != 4 {
+		return b
+	}
+	if v := int32(binary.LittleEndian.Uint32(b)); v >= 0 && v <= 255 {
+		return b[:1]
+	}
+	return b
+}
+
+// ignoreValue is an option Linux accepts and ignores (SO_BSDCOMPAT): it
+// reads back as 0.
+func ignoreValue(*Socket, int32, Optval) (int32, error) { return 0, nil }

@@ -241,7 +241,8 @@ func sysSetsockopt(h *Handler, t Task) (platform.Reply, bool) {
 		if err != nil {
 			return platform.Errno(errno(err)), false
 		}
-		return result(0, ref.s.Ops.SetSockOpt(ref.s, ref.f, int(int32(a[1])), int(int32(a[2])), val)), false
+		caller := callerOptval{Optval: val, tid: t.Call().Tid}
+		return result(0, ref.s.Ops.SetSockOpt(ref.s, ref.f, int(int32(a[1])), int(int32(a[2])), caller)), false
 	})
 }
 
