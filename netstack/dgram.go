@@ -93,6 +93,9 @@ func (inetDgramOps) Connect(s *Socket, f int, a Addr) error {
 	if s.Family == afInet6 && a.Addr().Is4In6() && s.sk.v6only {
 		return unix.ENETUNREACH // __ip6_datagram_connect
 	}
+	if a.Addr().Unmap() == loBroadcast && s.sk.opts.get(unix.SOL_SOCKET, unix.SO_BROADCAST) == 0 {
+		return unix.EACCES // __ip4_datagram_connect: a broadcast route
+	}
 	dst := a.AddrPort
 	if dst.Addr().IsUnspecified() {
 		dst = netip.AddrPortFrom(loopbackFor(dst.Addr()), dst.Port())
@@ -228,7 +231,9 @@ func (inetDgramOps) Shutdown(s *Socket, f int, how int) error {
 // with what its control messages ask for (ip_cmsg_send, or
 // ip6_datagram_send_ctl for a datagram sent over IPv6).
 func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte, flags int) (int, error) {
-	if flags&unix.MSG_OOB != 0 {
+	// udp_sendmsg refuses MSG_OOB; udpv6_sendmsg ignores it, unless it
+	// hands a v4-mapped destination to udp_sendmsg.
+	if flags&unix.MSG_OOB != 0 && (s.Family == afInet || (to != nil && (to.Family == unix.AF_INET || to.Addr().Is4In6()))) {
 		return 0, unix.EOPNOTSUPP
 	}
 	s.mu.Lock()
@@ -286,11 +291,25 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 		c.apply(&opts, dst.Unmap().Is4())
 		tos = c.tos
 	}
+	if flags&msgProbe != 0 {
+		// __ip_append_data: a probe builds nothing and sends nothing.
+		return len(data), nil
+	}
+	sent := len(data)
+	if flags&unix.MSG_MORE != 0 || s.sk.cork != nil {
+		var held bool
+		var err error
+		if data, held, err = s.cork(data, &opts, flags); err != nil {
+			return 0, err
+		} else if held {
+			return sent, nil
+		}
+	}
 	// sock_alloc_send_pskb: a pending error fails the send, once.
 	if err := s.takeDgramError(); err != nil {
 		return 0, err
 	}
-	n, refused, err := s.st.writeUDP(s.gstack(), s.sk.ep, data, opts, f, tos)
+	_, refused, err := s.st.writeUDP(s.gstack(), s.sk.ep, data, opts, f, tos)
 	if refused == deadReceiver || (refused == unknownPort && s.State != SSConnected) {
 		dst := s.sk.remote
 		if opts.To != nil {
@@ -307,7 +326,48 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 	if !s.sk.bound {
 		s.syncLocal()
 	}
-	return int(n), nil
+	return sent, nil
+}
+
+// udpCork is a datagram being built from several sends (MSG_MORE): its
+// data so far and where it goes (the first send's destination).
+type udpCork struct {
+	data []byte
+	to   *tcpip.FullAddress
+}
+
+// cork is udp_sendmsg's corked path for MSG_MORE: a send with MSG_MORE
+// adds its data to the pending datagram (held); a send without it adds its
+// own and takes the whole datagram to the first destination. Too much data
+// for one datagram is EMSGSIZE, and what was pending stays. s.mu is held.
+func (s *Socket) cork(data []byte, opts *tcpip.WriteOptions, flags int) (out []byte, held bool, err error) {
+	c := s.sk.cork
+	if c == nil {
+		c = &udpCork{}
+		if opts.To != nil {
+			to := *opts.To
+			c.to = &to
+		}
+	}
+	limit := 0xFFFF - 8 // a UDP header; IPv4 also needs its own
+	if dst := s.sk.remote.Addr(); c.to != nil {
+		if addrPortOf(*c.to).Addr().Unmap().Is4() {
+			limit -= 20
+		}
+	} else if dst.Unmap().Is4() {
+		limit -= 20
+	}
+	if len(c.data)+len(data) > limit {
+		return nil, false, unix.EMSGSIZE
+	}
+	c.data = append(c.data, data...)
+	if flags&unix.MSG_MORE != 0 {
+		s.sk.cork = c
+		return nil, true, nil
+	}
+	s.sk.cork = nil
+	opts.To = c.to
+	return c.data, false, nil
 }
 
 // RecvMsg is udp_recvmsg: the oldest datagram on the placeholder, with its
@@ -436,3 +496,11 @@ func (s *Socket) publishLocal() {
 	s.st.udpAddrs[s.sk.name] = s.sk.local
 	s.st.mu.Unlock()
 }
+
+// msgProbe is MSG_PROBE (linux/socket.h), which x/sys lacks.
+const msgProbe = 0x10
+
+// loBroadcast is lo's subnet broadcast address, a broadcast route in
+// Linux's local table. (The limited broadcast has no route in a sandbox
+// that has only lo.)
+var loBroadcast = netip.AddrFrom4([4]byte{127, 255, 255, 255})

@@ -92,6 +92,9 @@ type Sock struct {
 	peerName string
 	rxEntry  waiter.Entry
 
+	// cork is the datagram MSG_MORE sends are building.
+	cork *udpCork
+
 	// Listening stream sockets: connections accepted from the host
 	// listener that could not be handed to the program (its accept was
 	// interrupted); they go out first on the next accept.
