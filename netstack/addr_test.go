@@ -72,9 +72,27 @@ func TestCheckBindAddr(t *testing.T) {
 		{"v6 mapped", v6, Addr{unix.AF_INET6, ap("[::ffff:127.0.0.1]:0")}, nil},
 		{"v6only mapped", v6only, Addr{unix.AF_INET6, ap("[::ffff:127.0.0.1]:0")}, unix.EINVAL},
 		{"v6 foreign", v6, Addr{unix.AF_INET6, ap("[2001:db8::1]:0")}, unix.EADDRNOTAVAIL},
+		{"v4 multicast", v4, Addr{unix.AF_INET, ap("224.0.0.1:0")}, nil},
+		{"v4 limited broadcast", v4, Addr{unix.AF_INET, ap("255.255.255.255:0")}, nil},
+		{"v6 link-local multicast without interface", v6, Addr{unix.AF_INET6, ap("[ff02::1]:0")}, unix.EINVAL},
+		{"v4 port 80", v4, Addr{unix.AF_INET, ap("127.0.0.1:80")}, nil},
 	} {
-		if got := checkBindAddr(tc.s, tc.a); got != tc.want {
+		if got := checkBindAddr(tc.s, tc.a, privileged(true)); got != tc.want {
 			t.Errorf("%s: checkBindAddr = %v, want %v", tc.name, got, tc.want)
 		}
 	}
+	// __inet_bind: ports below 1024 need CAP_NET_BIND_SERVICE.
+	for _, tc := range []struct {
+		a    string
+		want error
+	}{{"127.0.0.1:80", unix.EACCES}, {"127.0.0.1:1023", unix.EACCES}, {"127.0.0.1:1024", nil}, {"127.0.0.1:0", nil}} {
+		if got := checkBindAddr(v4, Addr{unix.AF_INET, ap(tc.a)}, privileged(false)); got != tc.want {
+			t.Errorf("unprivileged bind %s = %v, want %v", tc.a, got, tc.want)
+		}
+	}
 }
+
+// privileged is a Caller with every capability or none.
+type privileged bool
+
+func (p privileged) Capable(int) bool { return bool(p) }

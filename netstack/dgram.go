@@ -29,10 +29,10 @@ type inetDgramOps struct{ noOps }
 
 var _ ProtoOps = inetDgramOps{}
 
-func (inetDgramOps) Bind(s *Socket, f int, a Addr) error {
+func (inetDgramOps) Bind(s *Socket, f int, a Addr, c Caller) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := checkBindAddr(s, a); err != nil {
+	if err := checkBindAddr(s, a, c); err != nil {
 		return err
 	}
 	if s.sk.bound {

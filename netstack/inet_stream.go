@@ -59,7 +59,7 @@ func (s *Socket) bindEP(a netip.AddrPort) error {
 
 // checkBindAddr is the address check of inet_bind/inet6_bind: only the
 // sandbox's own addresses (all of 127/8, ::1, the wildcards) can be bound.
-func checkBindAddr(s *Socket, a Addr) error {
+func checkBindAddr(s *Socket, a Addr, c Caller) error {
 	if s.Family == afInet && a.Family == unix.AF_UNSPEC && a.Addr().IsUnspecified() {
 		return nil // Linux accepts AF_UNSPEC with INADDR_ANY for compatibility
 	}
@@ -70,16 +70,36 @@ func checkBindAddr(s *Socket, a Addr) error {
 	if s.Family == afInet6 && ip.Is4In6() && s.sk.v6only {
 		return unix.EINVAL
 	}
-	if !isLocal(ip) {
+	switch {
+	case ip.Unmap().Is4() && (ip.Unmap().IsMulticast() || ip.Unmap() == netip.AddrFrom4([4]byte{255, 255, 255, 255})):
+		// inet_addr_valid_or_nonlocal: a multicast or broadcast
+		// address may be bound too.
+	case ip.Is6() && !ip.Is4In6() && (ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast()):
+		// __inet6_bind: a link-local address needs an interface.
+		if a.Addr().Zone() == "" && s.sk.opts.bindDev == 0 {
+			return unix.EINVAL
+		}
 		return unix.EADDRNOTAVAIL
+	case ip.Is6() && !ip.Is4In6() && ip.IsMulticast():
+	case !isLocal(ip):
+		return unix.EADDRNOTAVAIL
+	}
+	// __inet_bind: a port below net.ipv4.ip_unprivileged_port_start needs
+	// CAP_NET_BIND_SERVICE (in the sandbox's fresh network namespace the
+	// start is Linux's default, 1024).
+	if p := a.Port(); p != 0 && p < unprivilegedPortStart && !c.Capable(capNetBindService) {
+		return unix.EACCES
 	}
 	return nil
 }
 
-func (inetStreamOps) Bind(s *Socket, f int, a Addr) error {
+// unprivilegedPortStart is net.ipv4.ip_unprivileged_port_start's default.
+const unprivilegedPortStart = 1024
+
+func (inetStreamOps) Bind(s *Socket, f int, a Addr, c Caller) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := checkBindAddr(s, a); err != nil {
+	if err := checkBindAddr(s, a, c); err != nil {
 		return err
 	}
 	if s.sk.bound || s.State != SSUnconnected {

@@ -13,7 +13,8 @@ import (
 // program's placeholder, valid for the duration of the call. Operations
 // never block: when one must wait it returns a *WaitError.
 type ProtoOps interface {
-	Bind(s *Socket, f int, a Addr) error
+	// Bind binds to a; c is the calling thread (privileged ports).
+	Bind(s *Socket, f int, a Addr, c Caller) error
 	// Connect connects to a; a.Family == AF_UNSPEC dissolves the
 	// association.
 	Connect(s *Socket, f int, a Addr) error
@@ -30,16 +31,23 @@ type ProtoOps interface {
 	GetSockOpt(s *Socket, f int, level, name int, size int) ([]byte, error)
 }
 
+// Caller is the thread making a call, for the checks Linux makes of
+// current's credentials.
+type Caller interface {
+	// Capable reports whether the thread has the capability
+	// (CAP_NET_ADMIN…) in its user namespace, like ns_capable.
+	Capable(capability int) bool
+}
+
 // Optval is a setsockopt value still in the program's memory, like Linux's
-// sockptr_t: an option reads only the bytes it needs.
+// sockptr_t: an option reads only the bytes it needs. It comes with the
+// caller (sockopt_ns_capable).
 type Optval interface {
+	Caller
 	// Len is the optlen the program passed.
 	Len() int
 	// Read copies the first n bytes (n ≤ Len); EFAULT when unreadable.
 	Read(n int) ([]byte, error)
-	// Capable reports whether the calling thread has the capability
-	// (CAP_NET_ADMIN…) in its user namespace, like sockopt_ns_capable.
-	Capable(capability int) bool
 }
 
 // Accepted is a connection taken off a listener.
@@ -87,7 +95,7 @@ func (noOps) Listen(*Socket, int, int) error             { return unix.EOPNOTSUP
 func (noOps) Accept(*Socket, int) (*Accepted, error)     { return nil, unix.EOPNOTSUPP }
 func (noOps) Shutdown(*Socket, int, int) error           { return unix.EOPNOTSUPP }
 func (noOps) Connect(*Socket, int, Addr) error           { return unix.EOPNOTSUPP }
-func (noOps) Bind(*Socket, int, Addr) error              { return unix.EOPNOTSUPP }
+func (noOps) Bind(*Socket, int, Addr, Caller) error      { return unix.EOPNOTSUPP }
 func (noOps) Name(*Socket, bool) (netip.AddrPort, error) { return netip.AddrPort{}, unix.EOPNOTSUPP }
 
 // checkFamily is the family check of inet_bind/inet_dgram_connect: the

@@ -16,8 +16,9 @@ const (
 
 // The capabilities option checks ask for (linux/capability.h).
 const (
-	capNetAdmin = 12
-	capNetRaw   = 13
+	capNetBindService = 10
+	capNetAdmin       = 12
+	capNetRaw         = 13
 )
 
 // intOpts are the int-valued options netbox serves, by (level, name). The

@@ -10,18 +10,19 @@ import (
 	"github.com/netbox-sandbox/netbox/syscalls/abi"
 )
 
+// caller is the thread a call came from (netstack.Caller).
+type caller struct{ tid int }
+
+// Capable is ns_capable for the calling thread: its effective
+// capabilities (in its own user namespace, which stands for the owner of
+// the sandbox's network) hold capability.
+func (c caller) Capable(capability int) bool { return threadCapable(c.tid, capability) }
+
 // callerOptval is a setsockopt value together with who set it: the options
 // that need a capability ask the calling thread's.
 type callerOptval struct {
 	*abi.Optval
-	tid int
-}
-
-// Capable is sockopt_ns_capable for the calling thread: its effective
-// capabilities (in its own user namespace, which owns the sandbox's view
-// of its network) hold capability.
-func (v callerOptval) Capable(capability int) bool {
-	return threadCapable(v.tid, capability)
+	caller
 }
 
 // threadCapable reads a thread's effective capability set from

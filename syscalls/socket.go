@@ -123,7 +123,7 @@ func sysBind(h *Handler, t Task) (platform.Reply, bool) {
 		if err != nil {
 			return platform.Errno(errno(err)), false
 		}
-		if err := ref.s.Ops.Bind(ref.s, ref.f, addr); err != nil {
+		if err := ref.s.Ops.Bind(ref.s, ref.f, addr, caller{tid: t.Call().Tid}); err != nil {
 			return platform.Errno(errno(err)), false
 		}
 		h.answerDone(t, platform.Val(0))
@@ -241,8 +241,8 @@ func sysSetsockopt(h *Handler, t Task) (platform.Reply, bool) {
 		if err != nil {
 			return platform.Errno(errno(err)), false
 		}
-		caller := callerOptval{Optval: val, tid: t.Call().Tid}
-		return result(0, ref.s.Ops.SetSockOpt(ref.s, ref.f, int(int32(a[1])), int(int32(a[2])), caller)), false
+		withCaller := callerOptval{Optval: val, caller: caller{tid: t.Call().Tid}}
+		return result(0, ref.s.Ops.SetSockOpt(ref.s, ref.f, int(int32(a[1])), int(int32(a[2])), withCaller)), false
 	})
 }
 

@@ -5,7 +5,8 @@
  * without SO_BROADCAST (EACCES) and with it, and destinations without a
  * route (ENETUNREACH).
  */
-/* spec: USEND-04 USEND-05 USEND-08 USEND-10 USEND-13 USEND-14 USEND-15 */
+/* spec: USEND-04 USEND-05 USEND-08 USEND-10 USEND-13 USEND-14 USEND-15 FLAG-05 FLAG-10 */
+/* spec: FLAG-11 FLAG-14 FLAG-18 */
 #include "common.h"
 #include <poll.h>
 
