@@ -373,9 +373,7 @@ func (s *Socket) cork(data []byte, opts *tcpip.WriteOptions, flags int) (out []b
 // RecvMsg is udp_recvmsg: the oldest datagram on the placeholder, with its
 // source address (read from the name of the unix socket that sent it).
 func (inetDgramOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult, error) {
-	if flags&unix.MSG_OOB != 0 {
-		return nil, unix.EOPNOTSUPP
-	}
+	// udp_recvmsg has no urgent data and ignores MSG_OOB.
 	if flags&unix.MSG_ERRQUEUE != 0 {
 		return s.recvError(size)
 	}

@@ -32,7 +32,6 @@ var intOpts = map[[2]int]optSpec{
 	optKey{unix.SOL_SOCKET, unix.SO_KEEPALIVE}: {kind: optBool},
 	optKey{unix.SOL_SOCKET, unix.SO_DONTROUTE}: {kind: optBool},
 	optKey{unix.SOL_SOCKET, unix.SO_BROADCAST}: {kind: optBool},
-	optKey{unix.SOL_SOCKET, unix.SO_OOBINLINE}: {kind: optBool},
 	optKey{unix.SOL_SOCKET, unix.SO_NO_CHECK}:  {kind: optBool},
 	optKey{unix.SOL_SOCKET, soBSDCompat}:       {kind: optInt, check: ignoreValue},
 	optKey{unix.SOL_SOCKET, unix.SO_PRIORITY}:  {kind: optInt, check: checkPriority},
@@ -120,11 +119,14 @@ var placeholderOpts = map[[2]int]bool{
 	optKey{unix.SOL_SOCKET, unix.SO_BUSY_POLL}:       true,
 	optKey{unix.SOL_SOCKET, unix.SO_INCOMING_CPU}:    true,
 	optKey{unix.SOL_SOCKET, unix.SO_PEEK_OFF}:        true,
+	// Urgent data travels on the fast path's native connection (AF_UNIX
+	// has MSG_OOB), which keeps it inline when this is set.
+	optKey{unix.SOL_SOCKET, unix.SO_OOBINLINE}: true,
 }
 
 // inheritedNative are the placeholder options an accepted connection
 // takes from its listener, as sk_clone_lock copies them.
 var inheritedNative = []int{
 	unix.SO_RCVTIMEO, unix.SO_SNDTIMEO, unix.SO_LINGER, unix.SO_RCVLOWAT,
-	unix.SO_TIMESTAMP, unix.SO_TIMESTAMPNS, unix.SO_BUSY_POLL,
+	unix.SO_TIMESTAMP, unix.SO_TIMESTAMPNS, unix.SO_BUSY_POLL, unix.SO_OOBINLINE,
 }

@@ -28,8 +28,8 @@ func offArgHi(i int) uint32 { return uint32(16 + 8*i + 4) }
 // Trapped is the set of system calls the filter always hands to the
 // supervisor. socket is trapped unless its family is AF_UNIX or AF_NETLINK,
 // sendto/recvfrom only when they carry an address (arg 4 non-NULL) and
-// recvfrom also with MSG_ERRQUEUE, and ioctl only for the socket ioctl
-// numbers.
+// recvfrom also with MSG_ERRQUEUE or MSG_OOB, and ioctl only for the
+// socket ioctl numbers.
 var Trapped = []int{
 	unix.SYS_CONNECT, unix.SYS_ACCEPT, unix.SYS_ACCEPT4, unix.SYS_BIND, unix.SYS_LISTEN,
 	unix.SYS_GETSOCKNAME, unix.SYS_GETPEERNAME, unix.SYS_SETSOCKOPT, unix.SYS_GETSOCKOPT,
@@ -74,11 +74,12 @@ func Program() []unix.SockFilter {
 	p.jeq(unix.AF_UNIX, "allow", "")
 	p.jeq(unix.AF_NETLINK, "allow", "notify")
 
-	// recvfrom: trapped with MSG_ERRQUEUE (the error queue is netbox's),
-	// else as sendto.
+	// recvfrom: trapped with MSG_ERRQUEUE (the error queue is netbox's)
+	// or MSG_OOB (UDP has no urgent data, AF_UNIX says EOPNOTSUPP), else
+	// as sendto.
 	p.label("recvfrom")
 	p.ld(offArgLo(3))
-	p.jset(unix.MSG_ERRQUEUE, "notify", "")
+	p.jset(unix.MSG_ERRQUEUE|unix.MSG_OOB, "notify", "")
 
 	// sendto/recvfrom: trapped only with an address pointer.
 	p.label("addr4")
