@@ -105,12 +105,21 @@ func sysRecvfrom(h *Handler, t Task) (platform.Reply, bool) {
 		}
 		s := ref.s
 		return h.recv(t, ref, recvSize(s, length), flags, func(r *netstack.RecvResult) (int64, error) {
-			if err := t.WriteMem(buf, r.Data); err != nil {
-				return 0, unix.EFAULT
-			}
 			var sa []byte
 			if r.HasFrom {
 				sa = abi.MarshalInet(s.Family, r.From)
+			}
+			// The data, the address and its length in one write; if
+			// any of it fails, again one after the other for the errno.
+			var w abi.Writes
+			w.Add(buf, r.Data)
+			if addrPtr == 0 || abi.SockaddrWrites(&w, t, addrPtr, lenPtr, sa) == nil {
+				if w.Flush(t) == nil {
+					return recvValue(r, flags), nil
+				}
+			}
+			if err := t.WriteMem(buf, r.Data); err != nil {
+				return 0, unix.EFAULT
 			}
 			if addrPtr != 0 {
 				if err := abi.CopyOutSockaddr(t, addrPtr, lenPtr, sa); err != nil {
@@ -208,6 +217,24 @@ func sysRecvmsg(h *Handler, t Task) (platform.Reply, bool) {
 	})
 }
 
+// deliverMsgAtOnce writes everything deliverMsg writes with one
+// process_vm_writev: the data, the source address, the control messages
+// and the msghdr's results. It fails when any of it cannot be written.
+func deliverMsgAtOnce(t Task, s *netstack.Socket, msgAddr uint64, msg abi.Msghdr, iov []abi.Iovec, r *netstack.RecvResult) error {
+	var w abi.Writes
+	abi.ScatterWrites(&w, iov, r.Data)
+	var nameLen uint32
+	if r.HasFrom && msg.Name != 0 {
+		sa := abi.MarshalInet(s.Family, r.From)
+		w.Add(msg.Name, sa[:min(int(msg.NameLen), len(sa))])
+		nameLen = uint32(len(sa))
+	}
+	ctl, flagsOut := abi.EncodeControl(msg.Control, msg.ControlLen, r.Control, r.Flags)
+	w.Add(msg.Control, ctl)
+	abi.MsgResultWrites(&w, msgAddr, nameLen, uint64(len(ctl)), int32(flagsOut))
+	return w.Flush(t)
+}
+
 // recvmsg is ____sys_recvmsg for one message at msgAddr.
 func (h *Handler) recvmsg(t Task, ref *sockRef, msgAddr uint64, msg abi.Msghdr, flags int) (platform.Reply, bool) {
 	iov, err := abi.ReadIovecs(t, msg.Iov, msg.IovLen)
@@ -224,6 +251,11 @@ func (h *Handler) recvmsg(t Task, ref *sockRef, msgAddr uint64, msg abi.Msghdr, 
 // payload, the source address (msg_namelen is 0 for TCP), the control
 // messages (cut as put_cmsg cuts them, MSG_CTRUNC) and msg_flags.
 func deliverMsg(t Task, s *netstack.Socket, msgAddr uint64, msg abi.Msghdr, iov []abi.Iovec, r *netstack.RecvResult, flags int) (int64, error) {
+	if int32(msg.NameLen) >= 0 && deliverMsgAtOnce(t, s, msgAddr, msg, iov, r) == nil {
+		return recvValue(r, flags), nil
+	}
+	// Something could not be written: again, one piece after the other,
+	// for the errno Linux gives at the piece that fails.
 	if _, err := abi.Scatter(t, iov, r.Data); err != nil {
 		return 0, err
 	}

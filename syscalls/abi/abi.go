@@ -39,26 +39,6 @@ type VectorMemory interface {
 	WriteMemv(addrs []uint64, bufs [][]byte) error
 }
 
-// writeBoth writes a at aAddr and b at bAddr, in one call when m can.
-// Either write failing is EFAULT.
-func writeBoth(m Memory, aAddr uint64, a []byte, bAddr uint64, b []byte) error {
-	if v, ok := m.(VectorMemory); ok && len(a) > 0 && len(b) > 0 {
-		if v.WriteMemv([]uint64{aAddr, bAddr}, [][]byte{a, b}) != nil {
-			return unix.EFAULT
-		}
-		return nil
-	}
-	if len(a) > 0 {
-		if err := m.WriteMem(aAddr, a); err != nil {
-			return unix.EFAULT
-		}
-	}
-	if err := m.WriteMem(bAddr, b); err != nil {
-		return unix.EFAULT
-	}
-	return nil
-}
-
 var le = binary.LittleEndian
 
 func readU32(m Memory, addr uint64) (uint32, error) {
@@ -195,6 +175,16 @@ func MarshalInet(family int, a netip.AddrPort) []byte {
 // recvfrom) skip it for a NULL addr; getsockname does not, so a NULL addr
 // with a zero length is fine there, as on Linux.
 func CopyOutSockaddr(m Memory, addr, lenPtr uint64, sa []byte) error {
+	var w Writes
+	if err := SockaddrWrites(&w, m, addr, lenPtr, sa); err != nil {
+		return err
+	}
+	return w.Flush(m)
+}
+
+// SockaddrWrites queues the writes CopyOutSockaddr makes (it reads the
+// length the program gave now, as move_addr_to_user does).
+func SockaddrWrites(w *Writes, m Memory, addr, lenPtr uint64, sa []byte) error {
 	l, err := readU32(m, lenPtr)
 	if err != nil {
 		return err
@@ -202,10 +192,11 @@ func CopyOutSockaddr(m Memory, addr, lenPtr uint64, sa []byte) error {
 	if int32(l) < 0 {
 		return unix.EINVAL
 	}
-	n := min(int(l), len(sa))
-	var lb [4]byte
-	le.PutUint32(lb[:], uint32(len(sa)))
-	return writeBoth(m, addr, sa[:n], lenPtr, lb[:])
+	lb := make([]byte, 4)
+	le.PutUint32(lb, uint32(len(sa)))
+	w.Add(addr, sa[:min(int(l), len(sa))])
+	w.Add(lenPtr, lb)
+	return nil
 }
 
 // CheckSockaddrLen validates the program's buffer length before an
@@ -221,6 +212,41 @@ func CheckSockaddrLen(m Memory, addr, lenPtr uint64) error {
 	}
 	if int32(l) < 0 {
 		return unix.EINVAL
+	}
+	return nil
+}
+
+// Writes collects writes into a program's memory so that they are made
+// in one go: one process_vm_writev when the memory is a VectorMemory.
+type Writes struct {
+	addrs []uint64
+	bufs  [][]byte
+}
+
+// Add queues b to be written at addr (nothing for an empty b).
+func (w *Writes) Add(addr uint64, b []byte) {
+	if len(b) > 0 {
+		w.addrs = append(w.addrs, addr)
+		w.bufs = append(w.bufs, b)
+	}
+}
+
+// Flush makes the writes; any of them failing is EFAULT, and then some of
+// the others may have been made.
+func (w *Writes) Flush(m Memory) error {
+	if len(w.bufs) == 0 {
+		return nil
+	}
+	if v, ok := m.(VectorMemory); ok {
+		if v.WriteMemv(w.addrs, w.bufs) != nil {
+			return unix.EFAULT
+		}
+		return nil
+	}
+	for i, b := range w.bufs {
+		if m.WriteMem(w.addrs[i], b) != nil {
+			return unix.EFAULT
+		}
 	}
 	return nil
 }

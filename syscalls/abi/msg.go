@@ -231,9 +231,12 @@ func ReadOptlen(m Memory, lenPtr uint64) (int, error) {
 // bytes and stores that length back.
 func WriteOptval(m Memory, addr, lenPtr uint64, optlen int, val []byte) error {
 	n := min(optlen, len(val))
-	var lb [4]byte
-	le.PutUint32(lb[:], uint32(n))
-	return writeBoth(m, addr, val[:n], lenPtr, lb[:])
+	lb := make([]byte, 4)
+	le.PutUint32(lb, uint32(n))
+	var w Writes
+	w.Add(addr, val[:n])
+	w.Add(lenPtr, lb)
+	return w.Flush(m)
 }
 
 // maxControl is net.core.optmem_max, the most control data one sendmsg
@@ -262,8 +265,45 @@ func ReadControl(m Memory, addr, n uint64) ([]byte, error) {
 // with MSG_CTRUNC added when something did not fit. Like put_cmsg, a
 // buffer that cannot be written takes nothing and is no error.
 func WriteControl(m Memory, addr, size uint64, msgs []control.Message, flags int) (uint64, int) {
-	if len(msgs) == 0 {
+	b, flags := EncodeControl(addr, size, msgs, flags)
+	if len(b) > 0 && m.WriteMem(addr, b) != nil {
 		return 0, flags
+	}
+	return uint64(len(b)), flags
+}
+
+// ScatterWrites queues the writes that put data into the buffers iov
+// describes (as Scatter makes them).
+func ScatterWrites(w *Writes, iov []Iovec, data []byte) {
+	done := 0
+	for _, v := range iov {
+		if done == len(data) {
+			break
+		}
+		n := int(min(v.Len, uint64(len(data)-done)))
+		w.Add(v.Base, data[done:done+n])
+		done += n
+	}
+}
+
+// MsgResultWrites queues the writes of recvmsg's results into the msghdr
+// at addr: msg_namelen, msg_controllen and msg_flags (WriteMsgResult).
+func MsgResultWrites(w *Writes, addr uint64, nameLen uint32, controlLen uint64, flags int32) {
+	b := make([]byte, 16)
+	le.PutUint32(b[0:], nameLen)
+	le.PutUint64(b[4:], controlLen)
+	le.PutUint32(b[12:], uint32(flags))
+	w.Add(addr+8, b[0:4])
+	w.Add(addr+40, b[4:12])
+	w.Add(addr+48, b[12:16])
+}
+
+// EncodeControl is WriteControl's first half: the bytes put_cmsg would
+// write into a msg_control of size bytes at addr (none when addr is NULL),
+// and the flags with MSG_CTRUNC when something did not fit.
+func EncodeControl(addr, size uint64, msgs []control.Message, flags int) ([]byte, int) {
+	if len(msgs) == 0 {
+		return nil, flags
 	}
 	if addr == 0 {
 		size = 0
@@ -272,8 +312,5 @@ func WriteControl(m Memory, addr, size uint64, msgs []control.Message, flags int
 	if truncated {
 		flags |= unix.MSG_CTRUNC
 	}
-	if len(b) > 0 && m.WriteMem(addr, b) != nil {
-		return 0, flags
-	}
-	return uint64(len(b)), flags
+	return b, flags
 }
