@@ -245,8 +245,9 @@ func sockaddrInet(family int, a netip.AddrPort) []byte {
 }
 
 // socketLevelControl keeps the control messages the placeholder itself
-// produced that belong to the program: the receive timestamps
-// (SO_TIMESTAMP*, which the program set on the placeholder). Anything else
+// produced that belong to the program: the receive timestamps and drop
+// counts (SO_TIMESTAMP*, SO_RXQ_OVFL, which the program set on the
+// placeholder). Anything else
 // is dropped, and descriptors (which nothing should send here) are closed.
 func socketLevelControl(oob []byte) []control.Message {
 	msgs, err := control.Parse(oob)
@@ -259,7 +260,8 @@ func socketLevelControl(oob []byte) []control.Message {
 			continue
 		}
 		switch m.Type {
-		case unix.SO_TIMESTAMP, unix.SO_TIMESTAMPNS, unix.SO_TIMESTAMP_NEW, unix.SO_TIMESTAMPNS_NEW, unix.SO_TIMESTAMPING:
+		case unix.SO_TIMESTAMP, unix.SO_TIMESTAMPNS, unix.SO_TIMESTAMP_NEW, unix.SO_TIMESTAMPNS_NEW,
+			unix.SO_TIMESTAMPING, unix.SO_TIMESTAMPING_NEW, unix.SO_RXQ_OVFL:
 			out = append(out, control.Message{Level: m.Level, Type: m.Type, Data: append([]byte(nil), m.Data...)})
 		case unix.SCM_RIGHTS:
 			for i := 0; i+4 <= len(m.Data); i += 4 {

@@ -122,6 +122,9 @@ var placeholderOpts = map[[2]int]bool{
 	// Urgent data travels on the fast path's native connection (AF_UNIX
 	// has MSG_OOB), which keeps it inline when this is set.
 	optKey{unix.SOL_SOCKET, unix.SO_OOBINLINE}: true,
+	// The drop count netbox's placeholders report: none is dropped (the
+	// receive buffer is not enforced, see deviations.txt).
+	optKey{unix.SOL_SOCKET, unix.SO_RXQ_OVFL}: true,
 }
 
 // inheritedNative are the placeholder options an accepted connection
