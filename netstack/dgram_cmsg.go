@@ -304,21 +304,12 @@ func sockCmsgSend(m control.Message) error {
 // over IPv4. Other levels than SOL_IP and SOL_SOCKET are skipped.
 func ipCmsgSend(msgs []control.Message) (sendControl, error) {
 	c := sendControl{tos: -1}
-	for _, m := range msgs {
-		if m.Level == unix.SOL_SOCKET {
-			if err := sockCmsgSend(m); err != nil {
-				return c, err
-			}
-			continue
-		}
-		if m.Level != unix.SOL_IP {
-			continue
-		}
+	err := walkSendControl(msgs, unix.SOL_IP, func(m control.Message) error {
 		switch m.Type {
 		case unix.IP_TTL:
 			v, ok := m.Int()
 			if !ok || v < 1 || v > 255 {
-				return c, unix.EINVAL
+				return unix.EINVAL
 			}
 			c.ttl = int(v)
 		case unix.IP_TOS:
@@ -329,30 +320,31 @@ func ipCmsgSend(msgs []control.Message) (sendControl, error) {
 			case 1:
 				v = int32(m.Data[0])
 			default:
-				return c, unix.EINVAL
+				return unix.EINVAL
 			}
 			if v < 0 || v > 255 {
-				return c, unix.EINVAL
+				return unix.EINVAL
 			}
 			c.tos = int(v)
 		case unix.IP_PKTINFO:
 			if len(m.Data) != 12 {
-				return c, unix.EINVAL
+				return unix.EINVAL
 			}
 			if idx := binary.LittleEndian.Uint32(m.Data); idx != 0 && idx != uint32(loNIC) {
-				return c, unix.ENODEV
+				return unix.ENODEV
 			}
 			if a := netip.AddrFrom4([4]byte(m.Data[4:8])); !a.IsUnspecified() {
 				c.src4 = a
 			}
 		case unix.IP_RETOPTS:
 			// IP options are not served: gVisor sends none.
-			return c, unix.EOPNOTSUPP
+			return unix.EOPNOTSUPP
 		default:
-			return c, unix.EINVAL
+			return unix.EINVAL
 		}
-	}
-	return c, nil
+		return nil
+	})
+	return c, err
 }
 
 // ip6DatagramSendCtl is ip6_datagram_send_ctl: the control messages of a
@@ -360,28 +352,19 @@ func ipCmsgSend(msgs []control.Message) (sendControl, error) {
 // skipped.
 func ip6DatagramSendCtl(msgs []control.Message) (sendControl, error) {
 	c := sendControl{tos: -1}
-	for _, m := range msgs {
-		if m.Level == unix.SOL_SOCKET {
-			if err := sockCmsgSend(m); err != nil {
-				return c, err
-			}
-			continue
-		}
-		if m.Level != unix.SOL_IPV6 {
-			continue
-		}
+	err := walkSendControl(msgs, unix.SOL_IPV6, func(m control.Message) error {
 		switch m.Type {
 		case unix.IPV6_PKTINFO, unix.IPV6_2292PKTINFO:
 			if len(m.Data) < 20 {
-				return c, unix.EINVAL
+				return unix.EINVAL
 			}
 			idx := binary.LittleEndian.Uint32(m.Data[16:])
 			if idx != 0 && idx != uint32(loNIC) {
-				return c, unix.ENODEV
+				return unix.ENODEV
 			}
 			a := netip.AddrFrom16([16]byte(m.Data[0:16]))
 			if !a.IsUnspecified() && !a.IsLoopback() {
-				return c, unix.EINVAL // not an address of the sandbox's
+				return unix.EINVAL // not an address of the sandbox's
 			}
 			c.pktinfo6 = &tcpip.IPv6PacketInfo{NIC: tcpip.NICID(idx)}
 			if !a.IsUnspecified() {
@@ -390,7 +373,7 @@ func ip6DatagramSendCtl(msgs []control.Message) (sendControl, error) {
 		case unix.IPV6_HOPLIMIT, unix.IPV6_2292HOPLIMIT:
 			v, ok := m.Int()
 			if !ok || v < -1 || v > 255 {
-				return c, unix.EINVAL
+				return unix.EINVAL
 			}
 			if v >= 0 {
 				c.ttl = int(v)
@@ -401,7 +384,7 @@ func ip6DatagramSendCtl(msgs []control.Message) (sendControl, error) {
 		case unix.IPV6_TCLASS:
 			v, ok := m.Int()
 			if !ok || v < -1 || v > 255 {
-				return c, unix.EINVAL
+				return unix.EINVAL
 			}
 			if v >= 0 {
 				c.tos = int(v)
@@ -409,17 +392,18 @@ func ip6DatagramSendCtl(msgs []control.Message) (sendControl, error) {
 		case unix.IPV6_DONTFRAG:
 			v, ok := m.Int()
 			if !ok || v < -1 || v > 1 {
-				return c, unix.EINVAL
+				return unix.EINVAL
 			}
 		case ipv6FlowInfo, unix.IPV6_HOPOPTS, unix.IPV6_2292HOPOPTS, unix.IPV6_DSTOPTS,
 			unix.IPV6_2292DSTOPTS, unix.IPV6_RTHDRDSTOPTS, unix.IPV6_RTHDR, unix.IPV6_2292RTHDR:
 			// Flow labels and extension headers are not served.
-			return c, unix.EOPNOTSUPP
+			return unix.EOPNOTSUPP
 		default:
-			return c, unix.EINVAL
+			return unix.EINVAL
 		}
-	}
-	return c, nil
+		return nil
+	})
+	return c, err
 }
 
 // apply puts what the control messages ask for into gVisor's write
@@ -475,11 +459,23 @@ func sockCmsgSendAll(ctl []byte) error {
 	if err != nil {
 		return err
 	}
+	return walkSendControl(msgs, -1, nil)
+}
+
+// walkSendControl is the walk ip_cmsg_send, ip6_datagram_send_ctl and
+// sock_cmsg_send share: SOL_SOCKET messages go to __sock_cmsg_send, those
+// at level to fn, the others are skipped; the first error ends it.
+func walkSendControl(msgs []control.Message, level int32, fn func(control.Message) error) error {
 	for _, m := range msgs {
-		if m.Level == unix.SOL_SOCKET {
-			if err := sockCmsgSend(m); err != nil {
-				return err
-			}
+		var err error
+		switch {
+		case m.Level == unix.SOL_SOCKET:
+			err = sockCmsgSend(m)
+		case m.Level == level:
+			err = fn(m)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
