@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -126,6 +127,44 @@ static inline int fd_nonblock(int fd)
 {
 	int f = fcntl(fd, F_GETFL);
 	return f < 0 ? -1 : !!(f & O_NONBLOCK);
+}
+
+/* local_port is the port fd is bound to (getsockname), or -1. */
+static inline int local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	return sa_port(&ss);
+}
+
+/* set_int sets an int-valued socket option. */
+static inline int set_int(int fd, int level, int opt, int v)
+{
+	return setsockopt(fd, level, opt, &v, sizeof v);
+}
+
+/* get_int prints "label: V len=L" for an int-valued socket option (or
+ * "label: -1 ENAME") and returns V (-1 on error). */
+static inline int get_int(const char *label, int fd, int level, int opt)
+{
+	int v = -12345;
+	socklen_t l = sizeof v;
+	if (getsockopt(fd, level, opt, &v, &l) < 0) {
+		printf("%s: -1 %s\n", label, errname(errno));
+		return -1;
+	}
+	printf("%s: %d len=%u\n", label, v, l);
+	return v;
+}
+
+/* set_rcvtimeo bounds every blocking receive on fd to 2 s. */
+static inline void set_rcvtimeo(int fd)
+{
+	struct timeval tv = {2, 0};
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0)
+		printf("set SO_RCVTIMEO: -1 %s\n", errname(errno));
 }
 
 #endif /* NETBOX_DIFF_COMMON_H */

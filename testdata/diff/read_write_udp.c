@@ -17,15 +17,6 @@
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 
-static int local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		return -1;
-	return sa_port(&ss);
-}
-
 static void poll_show(const char *label, int fd, int ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };

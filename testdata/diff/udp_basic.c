@@ -23,14 +23,6 @@
 #include <sys/uio.h>
 
 /* Bound port of fd (host order), -1 on error. */
-static int local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		return -1;
-	return sa_port(&ss);
-}
 
 /* "port=sender" when port equals want, "port=0" for zero, else "port=other". */
 static const char *port_word(int port, int want)

@@ -35,37 +35,6 @@
 #include <sys/uio.h>
 #include <time.h>
 
-static int local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		return -1;
-	return sa_port(&ss);
-}
-
-static int set_int(int fd, int level, int opt, int v)
-{
-	return setsockopt(fd, level, opt, &v, sizeof v);
-}
-
-static void get_int(const char *label, int fd, int level, int opt)
-{
-	int v = -12345;
-	socklen_t l = sizeof v;
-	if (getsockopt(fd, level, opt, &v, &l) < 0)
-		printf("%s: -1 %s\n", label, errname(errno));
-	else
-		printf("%s: %d len=%u\n", label, v, l);
-}
-
-static void set_rcvtimeo(int fd)
-{
-	struct timeval tv = { 2, 0 };
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0)
-		printf("set SO_RCVTIMEO: -1 %s\n", errname(errno));
-}
-
 /* An unbound UDP socket with a 2 s receive timeout. */
 static int udp_sock(int family)
 {

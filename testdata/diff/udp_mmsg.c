@@ -15,15 +15,6 @@
 #include <sys/uio.h>
 #include <time.h>
 
-static int local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		return -1;
-	return sa_port(&ss);
-}
-
 static short wait_in(int fd, int ms)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };

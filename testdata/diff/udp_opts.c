@@ -24,34 +24,9 @@
 static volatile sig_atomic_t got_sigpipe;
 static void on_sigpipe(int sig) { (void)sig; got_sigpipe = 1; }
 
-static int local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		return -1;
-	return sa_port(&ss);
-}
-
 static int udp_sock(void) { return socket(AF_INET, SOCK_DGRAM, 0); }
 
 /* getsockopt of an int, printed as "label: value" or "label: -1 ENAME". */
-static int get_int(const char *label, int fd, int level, int opt)
-{
-	int v = -12345;
-	socklen_t l = sizeof v;
-	if (getsockopt(fd, level, opt, &v, &l) < 0) {
-		printf("%s: -1 %s\n", label, errname(errno));
-		return -1;
-	}
-	printf("%s: %d len=%u\n", label, v, l);
-	return v;
-}
-
-static int set_int(int fd, int level, int opt, int v)
-{
-	return setsockopt(fd, level, opt, &v, sizeof v);
-}
 
 static int bind_port(int fd, int port)
 {

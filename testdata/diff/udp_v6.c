@@ -23,15 +23,6 @@
 #include <poll.h>
 #include <sys/uio.h>
 
-static int local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		return -1;
-	return sa_port(&ss);
-}
-
 static const char *port_word(int port, int want)
 {
 	if (port == want)

@@ -149,21 +149,6 @@ static int accept_b(int fd, struct sockaddr *a, socklen_t *l)
 	return accept(fd, a, l);
 }
 
-static int set_int(int fd, int level, int opt, int v)
-{
-	return setsockopt(fd, level, opt, &v, sizeof v);
-}
-
-static void get_int(const char *label, int fd, int level, int opt)
-{
-	int v = -12345;
-	socklen_t l = sizeof v;
-	if (getsockopt(fd, level, opt, &v, &l) < 0)
-		printf("%s: -1 %s\n", label, errname(errno));
-	else
-		printf("%s: %d len=%u\n", label, v, l);
-}
-
 static int count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
