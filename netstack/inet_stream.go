@@ -315,7 +315,9 @@ func (s *Socket) newAccepted(lf, nfd int, peer, self netip.AddrPort) *Accepted {
 	n := &Socket{Family: s.Family, Type: s.Type, Protocol: s.Protocol, Ops: s.Ops, st: s.st, State: SSConnected,
 		sk: &Sock{local: self, remote: peer, bound: true, opts: s.sk.opts.clone(), v6only: s.sk.v6only}}
 	delete(n.sk.opts.flags, optKey{unix.SOL_TCP, unix.TCP_FASTOPEN})
-	copyNative(lf, nfd)
+	if s.sk.opts.nativeSet {
+		copyNative(lf, nfd)
+	}
 	var st unix.Stat_t
 	if unix.Fstat(nfd, &st) == nil {
 		n.Ino = st.Ino

@@ -62,6 +62,9 @@ type sockOpts struct {
 	// placeholder rounded them: how long netbox's own waits last.
 	rcvTimeo unix.Timeval
 	sndTimeo unix.Timeval
+	// nativeSet: an option of placeholderOpts was set on the
+	// placeholder, which accepted connections then copy.
+	nativeSet bool
 	// bindDev is SO_BINDTODEVICE's interface index (0: none).
 	bindDev int32
 	// congestion is TCP_CONGESTION's algorithm ("": the default).

@@ -173,6 +173,7 @@ func (s *Socket) setNative(f, name int, val Optval) error {
 	if err := setsockoptBytes(f, unix.SOL_SOCKET, name, b); err != nil {
 		return err
 	}
+	s.sk.opts.nativeSet = true
 	switch name {
 	case unix.SO_RCVTIMEO, unix.SO_RCVTIMEO_NEW:
 		if tv, err := unix.GetsockoptTimeval(f, unix.SOL_SOCKET, unix.SO_RCVTIMEO); err == nil {

@@ -3,7 +3,8 @@
  * tells where the mark is, POLLPRI/EPOLLPRI announce it, SIGURG goes to
  * the owner (F_SETOWN), SO_OOBINLINE leaves the byte in the stream
  * (recv(MSG_OOB) then EINVAL), and recv(MSG_OOB) without urgent data is
- * EINVAL; MSG_OOB on UDP.
+ * EINVAL; MSG_OOB on UDP; an accepted connection inheriting its
+ * listener's SO_RCVTIMEO and SO_OOBINLINE.
  */
 /* spec: TCP-06 FLAG-01 FLAG-19 ASYNC-10 */
 #include "common.h"
@@ -115,6 +116,28 @@ int main(void)
 			usleep(20000);
 	}
 	printf("inline stream: %zd %.*s\n", got, (int)got, all);
+
+	/* An accepted connection takes the listener's options (sk_clone_lock),
+	 * those kept on netbox's placeholder included. */
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct timeval tv = {0, 300000};
+	setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(l, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
+	struct sockaddr_in la = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	bind(l, (struct sockaddr *)&la, sizeof la);
+	listen(l, 1);
+	socklen_t ll = sizeof la;
+	getsockname(l, (struct sockaddr *)&la, &ll);
+	int c3 = socket(AF_INET, SOCK_STREAM, 0);
+	connect(c3, (struct sockaddr *)&la, sizeof la);
+	int a3 = accept(l, NULL, NULL);
+	struct timeval got_tv = {-1, -1};
+	socklen_t tl = sizeof got_tv;
+	getsockopt(a3, SOL_SOCKET, SO_RCVTIMEO, &got_tv, &tl);
+	printf("accepted SO_RCVTIMEO: %ld.%06ld\n", (long)got_tv.tv_sec, (long)got_tv.tv_usec);
+	vl = sizeof v;
+	getsockopt(a3, SOL_SOCKET, SO_OOBINLINE, &v, &vl);
+	printf("accepted SO_OOBINLINE: %d\n", v);
 
 	int u = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in d = {.sin_family = AF_INET, .sin_port = htons(9), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
