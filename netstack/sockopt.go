@@ -2,6 +2,7 @@ package netstack
 
 import (
 	"encoding/binary"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -65,6 +66,8 @@ type sockOpts struct {
 	// nativeSet: an option of placeholderOpts was set on the
 	// placeholder, which accepted connections then copy.
 	nativeSet bool
+	// mcAddr is IP_MULTICAST_IF's interface address.
+	mcAddr netip.Addr
 	// bindDev is SO_BINDTODEVICE's interface index (0: none).
 	bindDev int32
 	// congestion is TCP_CONGESTION's algorithm ("": the default).
@@ -384,6 +387,9 @@ func (s *Socket) getSockOpt(f int, level, name int, size int) ([]byte, error) {
 		}
 	case unix.SOL_IP, unix.SOL_IPV6:
 		if b, done, err := s.getIPSpecial(level, name); done {
+			if name == unix.IP_MULTICAST_IF {
+				return b, err // an in_addr, only cut to optlen
+			}
 			return ipShort(level, size, b), err
 		}
 	case unix.SOL_TCP:

@@ -1,6 +1,12 @@
 package netstack
 
-import "golang.org/x/sys/unix"
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+)
 
 // SOL_IP and SOL_IPV6 options beyond the plain ints: their checks, the
 // values computed on reading, and IP_PKTOPTIONS. Like do_ip_setsockopt,
@@ -29,8 +35,122 @@ func (s *Socket) setIPSpecial(level, name int, val Optval) (done bool, err error
 		return true, nil
 	case optKey{unix.SOL_IP, unix.IP_PKTOPTIONS}:
 		return true, unix.ENOPROTOOPT
+	case optKey{unix.SOL_IP, unix.IP_ADD_MEMBERSHIP}, optKey{unix.SOL_IP, unix.IP_DROP_MEMBERSHIP}:
+		return true, s.setMembership(name == unix.IP_ADD_MEMBERSHIP, val)
+	case optKey{unix.SOL_IP, unix.IP_MULTICAST_IF}:
+		return true, s.setMulticastIf(val)
 	}
 	return false, nil
+}
+
+// readMreqn reads a struct ip_mreqn, or the struct ip_mreq at its start
+// when optlen is shorter (do_ip_setsockopt): the group, the interface
+// address and the interface index.
+func readMreqn(val Optval) (group, iface netip.Addr, index uint32, err error) {
+	n := min(val.Len(), 12)
+	b, err := val.Read(n)
+	if err != nil {
+		return group, iface, 0, err
+	}
+	group = netip.AddrFrom4([4]byte(b[0:4]))
+	iface = netip.AddrFrom4([4]byte(b[4:8]))
+	if n == 12 {
+		index = binary.LittleEndian.Uint32(b[8:12])
+	}
+	return group, iface, index, nil
+}
+
+// setMembership is IP_ADD_MEMBERSHIP and IP_DROP_MEMBERSHIP
+// (ip_mc_join_group, ip_mc_leave_group): a group on the interface the
+// address or index names, or the one the group's route leaves by (none in
+// the sandbox: ENODEV). Not on TCP (EPROTO).
+func (s *Socket) setMembership(join bool, val Optval) error {
+	if val.Len() < 8 {
+		return unix.EINVAL
+	}
+	if s.Type == unix.SOCK_STREAM {
+		return unix.EPROTO
+	}
+	group, iface, index, err := readMreqn(val)
+	if err != nil {
+		return err
+	}
+	if !group.IsMulticast() {
+		return unix.EINVAL
+	}
+	if index != 0 && index != uint32(loNIC) {
+		return unix.ENODEV
+	}
+	if s.sk.ep == nil {
+		return unix.ENOPROTOOPT
+	}
+	m := tcpip.MembershipOption{NIC: tcpip.NICID(index), MulticastAddr: tcpip.AddrFrom4(group.As4())}
+	if !iface.IsUnspecified() {
+		m.InterfaceAddr = tcpip.AddrFrom4(iface.As4())
+	}
+	var terr tcpip.Error
+	if join {
+		opt := tcpip.AddMembershipOption(m)
+		terr = s.sk.ep.SetSockOpt(&opt)
+	} else {
+		opt := tcpip.RemoveMembershipOption(m)
+		terr = s.sk.ep.SetSockOpt(&opt)
+	}
+	switch terr.(type) {
+	case nil:
+		return nil
+	case *tcpip.ErrUnknownDevice:
+		return unix.ENODEV
+	case *tcpip.ErrBadLocalAddress:
+		// Leaving a group the socket is not in (ip_mc_leave_group).
+		return unix.EADDRNOTAVAIL
+	}
+	return errnoOf(terr)
+}
+
+// setMulticastIf is IP_MULTICAST_IF: the interface multicast datagrams
+// leave by, given as an address (struct in_addr), a struct ip_mreq or a
+// struct ip_mreqn; INADDR_ANY resets it. An address that is not the
+// sandbox's is EADDRNOTAVAIL; not on TCP (EINVAL).
+func (s *Socket) setMulticastIf(val Optval) error {
+	if s.Type == unix.SOCK_STREAM || val.Len() < 4 {
+		return unix.EINVAL
+	}
+	var addr netip.Addr
+	var index uint32
+	switch {
+	case val.Len() >= 8:
+		var err error
+		if _, addr, index, err = readMreqn(val); err != nil {
+			return err
+		}
+	default:
+		b, err := val.Read(4)
+		if err != nil {
+			return err
+		}
+		addr = netip.AddrFrom4([4]byte(b))
+	}
+	opt := tcpip.MulticastInterfaceOption{}
+	switch {
+	case index == 0 && addr.IsUnspecified():
+	case index == 0 && !isLocal(addr):
+		return unix.EADDRNOTAVAIL
+	case index != 0 && index != uint32(loNIC):
+		return unix.EADDRNOTAVAIL
+	default:
+		opt.NIC = loNIC
+	}
+	if !addr.IsUnspecified() {
+		opt.InterfaceAddr = tcpip.AddrFrom4(addr.As4())
+	}
+	if s.sk.ep != nil {
+		if terr := s.sk.ep.SetSockOpt(&opt); terr != nil {
+			return errnoOf(terr)
+		}
+	}
+	s.sk.opts.mcAddr = addr
+	return nil
 }
 
 // getIPSpecial reads the SOL_IP/SOL_IPV6 options the table does not
@@ -42,6 +162,15 @@ func (s *Socket) getIPSpecial(level, name int) (b []byte, done bool, err error) 
 			return intBytes(v), true, nil
 		}
 		return intBytes(defaultTTL), true, nil
+	case optKey{unix.SOL_IP, unix.IP_MULTICAST_IF}:
+		// The interface address set (do_ip_getsockopt answers with an
+		// in_addr whatever was given).
+		a := s.sk.opts.mcAddr
+		if !a.IsValid() {
+			a = netip.IPv4Unspecified()
+		}
+		b := a.As4()
+		return b[:], true, nil
 	case optKey{unix.SOL_IP, unix.IP_PKTOPTIONS}:
 		// TCP keeps the control messages of what it received when asked
 		// to (none here: netbox's TCP delivers none); other sockets have
