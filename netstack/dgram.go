@@ -266,6 +266,11 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 		if to.Port() == 0 {
 			return 0, unix.EINVAL
 		}
+		if a := to.Addr(); a.Is6() && !a.Is4In6() && a.IsMulticast() {
+			// Linux's lo has no IFF_MULTICAST, so a network with only lo
+			// has no IPv6 multicast route, whatever IPV6_MULTICAST_IF.
+			return 0, unix.ENETUNREACH
+		}
 		dst := to.AddrPort
 		if dst.Addr().IsUnspecified() {
 			dst = netip.AddrPortFrom(loopbackFor(dst.Addr()), dst.Port())

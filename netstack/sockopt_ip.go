@@ -39,8 +39,63 @@ func (s *Socket) setIPSpecial(level, name int, val Optval) (done bool, err error
 		return true, s.setMembership(name == unix.IP_ADD_MEMBERSHIP, val)
 	case optKey{unix.SOL_IP, unix.IP_MULTICAST_IF}:
 		return true, s.setMulticastIf(val)
+	case optKey{unix.SOL_IPV6, unix.IPV6_JOIN_GROUP}, optKey{unix.SOL_IPV6, unix.IPV6_LEAVE_GROUP}:
+		return true, s.setMembership6(name == unix.IPV6_JOIN_GROUP, val)
 	}
 	return false, nil
+}
+
+// setMembership6 is IPV6_JOIN_GROUP and IPV6_LEAVE_GROUP
+// (ipv6_sock_mc_join, ipv6_sock_mc_drop): a struct ipv6_mreq, the group on
+// the interface of the index, or of the group's route when it is 0 (none in
+// the sandbox: ENODEV). Not on TCP (EPROTO).
+func (s *Socket) setMembership6(join bool, val Optval) error {
+	if val.Len() < 20 {
+		return unix.EINVAL
+	}
+	if s.Type == unix.SOCK_STREAM {
+		return unix.EPROTO
+	}
+	b, err := val.Read(20)
+	if err != nil {
+		return err
+	}
+	group := netip.AddrFrom16([16]byte(b[0:16]))
+	index := binary.LittleEndian.Uint32(b[16:20])
+	if !group.IsMulticast() {
+		return unix.EINVAL
+	}
+	if index != uint32(loNIC) || s.sk.ep == nil {
+		return unix.ENODEV
+	}
+	m := tcpip.MembershipOption{NIC: loNIC, MulticastAddr: tcpip.AddrFrom16(group.As16())}
+	var terr tcpip.Error
+	if join {
+		opt := tcpip.AddMembershipOption(m)
+		terr = s.sk.ep.SetSockOpt(&opt)
+	} else {
+		opt := tcpip.RemoveMembershipOption(m)
+		terr = s.sk.ep.SetSockOpt(&opt)
+	}
+	switch terr.(type) {
+	case nil:
+		return nil
+	case *tcpip.ErrBadLocalAddress:
+		return unix.EADDRNOTAVAIL
+	}
+	return errnoOf(terr)
+}
+
+// checkMulticastIf6 is IPV6_MULTICAST_IF: an interface index (0 for none);
+// an unknown one is ENODEV. Not on stream sockets (ENOPROTOOPT).
+func checkMulticastIf6(s *Socket, v int32, val Optval) (int32, error) {
+	if s.Type == unix.SOCK_STREAM {
+		return 0, unix.ENOPROTOOPT
+	}
+	if v != 0 && v != int32(loNIC) {
+		return 0, unix.ENODEV
+	}
+	return v, nil
 }
 
 // readMreqn reads a struct ip_mreqn, or the struct ip_mreq at its start

@@ -66,6 +66,7 @@ var intOpts = map[[2]int]optSpec{
 	optKey{unix.SOL_IPV6, unix.IPV6_TCLASS}:         {kind: optRange, min: -1, max: 255, check: checkTClass},
 	optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_HOPS}: {kind: optInt, def: 1, shortZero: true, check: checkMulticastHops},
 	optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_LOOP}: {kind: optRange, min: 0, max: 1, def: 1},
+	optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_IF}:   {kind: optInt, check: checkMulticastIf6},
 	optKey{unix.SOL_IPV6, unix.IPV6_MTU_DISCOVER}:   {kind: optRange, min: 0, max: 5, def: 1},
 	optKey{unix.SOL_IPV6, unix.IPV6_MTU}:            {kind: optInt, get: getMTU, check: checkIPv6MTU},
 	optKey{unix.SOL_IPV6, unix.IPV6_DONTFRAG}:       {kind: optBool, shortZero: true},

@@ -4,7 +4,9 @@
  * EADDRNOTAVAIL; sending needs IP_MULTICAST_IF (ENETUNREACH without);
  * delivery to the sockets bound to the port (also one that did not join:
  * IP_MULTICAST_ALL is on), with IP_MULTICAST_LOOP on and off;
- * IP_MULTICAST_IF forms and errors; TCP refuses memberships (EPROTO).
+ * IP_MULTICAST_IF forms and errors; TCP refuses memberships (EPROTO);
+ * IPv6 groups joined on lo, IPV6_MULTICAST_IF, and no IPv6 multicast
+ * route (ENETUNREACH).
  */
 /* spec: URECV-03 */
 #include "common.h"
@@ -89,6 +91,37 @@ int main(void)
 	int t = socket(AF_INET, SOCK_STREAM, 0);
 	show("tcp join", mreq(t, IP_ADD_MEMBERSHIP, "239.1.1.1", "127.0.0.1"));
 	show("tcp IP_MULTICAST_IF", setsockopt(t, IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof lo));
+
+	/* IPv6: groups can be joined on lo (index 1), but lo has no
+	 * IFF_MULTICAST, so nothing can be sent to them. */
+	int r6 = socket(AF_INET6, SOCK_DGRAM, 0);
+	struct sockaddr_in6 b6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT};
+	bind(r6, (struct sockaddr *)&b6, sizeof b6);
+	struct ipv6_mreq m6 = {.ipv6mr_interface = 0};
+	inet_pton(AF_INET6, "ff0e::1", &m6.ipv6mr_multiaddr);
+	show("v6 join index 0", setsockopt(r6, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m6, sizeof m6));
+	m6.ipv6mr_interface = 1;
+	show("v6 join lo", setsockopt(r6, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m6, sizeof m6));
+	show("v6 join again", setsockopt(r6, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m6, sizeof m6));
+	m6.ipv6mr_interface = 99;
+	show("v6 join bad index", setsockopt(r6, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m6, sizeof m6));
+	struct ipv6_mreq u6 = {.ipv6mr_interface = 1};
+	inet_pton(AF_INET6, "::1", &u6.ipv6mr_multiaddr);
+	show("v6 join unicast", setsockopt(r6, IPPROTO_IPV6, IPV6_JOIN_GROUP, &u6, sizeof u6));
+	show("v6 join short", setsockopt(r6, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m6, 16));
+	int s6 = socket(AF_INET6, SOCK_DGRAM, 0);
+	show("v6 IPV6_MULTICAST_IF 1", set_int(s6, IPPROTO_IPV6, IPV6_MULTICAST_IF, 1));
+	get_int("v6 IPV6_MULTICAST_IF", s6, IPPROTO_IPV6, IPV6_MULTICAST_IF);
+	show("v6 IPV6_MULTICAST_IF 9", set_int(s6, IPPROTO_IPV6, IPV6_MULTICAST_IF, 9));
+	struct sockaddr_in6 g6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
+	inet_pton(AF_INET6, "ff0e::1", &g6.sin6_addr);
+	show("v6 send to the group", sendto(s6, "v6", 2, 0, (struct sockaddr *)&g6, sizeof g6));
+	m6.ipv6mr_interface = 1;
+	show("v6 leave", setsockopt(r6, IPPROTO_IPV6, IPV6_LEAVE_GROUP, &m6, sizeof m6));
+	show("v6 leave again", setsockopt(r6, IPPROTO_IPV6, IPV6_LEAVE_GROUP, &m6, sizeof m6));
+	int t6 = socket(AF_INET6, SOCK_STREAM, 0);
+	show("v6 tcp join", setsockopt(t6, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m6, sizeof m6));
+	show("v6 tcp IPV6_MULTICAST_IF", set_int(t6, IPPROTO_IPV6, IPV6_MULTICAST_IF, 1));
 	puts("done");
 	return 0;
 }
