@@ -68,22 +68,7 @@ func (s *Socket) setMembership6(join bool, val Optval) error {
 	if index != uint32(loNIC) || s.sk.ep == nil {
 		return unix.ENODEV
 	}
-	m := tcpip.MembershipOption{NIC: loNIC, MulticastAddr: tcpip.AddrFrom16(group.As16())}
-	var terr tcpip.Error
-	if join {
-		opt := tcpip.AddMembershipOption(m)
-		terr = s.sk.ep.SetSockOpt(&opt)
-	} else {
-		opt := tcpip.RemoveMembershipOption(m)
-		terr = s.sk.ep.SetSockOpt(&opt)
-	}
-	switch terr.(type) {
-	case nil:
-		return nil
-	case *tcpip.ErrBadLocalAddress:
-		return unix.EADDRNOTAVAIL
-	}
-	return errnoOf(terr)
+	return s.membership(join, tcpip.MembershipOption{NIC: loNIC, MulticastAddr: tcpip.AddrFrom16(group.As16())})
 }
 
 // checkMulticastIf6 is IPV6_MULTICAST_IF: an interface index (0 for none);
@@ -143,6 +128,13 @@ func (s *Socket) setMembership(join bool, val Optval) error {
 	if !iface.IsUnspecified() {
 		m.InterfaceAddr = tcpip.AddrFrom4(iface.As4())
 	}
+	return s.membership(join, m)
+}
+
+// membership joins or leaves a group through the gVisor endpoint, with
+// Linux's errnos: no interface is ENODEV (ip_mc_find_dev), leaving a group
+// the socket is not in EADDRNOTAVAIL, joining twice EADDRINUSE.
+func (s *Socket) membership(join bool, m tcpip.MembershipOption) error {
 	var terr tcpip.Error
 	if join {
 		opt := tcpip.AddMembershipOption(m)
@@ -157,7 +149,6 @@ func (s *Socket) setMembership(join bool, val Optval) error {
 	case *tcpip.ErrUnknownDevice:
 		return unix.ENODEV
 	case *tcpip.ErrBadLocalAddress:
-		// Leaving a group the socket is not in (ip_mc_leave_group).
 		return unix.EADDRNOTAVAIL
 	}
 	return errnoOf(terr)
