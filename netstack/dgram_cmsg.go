@@ -9,6 +9,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 
 	"github.com/netbox-sandbox/netbox/netstack/control"
+	"github.com/netbox-sandbox/netbox/netstack/sockaddr"
 )
 
 // Control messages of UDP sockets: what a datagram carries beside its
@@ -210,7 +211,7 @@ func (s *Socket) recvControl(m dgramMeta, sockLevel []control.Message) []control
 			out = append(out, control.Message{Level: unix.SOL_IP, Type: unix.IP_TOS, Data: []byte{m.tos}})
 		}
 		if on(unix.SOL_IP, unix.IP_RECVORIGDSTADDR) {
-			out = append(out, control.Message{Level: unix.SOL_IP, Type: unix.IP_ORIGDSTADDR, Data: sockaddrInet(afInet, m.dst)})
+			out = append(out, control.Message{Level: unix.SOL_IP, Type: unix.IP_ORIGDSTADDR, Data: sockaddr.Inet(afInet, m.dst)})
 		}
 		return out
 	}
@@ -221,27 +222,9 @@ func (s *Socket) recvControl(m dgramMeta, sockLevel []control.Message) []control
 		out = append(out, control.IntMessage(unix.SOL_IPV6, unix.IPV6_TCLASS, int32(m.tos)))
 	}
 	if on(unix.SOL_IPV6, unix.IPV6_RECVORIGDSTADDR) {
-		out = append(out, control.Message{Level: unix.SOL_IPV6, Type: unix.IPV6_ORIGDSTADDR, Data: sockaddrInet(afInet6, m.dst)})
+		out = append(out, control.Message{Level: unix.SOL_IPV6, Type: unix.IPV6_ORIGDSTADDR, Data: sockaddr.Inet(afInet6, m.dst)})
 	}
 	return out
-}
-
-// sockaddrInet is a struct sockaddr_in or sockaddr_in6 for a.
-func sockaddrInet(family int, a netip.AddrPort) []byte {
-	if family == afInet {
-		b := make([]byte, unix.SizeofSockaddrInet4)
-		binary.LittleEndian.PutUint16(b, afInet)
-		binary.BigEndian.PutUint16(b[2:], a.Port())
-		ip := a.Addr().Unmap().As4()
-		copy(b[4:], ip[:])
-		return b
-	}
-	b := make([]byte, unix.SizeofSockaddrInet6)
-	binary.LittleEndian.PutUint16(b, afInet6)
-	binary.BigEndian.PutUint16(b[2:], a.Port())
-	ip := a.Addr().As16()
-	copy(b[8:], ip[:])
-	return b
 }
 
 // socketLevelControl keeps the control messages the placeholder itself

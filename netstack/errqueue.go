@@ -9,6 +9,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 
 	"github.com/netbox-sandbox/netbox/netstack/control"
+	"github.com/netbox-sandbox/netbox/netstack/sockaddr"
 )
 
 // The error queue of a UDP socket (IP_RECVERR, IPV6_RECVERR,
@@ -165,7 +166,7 @@ func (s *Socket) extendedErr(e *tcpip.SockError) control.Message {
 		ee[4], ee[5], ee[6] = uint8(c.Origin()), c.Type(), c.Code()
 		binary.LittleEndian.PutUint32(ee[8:], c.Info())
 		if c.Origin().IsICMPErr() {
-			offender = sockaddrInet(s.Family, forFamily(s.Family, netip.AddrPortFrom(addrPortOf(e.Dst).Addr(), 0)))
+			offender = sockaddr.Inet(s.Family, forFamily(s.Family, netip.AddrPortFrom(addrPortOf(e.Dst).Addr(), 0)))
 		}
 	}
 	level, typ, size := unix.SOL_IP, unix.IP_RECVERR, unix.SizeofSockaddrInet4

@@ -6,6 +6,8 @@ import (
 	"github.com/netbox-sandbox/netbox/netstack"
 	"github.com/netbox-sandbox/netbox/platform"
 	"github.com/netbox-sandbox/netbox/syscalls/abi"
+
+	"github.com/netbox-sandbox/netbox/netstack/sockaddr"
 )
 
 // maxStreamChunk bounds what one emulated stream send copies through
@@ -107,7 +109,7 @@ func sysRecvfrom(h *Handler, t Task) (platform.Reply, bool) {
 		return h.recv(t, ref, recvSize(s, length), flags, func(r *netstack.RecvResult) (int64, error) {
 			var sa []byte
 			if r.HasFrom {
-				sa = abi.MarshalInet(s.Family, r.From)
+				sa = sockaddr.Inet(s.Family, r.From)
 			}
 			// The data, the address and its length in one write; if
 			// any of it fails, again one after the other for the errno.
@@ -225,7 +227,7 @@ func deliverMsgAtOnce(t Task, s *netstack.Socket, msgAddr uint64, msg abi.Msghdr
 	abi.ScatterWrites(&w, iov, r.Data)
 	var nameLen uint32
 	if r.HasFrom && msg.Name != 0 {
-		sa := abi.MarshalInet(s.Family, r.From)
+		sa := sockaddr.Inet(s.Family, r.From)
 		w.Add(msg.Name, sa[:min(int(msg.NameLen), len(sa))])
 		nameLen = uint32(len(sa))
 	}
@@ -261,7 +263,7 @@ func deliverMsg(t Task, s *netstack.Socket, msgAddr uint64, msg abi.Msghdr, iov 
 	}
 	var nameLen uint32
 	if r.HasFrom && msg.Name != 0 {
-		sa := abi.MarshalInet(s.Family, r.From)
+		sa := sockaddr.Inet(s.Family, r.From)
 		n := min(int(msg.NameLen), len(sa))
 		if int32(msg.NameLen) < 0 {
 			return 0, unix.EINVAL

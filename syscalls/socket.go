@@ -9,6 +9,8 @@ import (
 	"github.com/netbox-sandbox/netbox/netstack"
 	"github.com/netbox-sandbox/netbox/platform"
 	"github.com/netbox-sandbox/netbox/syscalls/abi"
+
+	"github.com/netbox-sandbox/netbox/netstack/sockaddr"
 )
 
 // ipprotoMax is IPPROTO_MAX.
@@ -185,7 +187,7 @@ func (h *Handler) accept(t Task, fd, addrPtr, lenPtr uint64, flags int) (platfor
 			}
 			if addrPtr == 0 {
 				// No address wanted.
-			} else if err := abi.CopyOutSockaddr(t, addrPtr, lenPtr, abi.MarshalInet(s.Family, acc.Peer)); err != nil {
+			} else if err := abi.CopyOutSockaddr(t, addrPtr, lenPtr, sockaddr.Inet(s.Family, acc.Peer)); err != nil {
 				// Like do_accept: the connection was taken off the queue
 				// and is closed.
 				unix.Close(acc.FD)
@@ -223,7 +225,7 @@ func (h *Handler) getName(t Task, peer bool) (platform.Reply, bool) {
 		if err != nil {
 			return platform.Errno(errno(err)), false
 		}
-		return result(0, abi.CopyOutSockaddr(t, a[1], a[2], abi.MarshalInet(ref.s.Family, ap))), false
+		return result(0, abi.CopyOutSockaddr(t, a[1], a[2], sockaddr.Inet(ref.s.Family, ap))), false
 	})
 }
 

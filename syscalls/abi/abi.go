@@ -143,32 +143,6 @@ func ParseInet(family int, b []byte) (InetAddr, error) {
 	}
 }
 
-// MarshalInet encodes a as the sockaddr a socket of family reports.
-func MarshalInet(family int, a netip.AddrPort) []byte {
-	if family == unix.AF_INET6 {
-		b := make([]byte, SizeofSockaddrInet6)
-		le.PutUint16(b, unix.AF_INET6)
-		binary.BigEndian.PutUint16(b[2:], a.Port())
-		ip := a.Addr()
-		if !ip.IsValid() {
-			ip = netip.IPv6Unspecified()
-		}
-		ip16 := ip.As16()
-		copy(b[8:24], ip16[:])
-		return b
-	}
-	b := make([]byte, SizeofSockaddrInet4)
-	le.PutUint16(b, unix.AF_INET)
-	binary.BigEndian.PutUint16(b[2:], a.Port())
-	ip := a.Addr().Unmap()
-	if !ip.IsValid() || !ip.Is4() {
-		ip = netip.IPv4Unspecified()
-	}
-	ip4 := ip.As4()
-	copy(b[4:8], ip4[:])
-	return b
-}
-
 // CopyOutSockaddr is move_addr_to_user: it reads the program's buffer
 // length at lenPtr (negative is EINVAL), writes as much of sa as fits, and
 // stores the full length back. Callers whose address is optional (accept,

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netbox-sandbox/netbox/netstack/sockaddr"
 )
 
 // The expected results in this file are Linux's (x86-64), checked against
@@ -473,7 +475,7 @@ func TestMarshalInet(t *testing.T) {
 		{unix.AF_INET6, netip.AddrPort{}, netip.MustParseAddrPort("[::]:0")},
 	} {
 		t.Run(fmt.Sprintf("%d/%v", tc.family, tc.in), func(t *testing.T) {
-			b := MarshalInet(tc.family, tc.in)
+			b := sockaddr.Inet(tc.family, tc.in)
 			wantLen, wantFam := SizeofSockaddrInet4, uint16(unix.AF_INET)
 			if tc.family == unix.AF_INET6 {
 				wantLen, wantFam = SizeofSockaddrInet6, unix.AF_INET6
@@ -501,13 +503,13 @@ func TestMarshalInet(t *testing.T) {
 		})
 	}
 	// Exact bytes, network byte order for port and address.
-	if got, want := MarshalInet(unix.AF_INET, lo4), []byte{2, 0, 0x1f, 0x90, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}; !bytes.Equal(got, want) {
-		t.Errorf("MarshalInet(127.0.0.1:8080) = %x, want %x", got, want)
+	if got, want := sockaddr.Inet(unix.AF_INET, lo4), []byte{2, 0, 0x1f, 0x90, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}; !bytes.Equal(got, want) {
+		t.Errorf("sockaddr.Inet(127.0.0.1:8080) = %x, want %x", got, want)
 	}
 }
 
 func TestCopyOutSockaddr(t *testing.T) {
-	sa := MarshalInet(unix.AF_INET6, ll6) // 28 bytes
+	sa := sockaddr.Inet(unix.AF_INET6, ll6) // 28 bytes
 	const fill = 0xAA
 
 	type setup struct {
@@ -640,8 +642,8 @@ func TestCopyOutSockaddr(t *testing.T) {
 		buf := m.mapZero(regA, 16)
 		m.mapZero(regB, 4)
 		m.putU32(t, regB, 16)
-		wantErr(t, "CopyOutSockaddr", CopyOutSockaddr(m, regA, regB, MarshalInet(unix.AF_INET, lo4)), nil)
-		if !bytes.Equal(buf.data, MarshalInet(unix.AF_INET, lo4)) || m.u32At(t, regB) != 16 {
+		wantErr(t, "CopyOutSockaddr", CopyOutSockaddr(m, regA, regB, sockaddr.Inet(unix.AF_INET, lo4)), nil)
+		if !bytes.Equal(buf.data, sockaddr.Inet(unix.AF_INET, lo4)) || m.u32At(t, regB) != 16 {
 			t.Errorf("got %x len %d", buf.data, m.u32At(t, regB))
 		}
 	})

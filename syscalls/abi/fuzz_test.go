@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netbox-sandbox/netbox/netstack/sockaddr"
 )
 
 // The fuzz targets feed abi random memory images, pointers and lengths.
@@ -162,7 +164,7 @@ func FuzzSockaddr(f *testing.F) {
 				if a.FlowInfo != 0 || a.ScopeID != 0 {
 					t.Fatalf("ParseInet v4 with flow/scope: %+v", a)
 				}
-				rt, err := ParseInet(unix.AF_INET, MarshalInet(unix.AF_INET, a.Addr))
+				rt, err := ParseInet(unix.AF_INET, sockaddr.Inet(unix.AF_INET, a.Addr))
 				if err != nil || rt.Addr != a.Addr || rt.Family != unix.AF_INET {
 					t.Fatalf("v4 round trip: %+v -> %+v, %v", a, rt, err)
 				}
@@ -174,13 +176,13 @@ func FuzzSockaddr(f *testing.F) {
 					if len(b) < 28 && a.ScopeID != 0 {
 						t.Fatalf("ScopeID from a %d-byte sockaddr", len(b))
 					}
-					rt, err := ParseInet(unix.AF_INET6, MarshalInet(unix.AF_INET6, a.Addr))
+					rt, err := ParseInet(unix.AF_INET6, sockaddr.Inet(unix.AF_INET6, a.Addr))
 					if err != nil || rt.Addr != a.Addr {
 						t.Fatalf("v6 round trip: %+v -> %+v, %v", a, rt, err)
 					}
-					v4 := MarshalInet(unix.AF_INET, a.Addr)
+					v4 := sockaddr.Inet(unix.AF_INET, a.Addr)
 					if len(v4) != 16 || Family(v4) != unix.AF_INET {
-						t.Fatalf("MarshalInet(AF_INET, %v) = %x", a.Addr, v4)
+						t.Fatalf("sockaddr.Inet(AF_INET, %v) = %x", a.Addr, v4)
 					}
 				} else if len(b) >= 24 {
 					t.Fatalf("ParseInet v6 without an address from %d bytes", len(b))
@@ -196,7 +198,7 @@ func FuzzSockaddr(f *testing.F) {
 		// into a buffer whose length word holds outLen.
 		for _, family := range []int{unix.AF_INET, unix.AF_INET6} {
 			ap := netip.AddrPortFrom(netip.AddrFrom16([16]byte(append(bytes.Clone(image), make([]byte, 16)...)[:16])), uint16(addrlen))
-			sa := MarshalInet(family, ap)
+			sa := sockaddr.Inet(family, ap)
 			m := fuzzMem(bytes.Clone(image))
 			lenPtr := fuzzBase2 + uint64(famSel)%8
 			binary.LittleEndian.PutUint32(m.regions[1].data[famSel%8:], outLen)
