@@ -390,6 +390,7 @@ func (inetDgramOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult,
 		return nil, err
 	}
 	connected := s.State == SSConnected
+	wantCtl := s.wantsIPControl()
 	s.mu.Unlock()
 	buf := make([]byte, size)
 	var oob [128]byte // the placeholder's timestamps (SO_TIMESTAMP*)
@@ -405,7 +406,13 @@ func (inetDgramOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult,
 	if u, ok := from.(*unix.SockaddrUnix); ok {
 		fromName = u.Name
 	}
-	m, known := s.st.datagramMeta(s, fromName)
+	// The datagram's metadata: its source for an unconnected socket,
+	// its IP header for the control messages asked for.
+	var m dgramMeta
+	var known bool
+	if !connected || wantCtl {
+		m, known = s.st.datagramMeta(s, fromName)
+	}
 	if connected {
 		// A connected socket receives from its peer only.
 		s.mu.Lock()

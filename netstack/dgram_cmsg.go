@@ -171,6 +171,26 @@ func (st *Stack) datagramMeta(s *Socket, from string) (dgramMeta, bool) {
 	return m, true
 }
 
+// recvControlOpts are the options that ask recvControl for IP-level
+// control messages.
+var recvControlOpts = []optKey{
+	{unix.SOL_IP, unix.IP_PKTINFO}, {unix.SOL_IP, unix.IP_RECVTTL}, {unix.SOL_IP, unix.IP_RECVTOS},
+	{unix.SOL_IP, unix.IP_RECVORIGDSTADDR}, {unix.SOL_IPV6, unix.IPV6_RECVPKTINFO},
+	{unix.SOL_IPV6, unix.IPV6_RECVHOPLIMIT}, {unix.SOL_IPV6, unix.IPV6_RECVTCLASS},
+	{unix.SOL_IPV6, unix.IPV6_RECVORIGDSTADDR},
+}
+
+// wantsIPControl reports whether one of recvControlOpts is on; s.mu is
+// held.
+func (s *Socket) wantsIPControl() bool {
+	for _, k := range recvControlOpts {
+		if s.sk.opts.get(k[0], k[1]) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // recvControl is the control messages a datagram gives a receive on s, in
 // Linux's order: the socket layer's (sock_recv_cmsgs: the timestamps the
 // placeholder took), then ip_cmsg_recv_offset's for IPv4 datagrams, or for

@@ -380,7 +380,7 @@ func (s *Socket) getSockOpt(f int, level, name int, size int) ([]byte, error) {
 	switch level {
 	case unix.SOL_SOCKET:
 		if placeholderOpts[optKey{level, name}] {
-			return getNative(f, name, size)
+			return getNative(f, name)
 		}
 		if b, done, err := s.getSocketSpecial(f, name, size); done {
 			return b, err

@@ -188,7 +188,7 @@ func (s *Socket) setNative(f, name int, val Optval) error {
 }
 
 // getNative reads an option of the placeholder itself.
-func getNative(f, name, size int) ([]byte, error) {
+func getNative(f, name int) ([]byte, error) {
 	if f < 0 {
 		return nil, unix.ENOPROTOOPT
 	}
