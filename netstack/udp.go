@@ -108,7 +108,7 @@ func (st *Stack) serveSink() {
 			continue
 		}
 		st.mu.Lock()
-		s := st.udpSocks[strings.TrimPrefix(u.Name, "@")]
+		s := st.udpSocks[trimAt(u.Name)]
 		st.mu.Unlock()
 		if s == nil {
 			continue
