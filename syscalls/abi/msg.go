@@ -50,20 +50,9 @@ func ParseMsghdr(b []byte) Msghdr {
 // WriteMsgResult writes back what recvmsg reports in the msghdr at addr:
 // msg_namelen, msg_controllen and msg_flags.
 func WriteMsgResult(m Memory, addr uint64, nameLen uint32, controlLen uint64, flags int32) error {
-	var b [8]byte
-	le.PutUint32(b[:], nameLen)
-	if err := m.WriteMem(addr+8, b[:4]); err != nil {
-		return unix.EFAULT
-	}
-	le.PutUint64(b[:], controlLen)
-	if err := m.WriteMem(addr+40, b[:]); err != nil {
-		return unix.EFAULT
-	}
-	le.PutUint32(b[:], uint32(flags))
-	if err := m.WriteMem(addr+48, b[:4]); err != nil {
-		return unix.EFAULT
-	}
-	return nil
+	var w Writes
+	MsgResultWrites(&w, addr, nameLen, controlLen, flags)
+	return w.Flush(m)
 }
 
 // Iovec is struct iovec.
