@@ -167,4 +167,70 @@ static inline void set_rcvtimeo(int fd)
 		printf("set SO_RCVTIMEO: -1 %s\n", errname(errno));
 }
 
+/* Control message constants older headers lack. */
+#ifndef SO_TIMESTAMP_OLD
+#define SO_TIMESTAMP_OLD 29
+#endif
+#ifndef SO_TIMESTAMPNS_OLD
+#define SO_TIMESTAMPNS_OLD 35
+#endif
+#ifndef SO_TIMESTAMP_NEW
+#define SO_TIMESTAMP_NEW 63
+#endif
+#ifndef SO_TIMESTAMPNS_NEW
+#define SO_TIMESTAMPNS_NEW 64
+#endif
+
+/* level_name and type_name name a control message's level and type
+ * ("levelN"/"typeN" for others). */
+static inline const char *level_name(int level)
+{
+	static char b[32];
+	switch (level) {
+	case SOL_SOCKET: return "SOL_SOCKET";
+	case SOL_IP: return "SOL_IP";
+	case SOL_IPV6: return "SOL_IPV6";
+	case IPPROTO_TCP: return "SOL_TCP";
+	case IPPROTO_UDP: return "SOL_UDP";
+	}
+	snprintf(b, sizeof b, "level%d", level);
+	return b;
+}
+
+static inline const char *type_name(int level, int type)
+{
+	static char b[32];
+	if (level == SOL_SOCKET) {
+		switch (type) {
+		case SCM_RIGHTS: return "SCM_RIGHTS";
+		case SCM_CREDENTIALS: return "SCM_CREDENTIALS";
+		case SO_TIMESTAMP_OLD: return "SO_TIMESTAMP";
+		case SO_TIMESTAMPNS_OLD: return "SO_TIMESTAMPNS";
+		case SO_TIMESTAMP_NEW: return "SO_TIMESTAMP_NEW";
+		case SO_TIMESTAMPNS_NEW: return "SO_TIMESTAMPNS_NEW";
+		case SO_TIMESTAMPING: return "SO_TIMESTAMPING";
+		}
+	} else if (level == SOL_IP) {
+		switch (type) {
+		case IP_PKTINFO: return "IP_PKTINFO";
+		case IP_TTL: return "IP_TTL";
+		case IP_TOS: return "IP_TOS";
+		case IP_ORIGDSTADDR: return "IP_ORIGDSTADDR";
+		case IP_RECVERR: return "IP_RECVERR";
+		case IP_OPTIONS: return "IP_OPTIONS";
+		case IP_RETOPTS: return "IP_RETOPTS";
+		}
+	} else if (level == SOL_IPV6) {
+		switch (type) {
+		case IPV6_RECVERR: return "IPV6_RECVERR";
+		case IPV6_PKTINFO: return "IPV6_PKTINFO";
+		case IPV6_HOPLIMIT: return "IPV6_HOPLIMIT";
+		case IPV6_TCLASS: return "IPV6_TCLASS";
+		case IPV6_ORIGDSTADDR: return "IPV6_ORIGDSTADDR";
+		}
+	}
+	snprintf(b, sizeof b, "type%d", type);
+	return b;
+}
+
 #endif /* NETBOX_DIFF_COMMON_H */

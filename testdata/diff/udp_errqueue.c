@@ -140,40 +140,6 @@ static void sendto_show(const char *label, int fd, const char *payload, const vo
 	show(label, sendto(fd, payload, strlen(payload), 0, (const struct sockaddr *)dst, dstlen));
 }
 
-static const char *level_name(int level)
-{
-	static char b[32];
-	switch (level) {
-	case SOL_SOCKET: return "SOL_SOCKET";
-	case SOL_IP: return "SOL_IP";
-	case SOL_IPV6: return "SOL_IPV6";
-	}
-	snprintf(b, sizeof b, "level%d", level);
-	return b;
-}
-
-static const char *type_name(int level, int type)
-{
-	static char b[32];
-	if (level == SOL_IP) {
-		switch (type) {
-		case IP_RECVERR: return "IP_RECVERR";
-		case IP_PKTINFO: return "IP_PKTINFO";
-		case IP_TTL: return "IP_TTL";
-		case IP_TOS: return "IP_TOS";
-		}
-	} else if (level == SOL_IPV6) {
-		switch (type) {
-		case IPV6_RECVERR: return "IPV6_RECVERR";
-		case IPV6_PKTINFO: return "IPV6_PKTINFO";
-		case IPV6_HOPLIMIT: return "IPV6_HOPLIMIT";
-		case IPV6_TCLASS: return "IPV6_TCLASS";
-		}
-	}
-	snprintf(b, sizeof b, "type%d", type);
-	return b;
-}
-
 static const char *origin_name(int o)
 {
 	switch (o) {
