@@ -45,6 +45,13 @@ type Task interface {
 	GetFD(fd int) (int, error)
 	// Valid reports whether the call is still waiting for its answer.
 	Valid() bool
+	// SignalPending reports whether the thread has a signal pending that
+	// it does not block. The kernel does not interrupt a call the
+	// supervisor has taken (it waits only killably), so a call held
+	// waiting must end by itself then: answered with ERESTARTSYS, it lets
+	// the kernel deliver the signal and restart the call or fail it with
+	// EINTR, as the signal's disposition says.
+	SignalPending() bool
 	// InstallFD installs a duplicate of srcfd in the task as the call's
 	// result and completes the call, atomically: the task's call returns the
 	// new fd number.

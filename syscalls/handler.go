@@ -34,18 +34,8 @@ type Task interface {
 
 // Handler serves the trapped calls of one sandbox.
 type Handler struct {
-	st  *netstack.Stack
-	fds *fdtable.Table
-	// done holds, per thread, the last call whose effect is done and
-	// whose answer may have been lost (see answerDone).
-	done sync.Map // tid → *doneCall
-	// attemptMu serialises, per thread (striped by tid), the attempts of
-	// one thread's interrupted call and of its restart, which can be
-	// waiting at the same time: what the interrupted one takes and cannot
-	// hand over (a datagram, a connection) is then given to the restart
-	// before anything newer (see doneOp and the accept stash).
-	attemptMu [64]sync.Mutex
-
+	st      *netstack.Stack
+	fds     *fdtable.Table
 	traceMu sync.Mutex
 	trace   io.Writer
 }
@@ -85,9 +75,6 @@ func result(v int64, err error) platform.Reply {
 func (h *Handler) Handle(t Task) {
 	t = h.traceWrap(t)
 	c := t.Call()
-	if h.restarted(t) {
-		return
-	}
 	fn := table[c.Nr]
 	if fn == nil {
 		h.reply(t, platform.Reply{Continue: true})
@@ -110,81 +97,6 @@ func (h *Handler) reply(t Task, r platform.Reply) {
 		return
 	}
 	t.Respond(r)
-}
-
-// doneCall is a call whose effect is done (a bind, a connect, data sent or
-// received) and its answer, while it is not known whether the answer
-// reached the program.
-type doneCall struct {
-	nr   int
-	args [6]uint64
-	r    platform.Reply
-	done chan struct{} // closed once lost is known
-	lost bool          // the call was interrupted before its answer arrived
-}
-
-// answerDone answers a call whose effect is done and cannot be undone: a
-// bind or connect made, data sent, or received and already written into
-// the program's memory. A signal can interrupt the call just before the
-// answer arrives; the program then runs its handler and issues the very
-// same call again (or, without SA_RESTART, sees EINTR and usually retries
-// it). That restart is answered with the same result without doing it a
-// second time: no EINVAL/EISCONN for a bind or connect that worked, no
-// datagram sent twice, none lost.
-func (h *Handler) answerDone(t Task, r platform.Reply) {
-	c := t.Call()
-	m := &doneCall{nr: c.Nr, args: c.Args, r: r, done: make(chan struct{})}
-	h.done.Store(c.Tid, m)
-	m.lost = t.Respond(r) == unix.ENOENT
-	close(m.done)
-	if !m.lost {
-		h.done.CompareAndDelete(c.Tid, m)
-	}
-}
-
-// restarted answers t if it is the restart of a call whose answer was
-// lost (see answerDone). Any other call of the thread forgets that one.
-func (h *Handler) restarted(t Task) bool {
-	c := t.Call()
-	v, ok := h.done.Load(c.Tid)
-	if !ok {
-		return false
-	}
-	m := v.(*doneCall)
-	<-m.done // the first answer's fate is a moment away
-	h.done.CompareAndDelete(c.Tid, m)
-	if !m.lost || m.nr != c.Nr || m.args != c.Args {
-		return false
-	}
-	h.reply(t, m.r)
-	return true
-}
-
-// doneOp wraps an op whose success cannot be undone, so that the success
-// is answered by answerDone.
-//
-// A call held waiting (a blocking receive) can be interrupted and
-// restarted while its goroutine still waits: then two goroutines wait for
-// the same thread, and the interrupted one may still take data whose
-// answer is lost. Attempts of one thread run one at a time (retry), and
-// each first looks for such a lost answer to the same call, which it gives
-// instead of taking more: data reaches the program once and in order.
-func (h *Handler) doneOp(t Task, op func() (platform.Reply, error)) func() (platform.Reply, error) {
-	return func() (platform.Reply, error) {
-		c := t.Call()
-		if v, ok := h.done.Load(c.Tid); ok {
-			m := v.(*doneCall)
-			<-m.done
-			if m.lost && m.nr == c.Nr && m.args == c.Args && h.done.CompareAndDelete(c.Tid, m) {
-				return m.r, nil
-			}
-		}
-		r, err := op()
-		if err == nil && r.Errno == 0 && !r.Continue {
-			h.answerDone(t, r)
-		}
-		return r, err
-	}
 }
 
 // handlerFunc serves one system call. It returns held=true when it took
@@ -282,27 +194,28 @@ func (h *Handler) withSocket(t Task, fd uint64, fn func(ref *sockRef) (platform.
 	return r, held
 }
 
-// pollSlice bounds each wait of a held call, so that a call the program
-// abandoned (a signal interrupted it) is noticed.
-const pollSlice = 50 * time.Millisecond
+// pollSlice bounds each wait of a held call, so that a signal for the
+// waiting thread (Task.SignalPending), or its death, is noticed: it is
+// how late a signal can be delivered to a thread blocked in a trapped
+// call.
+const pollSlice = 10 * time.Millisecond
+
+// errRestartSys is ERESTARTSYS (include/linux/errno.h): the kernel turns
+// it into a restart of the call or EINTR when it delivers the pending
+// signal, so programs never see it.
+const errRestartSys = 512
 
 // retry runs op, which may report that it would block. A non-blocking
 // socket (the placeholder is O_NONBLOCK, or flags say MSG_DONTWAIT) then
 // fails with EAGAIN (or what wouldBlock says); a blocking one
 // waits in a goroutine for the placeholder's readiness and runs op again,
-// until it completes, the deadline (SO_RCVTIMEO/SO_SNDTIMEO) passes, or the
-// program abandons the call (a signal interrupted it: the call comes again
-// as a new one when it restarts). An op whose effect must not be lost when
-// its answer cannot be delivered answers the call itself (accept does).
-// retry takes ownership of ref.
+// until it completes, the deadline (SO_RCVTIMEO/SO_SNDTIMEO) passes, a
+// signal comes for the thread (the call then ends as Linux's
+// sock_intr_errno says), or the thread dies. An op whose effect must not
+// be lost when its answer cannot be delivered answers the call itself
+// (accept does). retry takes ownership of ref.
 func (h *Handler) retry(t Task, ref *sockRef, dontwait bool, timeout time.Duration, wouldBlock int,
-	attempt func() (platform.Reply, error)) (platform.Reply, bool) {
-	mu := &h.attemptMu[uint32(t.Call().Tid)%uint32(len(h.attemptMu))]
-	op := func() (platform.Reply, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return attempt()
-	}
+	op func() (platform.Reply, error)) (platform.Reply, bool) {
 	r, err := op()
 	var w *netstack.WaitError
 	if !errors.As(err, &w) {
@@ -345,11 +258,20 @@ func (h *Handler) retry(t Task, ref *sockRef, dontwait bool, timeout time.Durati
 				return
 			}
 			r, err := op()
-			if errors.As(err, &w) {
-				continue
+			if !errors.As(err, &w) {
+				h.reply(t, r)
+				return
 			}
-			h.reply(t, r)
-			return
+			if t.SignalPending() {
+				// Like sock_intr_errno: a call with a timeout fails
+				// with EINTR, one without restarts under SA_RESTART.
+				e := errRestartSys
+				if timeout > 0 {
+					e = int(unix.EINTR)
+				}
+				h.reply(t, platform.Errno(e))
+				return
+			}
 		}
 	}()
 	return platform.Reply{}, true

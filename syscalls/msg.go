@@ -41,9 +41,9 @@ func (h *Handler) send(t Task, ref *sockRef, m outMsg, flags int) (platform.Repl
 	if s.Type == unix.SOCK_DGRAM && m.total > maxUDPPayload {
 		return platform.Errno(int(unix.EMSGSIZE)), false
 	}
-	return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(true), int(unix.EAGAIN), h.doneOp(t, func() (platform.Reply, error) {
+	return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(true), int(unix.EAGAIN), func() (platform.Reply, error) {
 		return sendOnce(t, ref, m, flags)
-	}))
+	})
 }
 
 // sendOnce is one attempt at a send; it does not wait and does not answer.
@@ -60,14 +60,14 @@ func sendOnce(t Task, ref *sockRef, m outMsg, flags int) (platform.Reply, error)
 // result into the program and returns the call's value.
 func (h *Handler) recv(t Task, ref *sockRef, size int, flags int, deliver func(*netstack.RecvResult) (int64, error)) (platform.Reply, bool) {
 	s := ref.s
-	return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(false), int(unix.EAGAIN), h.doneOp(t, func() (platform.Reply, error) {
+	return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(false), int(unix.EAGAIN), func() (platform.Reply, error) {
 		r, err := s.Ops.RecvMsg(s, ref.f, size, flags&^unix.MSG_DONTWAIT)
 		if err != nil {
 			return result(0, err), err
 		}
 		v, err := deliver(r)
 		return result(v, err), nil
-	}))
+	})
 }
 
 // recvSize bounds a receive buffer: a datagram is at most 64 KiB, a stream
@@ -284,11 +284,7 @@ func sysSendmmsg(h *Handler, t Task) (platform.Reply, bool) {
 	a := t.Call().Args
 	vec, vlen, flags := a[1], min(uint32(a[2]), abi.UIOMaxIOV), int(int32(a[3]))
 	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
-		r := sendmmsg(t, ref, vec, vlen, flags)
-		if r.Errno == 0 {
-			h.answerDone(t, r)
-		}
-		return r, false
+		return sendmmsg(t, ref, vec, vlen, flags), false
 	})
 }
 
@@ -385,7 +381,7 @@ func sysRecvmmsg(h *Handler, t Task) (platform.Reply, bool) {
 			}
 			return platform.Val(int64(got)), nil
 		}
-		return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(false), int(unix.EAGAIN), h.doneOp(t, op))
+		return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(false), int(unix.EAGAIN), op)
 	})
 }
 

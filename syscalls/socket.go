@@ -128,7 +128,6 @@ func sysBind(h *Handler, t Task) (platform.Reply, bool) {
 		if err := ref.s.Ops.Bind(ref.s, ref.f, addr, caller{tid: t.Call().Tid}); err != nil {
 			return platform.Errno(errno(err)), false
 		}
-		h.answerDone(t, platform.Val(0))
 		return platform.Val(0), false
 	})
 }
@@ -141,10 +140,10 @@ func sysConnect(h *Handler, t Task) (platform.Reply, bool) {
 			return platform.Errno(errno(err)), false
 		}
 		s := ref.s
-		return h.retry(t, ref, false, s.Timeout(true), int(unix.EINPROGRESS), h.doneOp(t, func() (platform.Reply, error) {
+		return h.retry(t, ref, false, s.Timeout(true), int(unix.EINPROGRESS), func() (platform.Reply, error) {
 			err := s.Ops.Connect(s, ref.f, addr)
 			return result(0, err), err
-		}))
+		})
 	})
 }
 

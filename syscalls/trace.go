@@ -45,7 +45,7 @@ const (
 // Memory it cannot read is shown as the pointer, in hex.
 //
 // Some handlers answer the call themselves before reply traces it: socket
-// and accept (InstallFD), a bind or connect that succeeds (answerDone).
+// and accept (InstallFD).
 // The program has run on by then and may have reused the memory, so
 // reading it would show garbage. A task wrapped by traceWrap renders the
 // arguments at the moment the handler answers; an unwrapped task that was

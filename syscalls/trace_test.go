@@ -84,6 +84,7 @@ func (t *fakeTask) WriteMem(addr uint64, p []byte) error {
 
 func (t *fakeTask) GetFD(fd int) (int, error) { return -1, unix.EBADF }
 func (t *fakeTask) Valid() bool               { return !t.answered }
+func (t *fakeTask) SignalPending() bool       { return false }
 func (t *fakeTask) InstallFD(srcfd int, cloexec bool) (int, error) {
 	t.answered = true
 	return 5, nil
@@ -801,7 +802,7 @@ func TestTraceWrap(t *testing.T) {
 		t.Error("traceWrap without --trace wrapped the task")
 	}
 
-	// bind answered by answerDone, then the program reuses its buffer.
+	// bind answered before it is traced, then the program reuses its buffer.
 	inner := newTask(unix.SYS_BIND, 3)
 	sa := inner.put(sin("127.0.0.1", 80))
 	inner.call.Args[1], inner.call.Args[2] = sa, 16

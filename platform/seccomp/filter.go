@@ -178,7 +178,15 @@ func Install(prog []unix.SockFilter) (*Listener, error) {
 		}
 	}
 	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
-	flags := uintptr(unix.SECCOMP_FILTER_FLAG_NEW_LISTENER)
+	// WAIT_KILLABLE_RECV (Linux 5.19): once netbox has taken a call, only
+	// a fatal signal interrupts it. Without it a signal can land while
+	// netbox answers, and the kernel then drops an answer that
+	// SECCOMP_IOCTL_NOTIF_SEND reported delivered (the woken thread has
+	// chosen -ERESTARTSYS and only waits for the listener's lock): a
+	// datagram received for the program is lost, or one sent is sent again
+	// by the restart. Calls held waiting watch for signals themselves
+	// (Task.SignalPending).
+	flags := uintptr(unix.SECCOMP_FILTER_FLAG_NEW_LISTENER | unix.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
 	fd, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&fprog)))
 	runtime.KeepAlive(prog)
 	if e != 0 {

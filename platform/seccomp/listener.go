@@ -1,9 +1,12 @@
 package seccomp
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -239,6 +242,45 @@ func (t *Task) GetFD(fd int) (int, error) {
 func (t *Task) Valid() bool {
 	id := t.call.ID
 	return ioctlPtr(t.l.fd, unix.SECCOMP_IOCTL_NOTIF_ID_VALID, unsafe.Pointer(&id)) == nil
+}
+
+// SignalPending implements platform.Task: the thread's own and its
+// process's pending signals (SigPnd, ShdPnd of /proc/TID/status) that the
+// thread does not block (SigBlk). A thread that cannot be read has
+// nothing pending: it is gone, and Valid says so.
+func (t *Task) SignalPending() bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(t.call.Tid) + "/status")
+	if err != nil {
+		return false
+	}
+	return pendingUnblocked(b)
+}
+
+// pendingUnblocked reads a /proc/PID/status text: whether SigPnd or ShdPnd
+// holds a signal that SigBlk does not.
+func pendingUnblocked(status []byte) bool {
+	var pnd, blk uint64
+	for line := range bytes.Lines(status) {
+		name, val, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		switch string(name) {
+		case "SigPnd", "ShdPnd", "SigBlk":
+		default:
+			continue
+		}
+		v, err := strconv.ParseUint(string(bytes.TrimSpace(val)), 16, 64)
+		if err != nil {
+			continue
+		}
+		if string(name) == "SigBlk" {
+			blk = v
+		} else {
+			pnd |= v
+		}
+	}
+	return pnd&^blk != 0
 }
 
 // InstallFD implements platform.Task with SECCOMP_IOCTL_NOTIF_ADDFD and

@@ -144,6 +144,16 @@ int main(void)
 	show("recvfrom without SA_RESTART", recvfrom(u, &(char){0}, 1, 0, (struct sockaddr *)&from, &fl));
 	stop_storm = 1;
 	pthread_join(st, NULL);
+
+	/* With a receive timeout (2 s), even an SA_RESTART signal ends the call
+	 * with EINTR (sock_intr_errno). */
+	set_handler(1);
+	set_rcvtimeo(u);
+	stop_storm = 0;
+	pthread_create(&st, NULL, storm, NULL);
+	show("recvfrom with SO_RCVTIMEO under SA_RESTART", recvfrom(u, &(char){0}, 1, 0, (struct sockaddr *)&from, &fl));
+	stop_storm = 1;
+	pthread_join(st, NULL);
 	close(l);
 	close(u);
 	printf("done\n");
