@@ -95,4 +95,6 @@ func TestCheckBindAddr(t *testing.T) {
 // privileged is a Caller with every capability or none.
 type privileged bool
 
+func (p privileged) Groups() (uint32, []uint32) { return 0, nil }
+
 func (p privileged) Capable(int) bool { return bool(p) }

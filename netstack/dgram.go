@@ -7,7 +7,6 @@ import (
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
-	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 	"gvisor.dev/gvisor/pkg/waiter"
 )
 
@@ -112,7 +111,9 @@ func (inetDgramOps) Connect(s *Socket, f int, a Addr) error {
 	// The native path: straight to the peer's placeholder when the peer
 	// is one of the sandbox's sockets, else through netbox's sink.
 	target := s.st.sinkName
-	if r := s.st.udpReceiver(s.gstack(), dst, s.sk.local); r != "" {
+	if !s.isUDP() {
+		// Ping and raw sockets' sends always go through gVisor.
+	} else if r := s.st.udpReceiver(s.gstack(), dst, s.sk.local); r != "" {
 		target = r
 	}
 	if err := unix.Connect(f, &unix.SockaddrUnix{Name: "@" + target}); err != nil {
@@ -144,7 +145,7 @@ func unixDisconnect(f int) error {
 // renewEndpoint replaces the gVisor endpoint by a fresh, unbound one with
 // the same options, releasing the port.
 func (s *Socket) renewEndpoint() error {
-	ep, err := s.gstack().NewEndpoint(udp.ProtocolNumber, networkProtocol(s.Family), &s.sk.wq)
+	ep, err := s.sk.newEP()
 	if err != nil {
 		return errnoOf(err)
 	}
@@ -179,6 +180,9 @@ func (s *Socket) syncLocal() {
 	if !a.Addr().IsValid() {
 		a = netip.AddrPortFrom(wildcard(s.Family), a.Port())
 	}
+	if s.Type == unix.SOCK_RAW {
+		a = netip.AddrPortFrom(a.Addr(), uint16(s.Protocol))
+	}
 	s.sk.local = forFamily(s.Family, a)
 	s.sk.bound = a.Port() != 0
 	s.publishLocal()
@@ -195,7 +199,8 @@ func (s *Socket) name(peer bool) (netip.AddrPort, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if peer {
-		if s.State != SSConnected {
+		// inet_getname: no peer port is no peer.
+		if s.State != SSConnected || s.sk.remote.Port() == 0 {
 			return netip.AddrPort{}, unix.ENOTCONN
 		}
 		return s.sk.remote, nil
@@ -233,8 +238,11 @@ func (inetDgramOps) Shutdown(s *Socket, f int, how int) error {
 func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte, flags int) (int, error) {
 	// udp_sendmsg refuses MSG_OOB; udpv6_sendmsg ignores it, unless it
 	// hands a v4-mapped destination to udp_sendmsg.
-	if flags&unix.MSG_OOB != 0 && (s.Family == afInet || (to != nil && (to.Family == unix.AF_INET || to.Addr().Is4In6()))) {
-		return 0, unix.EOPNOTSUPP
+	if flags&unix.MSG_OOB != 0 && (!s.isUDP() || s.Family == afInet || (to != nil && (to.Family == unix.AF_INET || to.Addr().Is4In6()))) {
+		return 0, unix.EOPNOTSUPP // ping and raw sockets refuse it too
+	}
+	if to != nil && s.Protocol == unix.IPPROTO_ICMPV6 && s.Type == unix.SOCK_DGRAM && to.Addr().Is4In6() {
+		return 0, unix.EINVAL // ping_v6_sendmsg: no IPv4 over IPv6 ping
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -263,7 +271,7 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 				return 0, unix.EAFNOSUPPORT
 			}
 		}
-		if to.Port() == 0 {
+		if to.Port() == 0 && s.isUDP() {
 			return 0, unix.EINVAL
 		}
 		if a := to.Addr(); a.Is6() && !a.Is4In6() && a.IsMulticast() {
@@ -301,7 +309,7 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 		return len(data), nil
 	}
 	sent := len(data)
-	if flags&unix.MSG_MORE != 0 || s.sk.cork != nil {
+	if s.isUDP() && (flags&unix.MSG_MORE != 0 || s.sk.cork != nil) {
 		var held bool
 		var err error
 		if data, held, err = s.cork(data, &opts, flags); err != nil {
@@ -424,6 +432,10 @@ func (inetDgramOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult,
 	if !r.HasFrom {
 		r.From, r.HasFrom = netip.AddrPortFrom(wildcard(s.Family), 0), true
 	}
+	if !s.isUDP() {
+		// ping_recvmsg and raw_recvmsg report no port.
+		r.From = netip.AddrPortFrom(r.From.Addr(), 0)
+	}
 	sockLevel := socketLevelControl(oob[:oobn])
 	if known {
 		r.Control = s.recvControl(m, sockLevel)
@@ -479,6 +491,9 @@ func (s *Socket) deliverRx() {
 		res, err := ep.Read(&buf, tcpip.ReadOptions{NeedRemoteAddr: true})
 		if err != nil {
 			return
+		}
+		if s.sk.filtered(buf.Bytes()) {
+			continue
 		}
 		s.st.deliverUDP(s.sk.name, s.sk.peerName, metaOfRead(res), buf.Bytes())
 	}

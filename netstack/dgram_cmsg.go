@@ -69,8 +69,13 @@ func decodeMeta(s string) (dgramMeta, bool) {
 func metaOfRead(res tcpip.ReadResult) dgramMeta {
 	cm := res.ControlMessages
 	m := dgramMeta{src: unmapped(addrPortOf(res.RemoteAddr)), ttl: defaultTTL}
-	if cm.HasOriginalDstAddress {
+	switch {
+	case cm.HasOriginalDstAddress:
 		m.dst = unmapped(addrPortOf(cm.OriginalDstAddress))
+	case cm.HasIPPacketInfo: // ping and raw endpoints: no port
+		m.dst = unmapped(addrPortOf(tcpip.FullAddress{Addr: cm.PacketInfo.DestinationAddr}))
+	case cm.HasIPv6PacketInfo:
+		m.dst = unmapped(addrPortOf(tcpip.FullAddress{Addr: cm.IPv6PacketInfo.Addr}))
 	}
 	switch {
 	case cm.HasTTL: // IPv4

@@ -37,6 +37,9 @@ type Caller interface {
 	// Capable reports whether the thread has the capability
 	// (CAP_NET_ADMIN…) in its user namespace, like ns_capable.
 	Capable(capability int) bool
+	// Groups returns the thread's effective group id and its
+	// supplementary groups.
+	Groups() (egid uint32, supplementary []uint32)
 }
 
 // Optval is a setsockopt value still in the program's memory, like Linux's

@@ -92,6 +92,13 @@ type Sock struct {
 	peerName string
 	rxEntry  waiter.Entry
 
+	// newEP makes a fresh gVisor endpoint of the datagram socket's
+	// protocol (at socket(), and when a disconnect unhashes the socket).
+	newEP func() (tcpip.Endpoint, tcpip.Error)
+	// icmpFilter is a raw ICMP socket's ICMP_FILTER: the types (< 32)
+	// it does not receive. Read by delivery, under rxMu.
+	icmpFilter uint32
+
 	// cork is the datagram MSG_MORE sends are building.
 	cork *udpCork
 
@@ -134,7 +141,10 @@ type acceptedConn struct {
 // and protocol, creates the placeholder and the protocol side, and returns
 // the socket and the placeholder end that goes to the program (the caller
 // owns that fd and closes it once it is installed).
-func (st *Stack) NewSocket(family, typ, protocol int) (*Socket, int, error) {
+//
+// c is the calling thread: raw sockets need its CAP_NET_RAW, ping sockets
+// its group in net.ipv4.ping_group_range.
+func (st *Stack) NewSocket(family, typ, protocol int, c Caller) (*Socket, int, error) {
 	s := &Socket{Family: family, Type: typ, Protocol: protocol, st: st, sk: &Sock{}}
 	s.sk.opts = defaultSockOpts(typ)
 	netProto := networkProtocol(family)
@@ -157,49 +167,97 @@ func (st *Stack) NewSocket(family, typ, protocol int) (*Socket, int, error) {
 		s.sk.ep = ep
 		return s, fd, nil
 	case unix.SOCK_DGRAM:
+		trans := udp.ProtocolNumber
 		switch protocol {
 		case 0, unix.IPPROTO_UDP:
 			s.Protocol = unix.IPPROTO_UDP
 		case unix.IPPROTO_UDPLITE:
 		case unix.IPPROTO_ICMP, unix.IPPROTO_ICMPV6:
-			// ping sockets are not served yet; Linux with the default
-			// ping_group_range ("1 0") refuses them the same way.
-			return nil, -1, unix.EACCES
+			// inet_create finds ping_prot under IPPROTO_ICMP for
+			// AF_INET only, pingv6_prot under IPPROTO_ICMPV6.
+			if (protocol == unix.IPPROTO_ICMP) != (family == afInet) {
+				return nil, -1, unix.EPROTONOSUPPORT
+			}
+			if !st.pingAllowed(c) {
+				return nil, -1, unix.EACCES // ping_init_sock
+			}
+			trans = icmpProtocol(family)
 		default:
 			return nil, -1, unix.EPROTONOSUPPORT
 		}
 		s.Ops = inetDgramOps{}
-		fd, err := st.host.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return nil, -1, err
+		s.sk.newEP = func() (tcpip.Endpoint, tcpip.Error) {
+			return s.gstack().NewEndpoint(trans, netProto, &s.sk.wq)
 		}
-		s.sk.name = st.name("U")
-		if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + s.sk.name}); err != nil {
-			unix.Close(fd)
-			return nil, -1, err
-		}
-		ep, terr := s.gstack().NewEndpoint(udp.ProtocolNumber, netProto, &s.sk.wq)
-		if terr != nil {
-			unix.Close(fd)
-			return nil, -1, errnoOf(terr)
-		}
-		receiveAllControl(ep)
-		s.sk.ep = ep
-		s.sk.local = netip.AddrPortFrom(wildcard(family), 0)
-		s.publishLocal()
-		return s, fd, nil
+		return s.newDgram(0)
 	case unix.SOCK_RAW:
-		// Raw sockets are not served yet.
-		return nil, -1, unix.EPROTONOSUPPORT
+		// inet_create: raw sockets match any protocol but IPPROTO_IP,
+		// and need CAP_NET_RAW.
+		if protocol == unix.IPPROTO_IP {
+			return nil, -1, unix.EPROTONOSUPPORT
+		}
+		if !c.Capable(capNetRaw) {
+			return nil, -1, unix.EPERM
+		}
+		s.Ops = inetRawOps{}
+		// IPPROTO_RAW sends whole IP packets and receives nothing.
+		associated := protocol != unix.IPPROTO_RAW
+		s.sk.newEP = func() (tcpip.Endpoint, tcpip.Error) {
+			return st.gs.NewRawEndpoint(tcpip.TransportProtocolNumber(protocol), netProto, &s.sk.wq, associated)
+		}
+		if !associated {
+			s.sk.opts.set(unix.SOL_IP, unix.IP_HDRINCL, 1)
+		}
+		// The socket's "port" is its protocol (inet_sport = inet_num).
+		return s.newDgram(uint16(protocol))
 	default:
 		return nil, -1, unix.ESOCKTNOSUPPORT
 	}
 }
 
+// newDgram completes a datagram socket (UDP, ping, raw) whose newEP is
+// set: its placeholder, bound to an abstract name of its own, and its
+// gVisor endpoint; port is what getsockname shows before a bind.
+func (s *Socket) newDgram(port uint16) (*Socket, int, error) {
+	fd, err := s.st.host.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, -1, err
+	}
+	s.sk.name = s.st.name("U")
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + s.sk.name}); err != nil {
+		unix.Close(fd)
+		return nil, -1, err
+	}
+	ep, terr := s.sk.newEP()
+	if terr != nil {
+		unix.Close(fd)
+		return nil, -1, errnoOf(terr)
+	}
+	receiveAllControl(ep)
+	if s.sk.opts.get(unix.SOL_IP, unix.IP_HDRINCL) != 0 {
+		ep.SocketOptions().SetHeaderIncluded(true)
+	}
+	if !s.isUDP() {
+		// inet_create: ping and raw protocols are registered with
+		// INET_PROTOSW_REUSE, so their sockets start with SO_REUSEADDR.
+		s.sk.opts.set(unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+		ep.SocketOptions().SetReuseAddress(true)
+	}
+	s.sk.ep = ep
+	s.sk.local = netip.AddrPortFrom(wildcard(s.Family), port)
+	s.sk.bound = port != 0 // a raw socket's protocol is its port
+	s.publishLocal()
+	return s, fd, nil
+}
+
+// Datagram reports whether the socket carries datagrams (UDP, ping, raw)
+// rather than a byte stream.
+func (s *Socket) Datagram() bool { return s.Type == unix.SOCK_DGRAM || s.Type == unix.SOCK_RAW }
+
 // Start connects the socket to the stack once the placeholder is in the
 // program's hands: a datagram socket starts receiving.
 func (s *Socket) Start() {
-	if s.Type == unix.SOCK_DGRAM {
+	if s.Datagram() {
 		s.startDgram()
 	}
 }
@@ -228,7 +286,7 @@ func (s *Socket) Release() {
 		unix.Close(c.fd)
 	}
 	s.sk.stash = nil
-	if s.Type == unix.SOCK_DGRAM && s.sk.ep != nil {
+	if s.Datagram() && s.sk.ep != nil {
 		s.stopDgram()
 		s.st.forgetUDP(s.sk.name)
 	}

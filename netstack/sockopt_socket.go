@@ -98,7 +98,7 @@ func (s *Socket) getSocketSpecial(f, name, size int) (b []byte, done bool, err e
 // soError is SO_ERROR: the pending error, taken.
 func (s *Socket) soError(f int) []byte {
 	var err error
-	if s.Type == unix.SOCK_DGRAM {
+	if s.Datagram() {
 		err = s.takeDgramError()
 	} else {
 		err = s.sk.err

@@ -25,6 +25,8 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/raw"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 )
@@ -47,6 +49,10 @@ type Options struct {
 	// through gVisor's TCP on the loopback NIC instead of the native unix
 	// fast path.
 	LoopbackNetstack bool
+	// PingGroupRange reads the sandbox's net.ipv4.ping_group_range: the
+	// groups that may open ping sockets. nil stands for the kernel's
+	// default, which allows none.
+	PingGroupRange func() (lo, hi uint32)
 }
 
 // Stack is one sandbox's network: the gVisor stack and the tables the
@@ -136,7 +142,8 @@ func (st *Stack) Close() {
 func newLoopbackStack() (*stack.Stack, error) {
 	gs := stack.New(stack.Options{
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocol},
-		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol},
+		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
+		RawFactory:         raw.EndpointFactory{},
 	})
 	if err := gs.CreateNIC(loNIC, loopback.New()); err != nil {
 		return nil, fmt.Errorf("netstack: create lo: %s", err)

@@ -66,6 +66,9 @@ func Run(cfg Config) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	pingRange := &sandboxSysctl{path: "/proc/sys/net/ipv4/ping_group_range"}
+	defer pingRange.close()
+	cfg.Stack.PingGroupRange = pingRange.pingGroupRange
 	st, err := netstack.New(host, strconv.Itoa(os.Getpid()), cfg.Stack)
 	if err != nil {
 		return 0, err
@@ -145,6 +148,7 @@ func Run(cfg Config) (int, error) {
 		listenerc <- nil
 		return 0, s.err
 	}
+	pingRange.pid.Store(int32(s.pid))
 	listenerc <- s.l
 
 	stopSignals := forwardSignals(s.pid)

@@ -14,8 +14,8 @@ import (
 // netbox; a larger send returns a partial count, which stream sockets allow.
 const maxStreamChunk = 1 << 20
 
-// maxUDPPayload is the largest datagram udp_sendmsg takes (len > 0xFFFF is
-// EMSGSIZE).
+// maxUDPPayload is the largest datagram udp_sendmsg, raw_sendmsg and
+// ping_common_sendmsg take (len > 0xFFFF is EMSGSIZE).
 const maxUDPPayload = 0xFFFF
 
 // sendCap is how much of a send netbox reads from the program.
@@ -38,7 +38,7 @@ type outMsg struct {
 // EPIPE raises SIGPIPE unless MSG_NOSIGNAL, as sk_stream_error does.
 func (h *Handler) send(t Task, ref *sockRef, m outMsg, flags int) (platform.Reply, bool) {
 	s := ref.s
-	if s.Type == unix.SOCK_DGRAM && m.total > maxUDPPayload {
+	if s.Datagram() && m.total > maxUDPPayload {
 		return platform.Errno(int(unix.EMSGSIZE)), false
 	}
 	return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(true), int(unix.EAGAIN), func() (platform.Reply, error) {
@@ -90,7 +90,7 @@ func sysSendto(h *Handler, t Task) (platform.Reply, bool) {
 			return platform.Errno(int(unix.EFAULT)), false
 		}
 		var dst *netstack.Addr
-		if ref.s.Type == unix.SOCK_DGRAM || ref.s.State != netstack.SSConnected {
+		if ref.s.Datagram() || ref.s.State != netstack.SSConnected {
 			dst = &to
 		}
 		return h.send(t, ref, outMsg{data: data, total: length, to: dst}, int(int32(a[3])))
@@ -186,7 +186,7 @@ func readSendmsg(t Task, ref *sockRef, msg abi.Msghdr) (m outMsg, err error) {
 	// Like __copy_msghdr: a longer msg_namelen is cut to
 	// sizeof(struct sockaddr_storage).
 	nameLen := min(msg.NameLen, abi.SockaddrStorageSize)
-	if msg.Name != 0 && nameLen != 0 && (ref.s.Type == unix.SOCK_DGRAM || ref.s.State != netstack.SSConnected) {
+	if msg.Name != 0 && nameLen != 0 && (ref.s.Datagram() || ref.s.State != netstack.SSConnected) {
 		addr, err := readAddr(t, ref.s, msg.Name, uint64(nameLen), forSend)
 		if err != nil {
 			return m, err
@@ -301,7 +301,7 @@ func sendmmsg(t Task, ref *sockRef, vec uint64, vlen uint32, flags int) platform
 			return mmsgResult(sent, err)
 		}
 		m, err := readSendmsg(t, ref, msg)
-		if err == nil && ref.s.Type == unix.SOCK_DGRAM && m.total > maxUDPPayload {
+		if err == nil && ref.s.Datagram() && m.total > maxUDPPayload {
 			err = unix.EMSGSIZE
 		}
 		if err != nil {

@@ -42,7 +42,7 @@ func sysSocket(h *Handler, t Task) (platform.Reply, bool) {
 	if flags&^sockFlags != 0 || typ < unix.SOCK_STREAM || typ > unix.SOCK_PACKET || proto < 0 || proto >= ipprotoMax {
 		return platform.Errno(int(unix.EINVAL)), false
 	}
-	s, fd, err := h.st.NewSocket(family, typ, proto)
+	s, fd, err := h.st.NewSocket(family, typ, proto, caller{tid: t.Call().Tid})
 	if err != nil {
 		return platform.Errno(errno(err)), false
 	}
@@ -102,7 +102,7 @@ func readAddr(t Task, s *netstack.Socket, ptr, length uint64, op addrUse) (netst
 		return netstack.Addr{}, err
 	}
 	family := s.Family
-	if op != forBind && s.Type == unix.SOCK_DGRAM && abi.Family(b) == unix.AF_INET {
+	if op != forBind && s.Type == unix.SOCK_DGRAM && s.Protocol != unix.IPPROTO_ICMPV6 && abi.Family(b) == unix.AF_INET {
 		// udpv6_sendmsg and __ip6_datagram_connect hand an AF_INET
 		// address to the IPv4 code, which checks it as such.
 		family = unix.AF_INET

@@ -22,6 +22,7 @@ var toolPackages = map[string]string{
 	"curl":    "curl",
 	"iperf3":  "iperf3",
 	"ip":      "iproute2",
+	"ping":    "iputils-ping",
 	"gcc":     "gcc",
 	"go":      "golang-go",
 	"sh":      "dash",
