@@ -9,11 +9,18 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 )
 
-// Addr is an internet socket address as a program passes it: the family of
-// the sockaddr and its address and port.
+// Addr is a socket address as a program passes it: the family of the
+// sockaddr and its address and port (or netlink port id and groups).
 type Addr struct {
-	Family uint16 // AF_INET or AF_INET6
+	Family uint16 // AF_INET or AF_INET6, or AF_NETLINK
 	netip.AddrPort
+	// NL is a netlink address (Family AF_NETLINK).
+	NL NetlinkAddr
+}
+
+// NetlinkAddr is a struct sockaddr_nl's port id and multicast groups.
+type NetlinkAddr struct {
+	Pid, Groups uint32
 }
 
 // Unspecified reports whether the address is the wildcard (0.0.0.0 or ::).

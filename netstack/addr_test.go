@@ -61,21 +61,21 @@ func TestCheckBindAddr(t *testing.T) {
 		a    Addr
 		want error
 	}{
-		{"v4 loopback", v4, Addr{unix.AF_INET, ap("127.0.0.1:0")}, nil},
-		{"v4 any of 127/8", v4, Addr{unix.AF_INET, ap("127.3.2.1:9")}, nil},
-		{"v4 wildcard", v4, Addr{unix.AF_INET, ap("0.0.0.0:0")}, nil},
-		{"v4 AF_UNSPEC any", v4, Addr{unix.AF_UNSPEC, ap("0.0.0.0:0")}, nil},
-		{"v4 AF_UNSPEC loopback", v4, Addr{unix.AF_UNSPEC, ap("127.0.0.1:0")}, unix.EAFNOSUPPORT},
-		{"v4 foreign", v4, Addr{unix.AF_INET, ap("10.1.2.3:0")}, unix.EADDRNOTAVAIL},
-		{"v4 given v6", v4, Addr{unix.AF_INET6, ap("[::1]:0")}, unix.EAFNOSUPPORT},
-		{"v6 loopback", v6, Addr{unix.AF_INET6, ap("[::1]:0")}, nil},
-		{"v6 mapped", v6, Addr{unix.AF_INET6, ap("[::ffff:127.0.0.1]:0")}, nil},
-		{"v6only mapped", v6only, Addr{unix.AF_INET6, ap("[::ffff:127.0.0.1]:0")}, unix.EINVAL},
-		{"v6 foreign", v6, Addr{unix.AF_INET6, ap("[2001:db8::1]:0")}, unix.EADDRNOTAVAIL},
-		{"v4 multicast", v4, Addr{unix.AF_INET, ap("224.0.0.1:0")}, nil},
-		{"v4 limited broadcast", v4, Addr{unix.AF_INET, ap("255.255.255.255:0")}, nil},
-		{"v6 link-local multicast without interface", v6, Addr{unix.AF_INET6, ap("[ff02::1]:0")}, unix.EINVAL},
-		{"v4 port 80", v4, Addr{unix.AF_INET, ap("127.0.0.1:80")}, nil},
+		{"v4 loopback", v4, Addr{Family: unix.AF_INET, AddrPort: ap("127.0.0.1:0")}, nil},
+		{"v4 any of 127/8", v4, Addr{Family: unix.AF_INET, AddrPort: ap("127.3.2.1:9")}, nil},
+		{"v4 wildcard", v4, Addr{Family: unix.AF_INET, AddrPort: ap("0.0.0.0:0")}, nil},
+		{"v4 AF_UNSPEC any", v4, Addr{Family: unix.AF_UNSPEC, AddrPort: ap("0.0.0.0:0")}, nil},
+		{"v4 AF_UNSPEC loopback", v4, Addr{Family: unix.AF_UNSPEC, AddrPort: ap("127.0.0.1:0")}, unix.EAFNOSUPPORT},
+		{"v4 foreign", v4, Addr{Family: unix.AF_INET, AddrPort: ap("10.1.2.3:0")}, unix.EADDRNOTAVAIL},
+		{"v4 given v6", v4, Addr{Family: unix.AF_INET6, AddrPort: ap("[::1]:0")}, unix.EAFNOSUPPORT},
+		{"v6 loopback", v6, Addr{Family: unix.AF_INET6, AddrPort: ap("[::1]:0")}, nil},
+		{"v6 mapped", v6, Addr{Family: unix.AF_INET6, AddrPort: ap("[::ffff:127.0.0.1]:0")}, nil},
+		{"v6only mapped", v6only, Addr{Family: unix.AF_INET6, AddrPort: ap("[::ffff:127.0.0.1]:0")}, unix.EINVAL},
+		{"v6 foreign", v6, Addr{Family: unix.AF_INET6, AddrPort: ap("[2001:db8::1]:0")}, unix.EADDRNOTAVAIL},
+		{"v4 multicast", v4, Addr{Family: unix.AF_INET, AddrPort: ap("224.0.0.1:0")}, nil},
+		{"v4 limited broadcast", v4, Addr{Family: unix.AF_INET, AddrPort: ap("255.255.255.255:0")}, nil},
+		{"v6 link-local multicast without interface", v6, Addr{Family: unix.AF_INET6, AddrPort: ap("[ff02::1]:0")}, unix.EINVAL},
+		{"v4 port 80", v4, Addr{Family: unix.AF_INET, AddrPort: ap("127.0.0.1:80")}, nil},
 	} {
 		if got := checkBindAddr(tc.s, tc.a, privileged(true)); got != tc.want {
 			t.Errorf("%s: checkBindAddr = %v, want %v", tc.name, got, tc.want)
@@ -86,7 +86,7 @@ func TestCheckBindAddr(t *testing.T) {
 		a    string
 		want error
 	}{{"127.0.0.1:80", unix.EACCES}, {"127.0.0.1:1023", unix.EACCES}, {"127.0.0.1:1024", nil}, {"127.0.0.1:0", nil}} {
-		if got := checkBindAddr(v4, Addr{unix.AF_INET, ap(tc.a)}, privileged(false)); got != tc.want {
+		if got := checkBindAddr(v4, Addr{Family: unix.AF_INET, AddrPort: ap(tc.a)}, privileged(false)); got != tc.want {
 			t.Errorf("unprivileged bind %s = %v, want %v", tc.a, got, tc.want)
 		}
 	}
@@ -95,6 +95,7 @@ func TestCheckBindAddr(t *testing.T) {
 // privileged is a Caller with every capability or none.
 type privileged bool
 
-func (p privileged) Groups() (uint32, []uint32) { return 0, nil }
+func (p privileged) UID() uint32    { return 0 }
+func (p privileged) Groups() Groups { return Groups{} }
 
 func (p privileged) Capable(int) bool { return bool(p) }

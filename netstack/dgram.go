@@ -8,6 +8,8 @@ import (
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/waiter"
+
+	"github.com/netbox-sandbox/netbox/netstack/sockaddr"
 )
 
 // inetDgramOps is inet_dgram_ops: UDP.
@@ -188,8 +190,17 @@ func (s *Socket) syncLocal() {
 	s.publishLocal()
 }
 
-func (inetDgramOps) Name(s *Socket, peer bool) (netip.AddrPort, error) {
-	return s.name(peer)
+func (inetDgramOps) Name(s *Socket, peer bool) ([]byte, error) {
+	return s.inetName(peer)
+}
+
+// inetName is name as a sockaddr of the socket's family.
+func (s *Socket) inetName(peer bool) ([]byte, error) {
+	ap, err := s.name(peer)
+	if err != nil {
+		return nil, err
+	}
+	return sockaddr.Inet(s.Family, ap), nil
 }
 
 // name is inet_getname: the peer's address, or the local one (the

@@ -118,6 +118,12 @@ func (inetStreamOps) Listen(s *Socket, f int, backlog int) error {
 	if s.State != SSUnconnected {
 		return unix.EINVAL
 	}
+	// __sys_listen: a backlog above net.core.somaxconn (or negative,
+	// taken as unsigned) is somaxconn.
+	if uint32(backlog) > uint32(somaxconn) {
+		backlog = somaxconn
+	}
+	s.sk.backlog = backlog
 	if s.sk.listening {
 		return nil // a new backlog only
 	}
@@ -312,7 +318,7 @@ func (s *Socket) fromStash(f int) *Accepted {
 // are copied from the listener's placeholder lf), except TCP_FASTOPEN's
 // queue, which belongs to the listener.
 func (s *Socket) newAccepted(lf, nfd int, peer, self netip.AddrPort) *Accepted {
-	n := &Socket{Family: s.Family, Type: s.Type, Protocol: s.Protocol, Ops: s.Ops, st: s.st, State: SSConnected,
+	n := &Socket{Family: s.Family, Type: s.Type, Protocol: s.Protocol, Ops: s.Ops, st: s.st, State: SSConnected, UID: s.UID,
 		sk: &Sock{local: self, remote: peer, bound: true, opts: s.sk.opts.clone(), v6only: s.sk.v6only}}
 	delete(n.sk.opts.flags, optKey{unix.SOL_TCP, unix.TCP_FASTOPEN})
 	if s.sk.opts.nativeSet {
@@ -338,8 +344,8 @@ func (s *Socket) Unaccept(a *Accepted) {
 	}
 }
 
-func (inetStreamOps) Name(s *Socket, peer bool) (netip.AddrPort, error) {
-	return s.name(peer)
+func (inetStreamOps) Name(s *Socket, peer bool) ([]byte, error) {
+	return s.inetName(peer)
 }
 
 func (inetStreamOps) Shutdown(s *Socket, f int, how int) error {

@@ -20,8 +20,9 @@ type ProtoOps interface {
 	Connect(s *Socket, f int, a Addr) error
 	Listen(s *Socket, f int, backlog int) error
 	Accept(s *Socket, f int) (*Accepted, error)
-	// Name is getsockname (peer false) or getpeername (peer true).
-	Name(s *Socket, peer bool) (netip.AddrPort, error)
+	// Name is getsockname (peer false) or getpeername (peer true): the
+	// address as a sockaddr of the socket's family.
+	Name(s *Socket, peer bool) ([]byte, error)
 	Shutdown(s *Socket, f int, how int) error
 	// SendMsg sends data (to a, when given) with the control messages in
 	// ctl, the bytes of the program's msg_control.
@@ -37,9 +38,20 @@ type Caller interface {
 	// Capable reports whether the thread has the capability
 	// (CAP_NET_ADMIN…) in its user namespace, like ns_capable.
 	Capable(capability int) bool
-	// Groups returns the thread's effective group id and its
-	// supplementary groups.
-	Groups() (egid uint32, supplementary []uint32)
+	// UID returns the thread's effective user id (the owner a new socket
+	// reports to sock_diag).
+	UID() uint32
+	// Groups returns the thread's effective group id and supplementary
+	// groups.
+	Groups() Groups
+}
+
+// Groups are a thread's effective group id and supplementary groups, as
+// the supervisor's user namespace sees them (the kernel's kgids when
+// netbox runs as root).
+type Groups struct {
+	GID    uint32
+	Groups []uint32
 }
 
 // Optval is a setsockopt value still in the program's memory, like Linux's
@@ -68,7 +80,10 @@ type RecvResult struct {
 	Total   int // the datagram's full length (MSG_TRUNC reports it)
 	From    netip.AddrPort
 	HasFrom bool
-	Flags   int // msg_flags
+	// Name, when set, is the source's sockaddr as it is (a netlink
+	// address); otherwise From is, in the socket's family.
+	Name  []byte
+	Flags int // msg_flags
 	// Control is the control messages the receive delivers, in order.
 	Control []control.Message
 }
@@ -94,12 +109,12 @@ func wouldBlock(events int16) error { return &WaitError{Events: events} }
 // noOps is sock_no_*: the operations a protocol lacks give Linux's errno.
 type noOps struct{}
 
-func (noOps) Listen(*Socket, int, int) error             { return unix.EOPNOTSUPP }
-func (noOps) Accept(*Socket, int) (*Accepted, error)     { return nil, unix.EOPNOTSUPP }
-func (noOps) Shutdown(*Socket, int, int) error           { return unix.EOPNOTSUPP }
-func (noOps) Connect(*Socket, int, Addr) error           { return unix.EOPNOTSUPP }
-func (noOps) Bind(*Socket, int, Addr, Caller) error      { return unix.EOPNOTSUPP }
-func (noOps) Name(*Socket, bool) (netip.AddrPort, error) { return netip.AddrPort{}, unix.EOPNOTSUPP }
+func (noOps) Listen(*Socket, int, int) error         { return unix.EOPNOTSUPP }
+func (noOps) Accept(*Socket, int) (*Accepted, error) { return nil, unix.EOPNOTSUPP }
+func (noOps) Shutdown(*Socket, int, int) error       { return unix.EOPNOTSUPP }
+func (noOps) Connect(*Socket, int, Addr) error       { return unix.EOPNOTSUPP }
+func (noOps) Bind(*Socket, int, Addr, Caller) error  { return unix.EOPNOTSUPP }
+func (noOps) Name(*Socket, bool) ([]byte, error)     { return nil, unix.EOPNOTSUPP }
 
 // checkFamily is the family check of inet_bind/inet_dgram_connect: the
 // sockaddr's family must be the socket's, except that AF_UNSPEC is left to

@@ -47,11 +47,11 @@ func (st *Stack) pingAllowed(c Caller) bool {
 	if st.opts.PingGroupRange != nil {
 		lo, hi = st.opts.PingGroupRange()
 	}
-	egid, groups := c.Groups()
-	if lo <= egid && egid <= hi {
+	cr := c.Groups()
+	if lo <= cr.GID && cr.GID <= hi {
 		return true
 	}
-	for _, g := range groups {
+	for _, g := range cr.Groups {
 		if lo <= g && g <= hi {
 			return true
 		}

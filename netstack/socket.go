@@ -37,6 +37,9 @@ type Socket struct {
 	Type     int
 	Protocol int
 	Ops      ProtoOps
+	// UID is the effective uid of the thread that created the socket
+	// (sock_i_uid, as sock_diag reports it).
+	UID uint32
 	// Ino is the placeholder's inode: the socket's identity across dup,
 	// fork and SCM_RIGHTS.
 	Ino uint64
@@ -63,6 +66,7 @@ type Sock struct {
 	portChosen bool
 	addrChosen bool // bound to a specific address (SOCK_BINDADDR_LOCK)
 	listening  bool
+	backlog    int    // listen's, as sk_max_ack_backlog
 	listenName string // abstract name of the placeholder while it listens
 	clientName string // abstract name a connecting placeholder was bound to
 	// connecting is a netstack-path connect in progress.
@@ -98,6 +102,10 @@ type Sock struct {
 	// icmpFilter is a raw ICMP socket's ICMP_FILTER: the types (< 32)
 	// it does not receive. Read by delivery, under rxMu.
 	icmpFilter uint32
+
+	// nl is a netlink socket's side; nlMu orders its replies.
+	nl   *nlSock
+	nlMu sync.Mutex
 
 	// cork is the datagram MSG_MORE sends are building.
 	cork *udpCork
@@ -145,7 +153,7 @@ type acceptedConn struct {
 // c is the calling thread: raw sockets need its CAP_NET_RAW, ping sockets
 // its group in net.ipv4.ping_group_range.
 func (st *Stack) NewSocket(family, typ, protocol int, c Caller) (*Socket, int, error) {
-	s := &Socket{Family: family, Type: typ, Protocol: protocol, st: st, sk: &Sock{}}
+	s := &Socket{Family: family, Type: typ, Protocol: protocol, st: st, sk: &Sock{}, UID: c.UID()}
 	s.sk.opts = defaultSockOpts(typ)
 	netProto := networkProtocol(family)
 	switch typ {
@@ -257,6 +265,10 @@ func (s *Socket) Datagram() bool { return s.Type == unix.SOCK_DGRAM || s.Type ==
 // Start connects the socket to the stack once the placeholder is in the
 // program's hands: a datagram socket starts receiving.
 func (s *Socket) Start() {
+	if s.Family == unix.AF_NETLINK {
+		s.st.registerNetlink(s)
+		return
+	}
 	if s.Datagram() {
 		s.startDgram()
 	}
@@ -267,6 +279,10 @@ func (s *Socket) Start() {
 func (s *Socket) Release() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.sk.nl != nil {
+		s.releaseNetlink()
+		return
+	}
 	if s.sk.listening {
 		s.st.removeListener(s)
 		s.sk.listening = false

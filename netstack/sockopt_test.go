@@ -18,7 +18,8 @@ type optBytes struct {
 
 func (o optBytes) Len() int                    { return o.len }
 func (o optBytes) Capable(capability int) bool { return !o.unprivileged }
-func (o optBytes) Groups() (uint32, []uint32)  { return 0, nil }
+func (o optBytes) UID() uint32                 { return 0 }
+func (o optBytes) Groups() Groups              { return Groups{} }
 func (o optBytes) Read(n int) ([]byte, error) {
 	if n > o.len {
 		return nil, unix.EINVAL

@@ -70,8 +70,13 @@ type Stack struct {
 	// calls it before it reports EADDRINUSE.
 	Sweep func()
 
+	// Sockets, when set, lists the sandbox's live sockets (for
+	// sock_diag).
+	Sockets func() []*Socket
+
 	mu sync.Mutex
 	udpTables
+	nlTables
 	txMu      sync.Mutex
 	sink      *os.File
 	pumpMu    sync.Mutex // orders connects to the pump listener with their accepts
@@ -111,6 +116,10 @@ func New(host HostSockets, id string, opts Options) (*Stack, error) {
 		gsLite.Close()
 		return nil, err
 	}
+	if err := st.startNetlink(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := st.startPumpListener(); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("netstack: pump listener: %w", err)
@@ -124,6 +133,9 @@ func (st *Stack) Stats() *Stats { return &st.stats }
 // Close releases the gVisor stack and netbox's own sockets.
 func (st *Stack) Close() {
 	st.sink.Close()
+	if st.nlKernel != nil {
+		st.nlKernel.Close()
+	}
 	if st.pumpFD > 0 {
 		unix.Close(st.pumpFD)
 	}

@@ -78,6 +78,7 @@ func Run(cfg Config) (int, error) {
 	h := syscalls.New(st, fds, cfg.Trace)
 	sw := &sweeper{st: st, fds: fds}
 	st.Sweep = sw.sweep
+	st.Sockets = fds.Sockets
 
 	// The dispatcher's thread joins the supervisor's namespace before the
 	// program starts, so that no call can find it elsewhere.

@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/netbox-sandbox/netbox/netstack"
 	"github.com/netbox-sandbox/netbox/syscalls/abi"
 )
 
@@ -18,33 +21,52 @@ type caller struct{ tid int }
 // the sandbox's network) hold capability.
 func (c caller) Capable(capability int) bool { return threadCapable(c.tid, capability) }
 
+// UID implements netstack.Caller: the owner of /proc/TID, which is the
+// thread's effective uid (a stat, much cheaper than reading its status).
+// An unreadable thread (gone) has the overflow uid.
+func (c caller) UID() uint32 {
+	var st unix.Stat_t
+	if err := unix.Stat(fmt.Sprintf("/proc/%d", c.tid), &st); err != nil {
+		return overflowID
+	}
+	return st.Uid
+}
+
 // Groups implements netstack.Caller from /proc/TID/status: the effective
-// gid (Gid's second field) and Groups.
-func (c caller) Groups() (egid uint32, supplementary []uint32) {
+// gid (the second field of Gid) and Groups. An unreadable thread (gone)
+// has the overflow gid, and no groups.
+func (c caller) Groups() netstack.Groups {
+	g := netstack.Groups{GID: overflowID}
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", c.tid))
 	if err != nil {
-		return 1<<32 - 1, nil // overflowgid-like: in no range but the full one
+		return g
 	}
 	defer f.Close()
-	egid = 1<<32 - 1
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "Gid:"); ok {
-			if f := strings.Fields(v); len(f) >= 2 {
-				if g, err := strconv.ParseUint(f[1], 10, 32); err == nil {
-					egid = uint32(g)
-				}
+		name, v, _ := strings.Cut(sc.Text(), ":")
+		fields := strings.Fields(v)
+		switch name {
+		case "Gid":
+			if len(fields) < 2 {
+				continue
 			}
-		} else if v, ok := strings.CutPrefix(sc.Text(), "Groups:"); ok {
-			for _, s := range strings.Fields(v) {
-				if g, err := strconv.ParseUint(s, 10, 32); err == nil {
-					supplementary = append(supplementary, uint32(g))
+			if id, err := strconv.ParseUint(fields[1], 10, 32); err == nil {
+				g.GID = uint32(id)
+			}
+		case "Groups":
+			for _, s := range fields {
+				if id, err := strconv.ParseUint(s, 10, 32); err == nil {
+					g.Groups = append(g.Groups, uint32(id))
 				}
 			}
 		}
 	}
-	return egid, supplementary
+	return g
 }
+
+// overflowID is the kernel's overflowuid/overflowgid.
+const overflowID = 65534
 
 // callerOptval is a setsockopt value together with who set it: the options
 // that need a capability ask the calling thread's.

@@ -107,10 +107,7 @@ func sysRecvfrom(h *Handler, t Task) (platform.Reply, bool) {
 		}
 		s := ref.s
 		return h.recv(t, ref, recvSize(s, length), flags, func(r *netstack.RecvResult) (int64, error) {
-			var sa []byte
-			if r.HasFrom {
-				sa = sockaddr.Inet(s.Family, r.From)
-			}
+			sa := sourceName(s, r)
 			// The data, the address and its length in one write; if
 			// any of it fails, again one after the other for the errno.
 			var w abi.Writes
@@ -131,6 +128,18 @@ func sysRecvfrom(h *Handler, t Task) (platform.Reply, bool) {
 			return recvValue(r, flags), nil
 		})
 	})
+}
+
+// sourceName is a received message's source as a sockaddr: the one the
+// protocol gave, or its address in the socket's family; nil for none.
+func sourceName(s *netstack.Socket, r *netstack.RecvResult) []byte {
+	switch {
+	case r.Name != nil:
+		return r.Name
+	case r.HasFrom:
+		return sockaddr.Inet(s.Family, r.From)
+	}
+	return nil
 }
 
 // recvValue is what a receive returns: the bytes copied, or with MSG_TRUNC
@@ -227,7 +236,7 @@ func deliverMsgAtOnce(t Task, s *netstack.Socket, msgAddr uint64, msg abi.Msghdr
 	abi.ScatterWrites(&w, iov, r.Data)
 	var nameLen uint32
 	if r.HasFrom && msg.Name != 0 {
-		sa := sockaddr.Inet(s.Family, r.From)
+		sa := sourceName(s, r)
 		w.Add(msg.Name, sa[:min(int(msg.NameLen), len(sa))])
 		nameLen = uint32(len(sa))
 	}
@@ -263,7 +272,7 @@ func deliverMsg(t Task, s *netstack.Socket, msgAddr uint64, msg abi.Msghdr, iov 
 	}
 	var nameLen uint32
 	if r.HasFrom && msg.Name != 0 {
-		sa := sockaddr.Inet(s.Family, r.From)
+		sa := sourceName(s, r)
 		n := min(int(msg.NameLen), len(sa))
 		if int32(msg.NameLen) < 0 {
 			return 0, unix.EINVAL

@@ -1,6 +1,7 @@
 package syscalls
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"time"
 
@@ -25,9 +26,14 @@ func sysSocket(h *Handler, t Task) (platform.Reply, bool) {
 	a := t.Call().Args
 	family, typ, proto := int(int32(a[0])), int(int32(a[1])), int(int32(a[2]))
 	switch family {
-	case unix.AF_UNIX, unix.AF_NETLINK:
-		// The filter lets these through by the low 32 bits; arrive here
-		// only with high garbage, which the kernel ignores as well.
+	case unix.AF_NETLINK:
+		if proto != unix.NETLINK_SOCK_DIAG {
+			// The filter lets the others through by the low 32
+			// bits; they arrive here only with high garbage, which
+			// the kernel ignores as well.
+			return platform.Reply{Continue: true}, false
+		}
+	case unix.AF_UNIX:
 		return platform.Reply{Continue: true}, false
 	case unix.AF_INET, unix.AF_INET6:
 	default:
@@ -42,7 +48,14 @@ func sysSocket(h *Handler, t Task) (platform.Reply, bool) {
 	if flags&^sockFlags != 0 || typ < unix.SOCK_STREAM || typ > unix.SOCK_PACKET || proto < 0 || proto >= ipprotoMax {
 		return platform.Errno(int(unix.EINVAL)), false
 	}
-	s, fd, err := h.st.NewSocket(family, typ, proto, caller{tid: t.Call().Tid})
+	var s *netstack.Socket
+	var fd int
+	var err error
+	if family == unix.AF_NETLINK {
+		s, fd, err = h.st.NewNetlinkSocket(typ, proto, caller{tid: t.Call().Tid})
+	} else {
+		s, fd, err = h.st.NewSocket(family, typ, proto, caller{tid: t.Call().Tid})
+	}
 	if err != nil {
 		return platform.Errno(errno(err)), false
 	}
@@ -80,6 +93,22 @@ const (
 	forSend
 )
 
+// netlinkAddr decodes a struct sockaddr_nl as netlink_bind,
+// netlink_connect and netlink_sendmsg check it: the family first for
+// connect (AF_UNSPEC dissolves), the length first for the others.
+func netlinkAddr(b []byte, op addrUse) (netstack.Addr, error) {
+	if op == forConnect && len(b) >= 2 && abi.Family(b) == unix.AF_UNSPEC {
+		return netstack.Addr{Family: unix.AF_UNSPEC}, nil
+	}
+	if len(b) < unix.SizeofSockaddrNetlink || abi.Family(b) != unix.AF_NETLINK {
+		return netstack.Addr{}, unix.EINVAL
+	}
+	return netstack.Addr{Family: unix.AF_NETLINK, NL: netstack.NetlinkAddr{
+		Pid:    binary.LittleEndian.Uint32(b[4:]),
+		Groups: binary.LittleEndian.Uint32(b[8:]),
+	}}, nil
+}
+
 // insert records a new socket. When the sandbox holds --max-sockets
 // already, the sockets the program has closed since the last sweep are
 // released first; EMFILE only when it really holds that many.
@@ -100,6 +129,9 @@ func readAddr(t Task, s *netstack.Socket, ptr, length uint64, op addrUse) (netst
 	b, err := abi.CopyInSockaddr(t, ptr, length)
 	if err != nil {
 		return netstack.Addr{}, err
+	}
+	if s.Family == unix.AF_NETLINK {
+		return netlinkAddr(b, op)
 	}
 	family := s.Family
 	if op != forBind && s.Type == unix.SOCK_DGRAM && s.Protocol != unix.IPPROTO_ICMPV6 && abi.Family(b) == unix.AF_INET {
@@ -220,11 +252,11 @@ func sysGetpeername(h *Handler, t Task) (platform.Reply, bool) {
 func (h *Handler) getName(t Task, peer bool) (platform.Reply, bool) {
 	a := t.Call().Args
 	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
-		ap, err := ref.s.Ops.Name(ref.s, peer)
+		sa, err := ref.s.Ops.Name(ref.s, peer)
 		if err != nil {
 			return platform.Errno(errno(err)), false
 		}
-		return result(0, abi.CopyOutSockaddr(t, a[1], a[2], sockaddr.Inet(ref.s.Family, ap))), false
+		return result(0, abi.CopyOutSockaddr(t, a[1], a[2], sa)), false
 	})
 }
 

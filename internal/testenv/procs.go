@@ -23,6 +23,7 @@ var toolPackages = map[string]string{
 	"iperf3":  "iperf3",
 	"ip":      "iproute2",
 	"ping":    "iputils-ping",
+	"ss":      "iproute2",
 	"gcc":     "gcc",
 	"go":      "golang-go",
 	"sh":      "dash",

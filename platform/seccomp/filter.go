@@ -26,7 +26,8 @@ func offArgLo(i int) uint32 { return uint32(16 + 8*i) }
 func offArgHi(i int) uint32 { return uint32(16 + 8*i + 4) }
 
 // Trapped is the set of system calls the filter always hands to the
-// supervisor. socket is trapped unless its family is AF_UNIX or AF_NETLINK,
+// supervisor. socket is trapped unless its family is AF_UNIX or AF_NETLINK
+// (but NETLINK_SOCK_DIAG, which netbox serves),
 // sendto/recvfrom only when they carry an address (arg 4 non-NULL) and
 // recvfrom also with MSG_ERRQUEUE or MSG_OOB, and ioctl only for the
 // socket ioctl numbers.
@@ -72,7 +73,11 @@ func Program() []unix.SockFilter {
 	p.label("socket")
 	p.ld(offArgLo(0))
 	p.jeq(unix.AF_UNIX, "allow", "")
-	p.jeq(unix.AF_NETLINK, "allow", "notify")
+	p.jeq(unix.AF_NETLINK, "", "notify")
+	// Netlink: netbox serves NETLINK_SOCK_DIAG (ss lists the sandbox's
+	// own sockets); the kernel serves the sandbox's namespace the rest.
+	p.ld(offArgLo(2))
+	p.jeq(unix.NETLINK_SOCK_DIAG, "notify", "allow")
 
 	// recvfrom: trapped with MSG_ERRQUEUE (the error queue is netbox's)
 	// or MSG_OOB (UDP has no urgent data, AF_UNIX says EOPNOTSUPP), else
