@@ -11,7 +11,7 @@ GO      ?= go
 BIN     := bin/netbox
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Debian packages the tests and the demo run (tools used inside sandboxes).
-DEB_PKGS := gcc make curl python3 iproute2 util-linux iperf3 procps iputils-ping
+DEB_PKGS := gcc make curl python3 iproute2 util-linux iperf3 procps iputils-ping tcpdump
 FUZZTIME ?= 10s
 
 .PHONY: all build deps demo test unit fuzz vet bench escape fidelity clean

@@ -95,6 +95,7 @@ func TestCheckBindAddr(t *testing.T) {
 // privileged is a Caller with every capability or none.
 type privileged bool
 
+func (p privileged) Tid() int       { return 0 }
 func (p privileged) UID() uint32    { return 0 }
 func (p privileged) Groups() Groups { return Groups{} }
 

@@ -113,8 +113,9 @@ func (inetDgramOps) Connect(s *Socket, f int, a Addr) error {
 	// The native path: straight to the peer's placeholder when the peer
 	// is one of the sandbox's sockets, else through netbox's sink.
 	target := s.st.sinkName
-	if !s.isUDP() {
-		// Ping and raw sockets' sends always go through gVisor.
+	if !s.isUDP() || s.st.capturing() {
+		// Ping and raw sockets' sends always go through gVisor, and
+		// so does everything a capture must see.
 	} else if r := s.st.udpReceiver(s.gstack(), dst, s.sk.local); r != "" {
 		target = r
 	}

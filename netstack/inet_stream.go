@@ -145,10 +145,10 @@ func (inetStreamOps) Listen(s *Socket, f int, backlog int) error {
 	s.sk.listening = true
 	s.sk.listenName = name
 	s.st.addListener(s)
-	if s.st.opts.LoopbackNetstack {
-		s.sk.listenStop = make(chan struct{})
-		go s.serveListener(s.sk.ep, &s.sk.wq, s.sk.listenStop)
-	}
+	// Connections come through gVisor on the netstack path, which a
+	// capture may turn on at any time.
+	s.sk.listenStop = make(chan struct{})
+	go s.serveListener(s.sk.ep, &s.sk.wq, s.sk.listenStop)
 	return nil
 }
 
@@ -203,7 +203,7 @@ func (inetStreamOps) Connect(s *Socket, f int, a Addr) error {
 	if dst.Addr().IsUnspecified() {
 		dst = netip.AddrPortFrom(loopbackFor(dst.Addr()), dst.Port())
 	}
-	if s.st.opts.LoopbackNetstack {
+	if s.st.netstackLoopback() {
 		return s.netstackConnect(f, dst)
 	}
 	l := s.st.findListener(dst)

@@ -38,6 +38,8 @@ type Caller interface {
 	// Capable reports whether the thread has the capability
 	// (CAP_NET_ADMIN…) in its user namespace, like ns_capable.
 	Capable(capability int) bool
+	// Tid is the thread's id (in the supervisor's pid namespace).
+	Tid() int
 	// UID returns the thread's effective user id (the owner a new socket
 	// reports to sock_diag).
 	UID() uint32

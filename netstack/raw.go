@@ -45,7 +45,7 @@ func (s *Socket) isUDP() bool {
 func (st *Stack) pingAllowed(c Caller) bool {
 	lo, hi := uint32(1), uint32(0) // the kernel's default: nobody
 	if st.opts.PingGroupRange != nil {
-		lo, hi = st.opts.PingGroupRange()
+		lo, hi = st.opts.PingGroupRange(c.Tid())
 	}
 	cr := c.Groups()
 	if lo <= cr.GID && cr.GID <= hi {

@@ -18,6 +18,7 @@ type optBytes struct {
 
 func (o optBytes) Len() int                    { return o.len }
 func (o optBytes) Capable(capability int) bool { return !o.unprivileged }
+func (o optBytes) Tid() int                    { return 0 }
 func (o optBytes) UID() uint32                 { return 0 }
 func (o optBytes) Groups() Groups              { return Groups{} }
 func (o optBytes) Read(n int) ([]byte, error) {

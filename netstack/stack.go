@@ -49,10 +49,14 @@ type Options struct {
 	// through gVisor's TCP on the loopback NIC instead of the native unix
 	// fast path.
 	LoopbackNetstack bool
-	// PingGroupRange reads the sandbox's net.ipv4.ping_group_range: the
-	// groups that may open ping sockets. nil stands for the kernel's
-	// default, which allows none.
-	PingGroupRange func() (lo, hi uint32)
+	// PingGroupRange reads net.ipv4.ping_group_range in the network
+	// namespace of thread tid: the groups that may open ping sockets.
+	// nil stands for the kernel's default, which allows none.
+	PingGroupRange func(tid int) (lo, hi uint32)
+	// OpenCapture opens a packet socket bound to lo in the network
+	// namespace of thread tid, where netbox mirrors its loopback traffic
+	// for the program's own packet sockets (capture.go).
+	OpenCapture func(tid int) (int, error)
 }
 
 // Stack is one sandbox's network: the gVisor stack and the tables the
@@ -74,6 +78,9 @@ type Stack struct {
 	// sock_diag).
 	Sockets func() []*Socket
 
+	captureOnce sync.Once
+	captureFD   atomic.Int32 // the mirror's packet socket; 0: not capturing
+
 	mu sync.Mutex
 	udpTables
 	nlTables
@@ -93,24 +100,23 @@ type Stats struct {
 
 // New builds a stack whose only interface is lo with 127.0.0.1/8 and ::1.
 func New(host HostSockets, id string, opts Options) (*Stack, error) {
-	gs, err := newLoopbackStack()
-	if err != nil {
-		return nil, err
-	}
-	gsLite, err := newLoopbackStack()
-	if err != nil {
-		gs.Close()
-		return nil, err
-	}
 	st := &Stack{
 		opts:      opts,
-		gs:        gs,
-		gsLite:    gsLite,
 		host:      host,
 		id:        id,
 		listeners: make(map[uint16][]*Socket),
 		clients:   make(map[string]connInfo),
 	}
+	gs, err := newLoopbackStack(newCaptureEndpoint(st, loopback.New()))
+	if err != nil {
+		return nil, err
+	}
+	gsLite, err := newLoopbackStack(newCaptureEndpoint(st, loopback.New()))
+	if err != nil {
+		gs.Close()
+		return nil, err
+	}
+	st.gs, st.gsLite = gs, gsLite
 	if err := st.startUDP(); err != nil {
 		gs.Close()
 		gsLite.Close()
@@ -147,17 +153,21 @@ func (st *Stack) Close() {
 	st.mu.Unlock()
 	st.gs.Close()
 	st.gsLite.Close()
+	if fd := st.captureFD.Load(); fd > 0 {
+		unix.Close(int(fd))
+	}
 }
 
-// newLoopbackStack is a gVisor stack whose only interface is lo with
+// newLoopbackStack is a gVisor stack whose only interface is lo (the link
+// endpoint given) with
 // 127.0.0.1/8 and ::1.
-func newLoopbackStack() (*stack.Stack, error) {
+func newLoopbackStack(lo stack.LinkEndpoint) (*stack.Stack, error) {
 	gs := stack.New(stack.Options{
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
 		RawFactory:         raw.EndpointFactory{},
 	})
-	if err := gs.CreateNIC(loNIC, loopback.New()); err != nil {
+	if err := gs.CreateNIC(loNIC, lo); err != nil {
 		return nil, fmt.Errorf("netstack: create lo: %s", err)
 	}
 	addrs := []tcpip.ProtocolAddress{

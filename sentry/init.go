@@ -47,13 +47,18 @@ func InitMain(args []string) int {
 	reaped := make(chan os.Signal, 16)
 	signal.Notify(reaped, unix.SIGCHLD)
 
-	cmd := &exec.Cmd{Path: path, Args: argv, Env: os.Environ(), Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	// The program starts as netbox's ExecMain, which readies its network
+	// namespace and then executes it in place.
+	cmd := &exec.Cmd{Path: "/proc/self/exe", Args: append([]string{"netbox-exec", ExecArg, path}, argv...),
+		Env: os.Environ(), Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
 	// The program gets a user and mount namespace of its own below the
 	// init's: every mount it inherits, the sandbox's /proc and /sys
 	// included, is then locked, so that unmounting them cannot uncover
-	// the host's.
+	// the host's. Its network namespace is its own too, owned by its user
+	// namespace, so that root inside has CAP_NET_ADMIN and CAP_NET_RAW
+	// over it as in any container: ip addr add, packet sockets.
 	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:  unix.CLONE_NEWUSER | unix.CLONE_NEWNS,
+		Cloneflags:  unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWNET,
 		UidMappings: identityMap("/proc/self/uid_map"),
 		GidMappings: identityMap("/proc/self/gid_map"),
 		// setgroups stays as the init has it (deny when unprivileged).
@@ -63,12 +68,7 @@ func InitMain(args []string) int {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(3+i), "preserved"))
 	}
 	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(os.Stderr, "netbox: %s: %v\n", argv[0], err)
-		// As a shell: found but not executable is 126.
-		if os.IsPermission(err) || errors.Is(err, syscall.ENOEXEC) {
-			return 126
-		}
-		return 127
+		return execFailed(argv[0], err)
 	}
 	child := cmd.Process.Pid
 	for {
@@ -97,6 +97,33 @@ func InitMain(args []string) int {
 			}
 		}
 	}
+}
+
+// ExecMain is the program's own process before it becomes the program: in
+// its fresh network namespace it brings lo up and mounts that
+// namespace's sysfs on /sys, then executes the program in place.
+//
+// args: program path, argv…
+func ExecMain(args []string) int {
+	if len(args) < 2 {
+		fmt.Fprintln(os.Stderr, "netbox-exec: bad arguments")
+		return 125
+	}
+	path, argv := args[0], args[1:]
+	setLinkUp("lo")
+	mountSys()
+	err := unix.Exec(path, argv, os.Environ())
+	return execFailed(argv[0], err)
+}
+
+// execFailed reports a program that could not be started, with a shell's
+// status: 126 when found but not executable, 127 when not found.
+func execFailed(name string, err error) int {
+	fmt.Fprintf(os.Stderr, "netbox: %s: %v\n", name, err)
+	if os.IsPermission(err) || errors.Is(err, syscall.ENOEXEC) || errors.Is(err, syscall.EACCES) {
+		return 126
+	}
+	return 127
 }
 
 // mountSys mounts a sysfs of the sandbox's network namespace on /sys,

@@ -28,6 +28,10 @@ import (
 // sandbox's init (pid 1 of its pid namespace).
 const InitArg = "__netbox_init__"
 
+// ExecArg is the hidden first argument that makes netbox's binary the
+// program's last step before the program itself (ExecMain).
+const ExecArg = "__netbox_exec__"
+
 // Config says what to run and how.
 type Config struct {
 	Path   string   // the program, resolved
@@ -69,6 +73,7 @@ func Run(cfg Config) (int, error) {
 	pingRange := &sandboxSysctl{path: "/proc/sys/net/ipv4/ping_group_range"}
 	defer pingRange.close()
 	cfg.Stack.PingGroupRange = pingRange.pingGroupRange
+	cfg.Stack.OpenCapture = openCapture
 	st, err := netstack.New(host, strconv.Itoa(os.Getpid()), cfg.Stack)
 	if err != nil {
 		return 0, err
@@ -149,7 +154,6 @@ func Run(cfg Config) (int, error) {
 		listenerc <- nil
 		return 0, s.err
 	}
-	pingRange.pid.Store(int32(s.pid))
 	listenerc <- s.l
 
 	stopSignals := forwardSignals(s.pid)

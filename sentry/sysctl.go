@@ -2,57 +2,80 @@ package sentry
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
 
-// sandboxSysctl reads one sysctl of the sandbox's network namespace,
+// sandboxSysctl reads one sysctl of the sandbox's network namespaces,
 // which the program sees and may change under /proc/sys/net. The kernel
 // resolves /proc/sys/net by the opener's namespace, so the file is opened
-// once from a thread that joined the sandbox's; reads of that file then
-// show the sandbox's current value.
+// from a thread that joined the namespace of the thread asking, once per
+// namespace; reads of that file then show the namespace's current value.
 type sandboxSysctl struct {
-	path string
-	pid  atomic.Int32 // a process in the sandbox's namespace (its init)
-	once sync.Once
-	f    *os.File
+	path  string
+	mu    sync.Mutex
+	files map[uint64]*os.File // by network namespace (its inode)
 }
 
-// value returns the sysctl's fields, or nil when it cannot be read (the
-// sandbox has not started, or is gone).
-func (s *sandboxSysctl) value() []string {
-	pid := s.pid.Load()
-	if pid == 0 {
+// value returns the sysctl's fields in thread tid's network namespace, or
+// nil when it cannot be read (the thread is gone).
+func (s *sandboxSysctl) value(tid int) []string {
+	var st unix.Stat_t
+	if unix.Stat(fmt.Sprintf("/proc/%d/ns/net", tid), &st) != nil {
 		return nil
 	}
-	s.once.Do(func() { s.f, _ = openInNetNS(int(pid), s.path) })
-	if s.f == nil {
+	s.mu.Lock()
+	f, ok := s.files[st.Ino]
+	if !ok {
+		if len(s.files) >= maxNetNS {
+			s.closeLocked()
+		}
+		f, _ = openInNetNS(tid, s.path)
+		if s.files == nil {
+			s.files = make(map[uint64]*os.File)
+		}
+		s.files[st.Ino] = f
+	}
+	s.mu.Unlock()
+	if f == nil {
 		return nil
 	}
 	var b [128]byte
-	n, err := s.f.ReadAt(b[:], 0)
+	n, err := f.ReadAt(b[:], 0)
 	if n == 0 && err != nil {
 		return nil
 	}
 	return strings.Fields(string(b[:n]))
 }
 
+// maxNetNS bounds the namespaces whose sysctl files are kept open.
+const maxNetNS = 64
+
 func (s *sandboxSysctl) close() {
-	if s.f != nil {
-		s.f.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closeLocked()
+}
+
+func (s *sandboxSysctl) closeLocked() {
+	for ino, f := range s.files {
+		if f != nil {
+			f.Close()
+		}
+		delete(s.files, ino)
 	}
 }
 
 // pingGroupRange is net.ipv4.ping_group_range (netstack.Options); the
 // kernel's default, "1 0", allows nobody.
-func (s *sandboxSysctl) pingGroupRange() (lo, hi uint32) {
-	f := s.value()
+func (s *sandboxSysctl) pingGroupRange(tid int) (lo, hi uint32) {
+	f := s.value(tid)
 	if len(f) != 2 {
 		return 1, 0
 	}
@@ -64,12 +87,45 @@ func (s *sandboxSysctl) pingGroupRange() (lo, hi uint32) {
 	return uint32(l), uint32(h)
 }
 
-// openInNetNS opens path from a thread in pid's network namespace. The
-// thread is locked and never unlocked: it ends with its goroutine rather
-// than serve others from the wrong namespace.
+// openInNetNS opens path from a thread in pid's network namespace.
 func openInNetNS(pid int, path string) (*os.File, error) {
+	fd, err := inNetNS(pid, func() (int, error) {
+		return unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// openCapture opens the packet socket netbox mirrors its loopback traffic
+// through (netstack.Options.OpenCapture): bound to lo of thread tid's
+// network namespace, sending only.
+func openCapture(tid int) (int, error) {
+	return inNetNS(tid, func() (int, error) {
+		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+		if err != nil {
+			return -1, fmt.Errorf("sentry: capture socket: %w", err)
+		}
+		lo, err := net.InterfaceByName("lo")
+		if err == nil {
+			err = unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: lo.Index})
+		}
+		if err != nil {
+			unix.Close(fd)
+			return -1, fmt.Errorf("sentry: bind capture socket to lo: %w", err)
+		}
+		return fd, nil
+	})
+}
+
+// inNetNS runs fn on a thread in pid's network namespace and returns the
+// fd it makes (which stays in that namespace). The thread is locked and
+// never unlocked: it ends with its goroutine rather than serve others from
+// the wrong namespace.
+func inNetNS(pid int, fn func() (int, error)) (int, error) {
 	type result struct {
-		f   *os.File
+		fd  int
 		err error
 	}
 	c := make(chan result, 1)
@@ -77,17 +133,17 @@ func openInNetNS(pid int, path string) (*os.File, error) {
 		runtime.LockOSThread()
 		ns, err := unix.Open(fmt.Sprintf("/proc/%d/ns/net", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			c <- result{err: fmt.Errorf("sentry: open sandbox namespace: %w", err)}
+			c <- result{-1, fmt.Errorf("sentry: open sandbox namespace: %w", err)}
 			return
 		}
 		defer unix.Close(ns)
 		if err := unix.Setns(ns, unix.CLONE_NEWNET); err != nil {
-			c <- result{err: fmt.Errorf("sentry: join sandbox namespace: %w", err)}
+			c <- result{-1, fmt.Errorf("sentry: join sandbox namespace: %w", err)}
 			return
 		}
-		f, err := os.Open(path)
-		c <- result{f, err}
+		fd, err := fn()
+		c <- result{fd, err}
 	}()
 	r := <-c
-	return r.f, r.err
+	return r.fd, r.err
 }

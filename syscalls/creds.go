@@ -21,6 +21,9 @@ type caller struct{ tid int }
 // the sandbox's network) hold capability.
 func (c caller) Capable(capability int) bool { return threadCapable(c.tid, capability) }
 
+// Tid implements netstack.Caller.
+func (c caller) Tid() int { return c.tid }
+
 // UID implements netstack.Caller: the owner of /proc/TID, which is the
 // thread's effective uid (a stat, much cheaper than reading its status).
 // An unreadable thread (gone) has the overflow uid.

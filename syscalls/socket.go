@@ -35,6 +35,12 @@ func sysSocket(h *Handler, t Task) (platform.Reply, bool) {
 		}
 	case unix.AF_UNIX:
 		return platform.Reply{Continue: true}, false
+	case unix.AF_PACKET:
+		// Packet sockets are the kernel's, in the sandbox's namespace,
+		// where netbox mirrors its loopback traffic from now on
+		// (netstack.Stack.StartCapture).
+		h.st.StartCapture(t.Call().Tid)
+		return platform.Reply{Continue: true}, false
 	case unix.AF_INET, unix.AF_INET6:
 	default:
 		// Packet and the other families are not served: fail as a

@@ -50,6 +50,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == sentry.InitArg {
 		return sentry.InitMain(args[1:])
 	}
+	if len(args) > 0 && args[0] == sentry.ExecArg {
+		return sentry.ExecMain(args[1:])
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		printFlags(stderr)

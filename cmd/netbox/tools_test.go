@@ -75,3 +75,58 @@ func TestToolSS(t *testing.T) {
 		t.Fatalf("ss: exit %d\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
 	}
 }
+
+// tcpdumpScript serves a file with python3, starts tcpdump on lo for six
+// packets, fetches the file with curl, and waits for tcpdump (bounded by
+// timeout): tcpdump must show the TCP handshake of the transfer.
+const tcpdumpScript = `set -u
+python3 -m http.server --bind 127.0.0.1 8000 >/dev/null 2>&1 &
+srv=$!
+i=0
+until curl -s -o /dev/null http://127.0.0.1:8000/; do
+	i=$((i+1)); [ $i -lt 100 ] || { echo "server never answered"; kill $srv; exit 1; }
+	sleep 0.1
+done
+timeout 20 tcpdump -n -l -i lo -c 6 'tcp port 8000' >dump.txt 2>dump.err &
+dump=$!
+i=0
+until grep -q listening dump.err; do
+	i=$((i+1)); [ $i -lt 100 ] || { echo "tcpdump never started"; cat dump.err; kill $srv; exit 1; }
+	sleep 0.1
+done
+curl -s -o /dev/null http://127.0.0.1:8000/
+wait $dump
+rc=$?
+kill $srv
+cat dump.txt
+exit $rc
+`
+
+// TestToolTcpdump captures a curl transfer with tcpdump -i lo inside the
+// sandbox: the capture shows the handshake netbox's stack made, although
+// the server listened before the capture began.
+func TestToolTcpdump(t *testing.T) {
+	t.Parallel()
+	for _, tool := range []string{"tcpdump", "python3", "curl"} {
+		testenv.RequireTool(t, tool)
+	}
+	dir := t.TempDir()
+	script := testenv.WriteScript(t, "dump.sh", tcpdumpScript)
+	r := testenv.RunNetbox(t, 60*time.Second, dir, "run", "--", "sh", script)
+	if r.Code != 0 {
+		t.Fatalf("tcpdump: exit %d\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	want := []string{"> 127.0.0.1.8000: Flags [S]", "127.0.0.1.8000 > 127.0.0.1.", "> 127.0.0.1.8000: Flags [.]"}
+	if len(lines) < 6 {
+		t.Fatalf("tcpdump showed %d packets, want 6:\n%s", len(lines), r.Stdout)
+	}
+	for i, w := range want {
+		if !strings.Contains(lines[i], w) {
+			t.Errorf("packet %d: %q, want it to contain %q (the handshake)", i+1, lines[i], w)
+		}
+	}
+	if !strings.Contains(lines[1], "Flags [S.]") {
+		t.Errorf("packet 2: %q, want the SYN-ACK", lines[1])
+	}
+}

@@ -24,6 +24,7 @@ var toolPackages = map[string]string{
 	"ip":      "iproute2",
 	"ping":    "iputils-ping",
 	"ss":      "iproute2",
+	"tcpdump": "tcpdump",
 	"gcc":     "gcc",
 	"go":      "golang-go",
 	"sh":      "dash",
