@@ -2,11 +2,13 @@ package netstack
 
 import (
 	"net/netip"
+	"slices"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
 
 // Addr is a socket address as a program passes it: the family of the
@@ -71,11 +73,86 @@ func forFamily(family int, a netip.AddrPort) netip.AddrPort {
 	return a
 }
 
-// isLocal reports whether ip is an address of the sandbox's own host
-// (loopback, or the wildcard, which Linux treats as "this host").
-func isLocal(ip netip.Addr) bool {
+// localAddrs are the addresses of the sandbox's host: Linux's local
+// routing table as the sandbox's interfaces' addresses make it. An IPv4
+// address on lo makes its whole prefix local (fib_add_ifaddr adds an
+// RTN_LOCAL route for it), so v4 holds prefixes; IPv6 addresses are local
+// one by one.
+type localAddrs struct {
+	v4 []netip.Prefix
+	v6 []netip.Addr
+}
+
+// defaultLocalAddrs are lo's: 127.0.0.1/8 and ::1.
+var defaultLocalAddrs = &localAddrs{
+	v4: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/8")},
+	v6: []netip.Addr{netip.IPv6Loopback()},
+}
+
+// isLocal reports whether ip is an address of the sandbox's own host (or
+// the wildcard, which Linux treats as "this host").
+func (l *localAddrs) isLocal(ip netip.Addr) bool {
 	ip = ip.Unmap()
-	return ip.IsLoopback() || ip.IsUnspecified()
+	if ip.IsUnspecified() {
+		return true
+	}
+	if ip.Is4() {
+		for _, p := range l.v4 {
+			if p.Contains(ip) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, a := range l.v6 {
+		if a == ip.WithZone("") {
+			return true
+		}
+	}
+	return false
+}
+
+// sourceFor is the address a socket that was not bound sends from to dst,
+// a local address: dst itself when it is one of the addresses, else the
+// address whose prefix holds it (the local route's preferred source, as
+// 127.0.0.1 for all of 127/8); v4-mapped stays v4-mapped.
+func (l *localAddrs) sourceFor(dst netip.Addr) netip.Addr {
+	ip := dst.Unmap()
+	if ip.Is4() && !ip.IsUnspecified() {
+		var src netip.Addr
+		for _, p := range l.v4 {
+			if p.Addr() == ip {
+				src = ip
+				break
+			}
+			if !src.IsValid() && p.Contains(ip) {
+				src = p.Addr()
+			}
+		}
+		if src.IsValid() {
+			if dst.Is4In6() {
+				return netip.AddrFrom16(src.As16())
+			}
+			return src
+		}
+	}
+	if ip.Is6() && !ip.IsUnspecified() && l.isLocal(ip) {
+		return ip
+	}
+	return loopbackFor(dst)
+}
+
+// isLocal reports whether ip is an address of the sandbox's host now.
+func (st *Stack) isLocal(ip netip.Addr) bool { return st.locals().isLocal(ip) }
+
+// sourceFor is the source address for a local destination (localAddrs).
+func (st *Stack) sourceFor(dst netip.Addr) netip.Addr { return st.locals().sourceFor(dst) }
+
+func (st *Stack) locals() *localAddrs {
+	if l := st.localAddrs.Load(); l != nil {
+		return l
+	}
+	return defaultLocalAddrs
 }
 
 // loopbackFor is the address a connection to dst (a local address) comes
@@ -86,4 +163,71 @@ func loopbackFor(dst netip.Addr) netip.Addr {
 		return netip.AddrFrom4([4]byte{127, 0, 0, 1})
 	}
 	return netip.IPv6Loopback()
+}
+
+// SyncConfig brings the stack's addresses up to date with what thread
+// tid's network namespace has configured (Options.SyncConfig).
+func (st *Stack) SyncConfig(tid int) {
+	if st.opts.SyncConfig != nil {
+		st.opts.SyncConfig(tid)
+	}
+}
+
+// SetLocalAddrs makes the sandbox's addresses v4 (prefixes) and v6, as its
+// network namespace has them configured (ip addr add … dev lo): gVisor's
+// lo gets the addresses and a route for each IPv4 prefix and IPv6 address,
+// and binds, connects and source addresses follow. Empty lists keep lo's
+// defaults for that family.
+func (st *Stack) SetLocalAddrs(v4 []netip.Prefix, v6 []netip.Addr) {
+	l := &localAddrs{v4: v4, v6: v6}
+	if len(l.v4) == 0 {
+		l.v4 = defaultLocalAddrs.v4
+	}
+	if len(l.v6) == 0 {
+		l.v6 = defaultLocalAddrs.v6
+	}
+	old := st.locals()
+	st.localAddrs.Store(l)
+	for _, gs := range []*stack.Stack{st.gs, st.gsLite} {
+		for _, p := range old.v4 {
+			if !slices.Contains(l.v4, p) {
+				gs.RemoveAddress(loNIC, tcpip.AddrFromSlice(p.Addr().AsSlice()))
+			}
+		}
+		for _, a := range old.v6 {
+			if !slices.Contains(l.v6, a) {
+				gs.RemoveAddress(loNIC, tcpip.AddrFromSlice(a.AsSlice()))
+			}
+		}
+		var routes []tcpip.Route
+		for _, p := range l.v4 {
+			if !slices.Contains(old.v4, p) {
+				gs.AddProtocolAddress(loNIC, protocolAddress(p), stack.AddressProperties{})
+			}
+			routes = append(routes, tcpip.Route{Destination: subnetOf(p.Masked()), NIC: loNIC})
+		}
+		for _, a := range l.v6 {
+			p := netip.PrefixFrom(a, 128)
+			if !slices.Contains(old.v6, a) {
+				gs.AddProtocolAddress(loNIC, protocolAddress(p), stack.AddressProperties{})
+			}
+			routes = append(routes, tcpip.Route{Destination: subnetOf(p), NIC: loNIC})
+		}
+		gs.SetRouteTable(routes)
+	}
+}
+
+// protocolAddress is an address with its prefix, as gVisor adds it.
+func protocolAddress(p netip.Prefix) tcpip.ProtocolAddress {
+	proto := ipv4.ProtocolNumber
+	if p.Addr().Is6() {
+		proto = ipv6.ProtocolNumber
+	}
+	return tcpip.ProtocolAddress{Protocol: proto, AddressWithPrefix: tcpip.AddressWithPrefix{
+		Address: tcpip.AddrFromSlice(p.Addr().AsSlice()), PrefixLen: p.Bits()}}
+}
+
+// subnetOf is a prefix as a gVisor subnet.
+func subnetOf(p netip.Prefix) tcpip.Subnet {
+	return tcpip.AddressWithPrefix{Address: tcpip.AddrFromSlice(p.Addr().AsSlice()), PrefixLen: p.Bits()}.Subnet()
 }

@@ -30,12 +30,12 @@ func TestForFamily(t *testing.T) {
 func TestIsLocalAndLoopbackFor(t *testing.T) {
 	local := []string{"127.0.0.1", "127.1.2.3", "::1", "0.0.0.0", "::", "::ffff:127.0.0.1"}
 	for _, s := range local {
-		if !isLocal(netip.MustParseAddr(s)) {
+		if !defaultLocalAddrs.isLocal(netip.MustParseAddr(s)) {
 			t.Errorf("isLocal(%s) = false", s)
 		}
 	}
 	for _, s := range []string{"10.0.0.1", "8.8.8.8", "2001:db8::1", "169.254.169.254"} {
-		if isLocal(netip.MustParseAddr(s)) {
+		if defaultLocalAddrs.isLocal(netip.MustParseAddr(s)) {
 			t.Errorf("isLocal(%s) = true: the sandbox has lo only", s)
 		}
 	}
@@ -52,9 +52,10 @@ func TestIsLocalAndLoopbackFor(t *testing.T) {
 
 // TestCheckBindAddr: inet_bind/inet6_bind's address checks.
 func TestCheckBindAddr(t *testing.T) {
-	v4 := &Socket{Family: afInet, sk: &Sock{}}
-	v6 := &Socket{Family: afInet6, sk: &Sock{}}
-	v6only := &Socket{Family: afInet6, sk: &Sock{v6only: true}}
+	st := &Stack{} // lo's addresses only
+	v4 := &Socket{Family: afInet, st: st, sk: &Sock{}}
+	v6 := &Socket{Family: afInet6, st: st, sk: &Sock{}}
+	v6only := &Socket{Family: afInet6, st: st, sk: &Sock{v6only: true}}
 	for _, tc := range []struct {
 		name string
 		s    *Socket
@@ -100,3 +101,35 @@ func (p privileged) UID() uint32    { return 0 }
 func (p privileged) Groups() Groups { return Groups{} }
 
 func (p privileged) Capable(int) bool { return bool(p) }
+
+// TestLocalAddrs: an IPv4 address on lo makes its prefix local, with the
+// address as the source for the prefix; IPv6 addresses are local alone.
+func TestLocalAddrs(t *testing.T) {
+	l := &localAddrs{
+		v4: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/8"), netip.MustParsePrefix("10.1.1.1/24")},
+		v6: []netip.Addr{netip.IPv6Loopback(), netip.MustParseAddr("2001:db8::1")},
+	}
+	for _, c := range []struct {
+		ip, src string
+		local   bool
+	}{
+		{"10.1.1.1", "10.1.1.1", true},
+		{"10.1.1.7", "10.1.1.1", true},
+		{"::ffff:10.1.1.7", "::ffff:10.1.1.1", true},
+		{"127.0.0.9", "127.0.0.1", true},
+		{"10.1.2.1", "", false},
+		{"2001:db8::1", "2001:db8::1", true},
+		{"2001:db8::2", "", false},
+		{"::1", "::1", true},
+	} {
+		ip := netip.MustParseAddr(c.ip)
+		if got := l.isLocal(ip); got != c.local {
+			t.Errorf("isLocal(%s) = %v, want %v", ip, got, c.local)
+		}
+		if c.local {
+			if got := l.sourceFor(ip); got != netip.MustParseAddr(c.src) {
+				t.Errorf("sourceFor(%s) = %s, want %s", ip, got, c.src)
+			}
+		}
+	}
+}

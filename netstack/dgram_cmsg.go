@@ -170,7 +170,7 @@ func (st *Stack) datagramMeta(s *Socket, from string) (dgramMeta, bool) {
 	if !dstKnown {
 		m.dst = unmapped(local)
 		if m.dst.Addr().IsUnspecified() || !m.dst.Addr().IsValid() {
-			m.dst = netip.AddrPortFrom(loopbackFor(m.src.Addr()), local.Port())
+			m.dst = netip.AddrPortFrom(st.sourceFor(m.src.Addr()), local.Port())
 		}
 	}
 	return m, true

@@ -81,7 +81,7 @@ func checkBindAddr(s *Socket, a Addr, c Caller) error {
 		}
 		return unix.EADDRNOTAVAIL
 	case ip.Is6() && !ip.Is4In6() && ip.IsMulticast():
-	case !isLocal(ip):
+	case !s.st.isLocal(ip):
 		return unix.EADDRNOTAVAIL
 	}
 	// __inet_bind: a port below net.ipv4.ip_unprivileged_port_start needs
@@ -196,7 +196,7 @@ func (inetStreamOps) Connect(s *Socket, f int, a Addr) error {
 	if s.Family == afInet6 && dst.Addr().Is4In6() && s.sk.v6only {
 		return unix.ENETUNREACH
 	}
-	if !isLocal(dst.Addr()) {
+	if !s.st.isLocal(dst.Addr()) {
 		// The sandbox has lo only: no route to anything else.
 		return unix.ENETUNREACH
 	}
@@ -211,12 +211,12 @@ func (inetStreamOps) Connect(s *Socket, f int, a Addr) error {
 		return unix.ECONNREFUSED
 	}
 	if !s.sk.bound {
-		src := forFamily(s.Family, netip.AddrPortFrom(loopbackFor(dst.Addr()), 0))
+		src := forFamily(s.Family, netip.AddrPortFrom(s.st.sourceFor(dst.Addr()), 0))
 		if err := s.bindEP(src); err != nil {
 			return err
 		}
 	} else if s.sk.local.Addr().IsUnspecified() {
-		s.sk.local = forFamily(s.Family, netip.AddrPortFrom(loopbackFor(dst.Addr()), s.sk.local.Port()))
+		s.sk.local = forFamily(s.Family, netip.AddrPortFrom(s.st.sourceFor(dst.Addr()), s.sk.local.Port()))
 	}
 	name := s.st.name("C")
 	if err := unix.Bind(f, &unix.SockaddrUnix{Name: "@" + name}); err != nil && err != unix.EINVAL {

@@ -84,7 +84,7 @@ func (inetRawOps) Bind(s *Socket, f int, a Addr, c Caller) error {
 		// raw_bind looks at the address only (any sa_family).
 		ip = ip.Unmap()
 	}
-	if !ip.IsMulticast() && !isLocal(ip) && ip != netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+	if !ip.IsMulticast() && !s.st.isLocal(ip) && ip != netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
 		return unix.EADDRNOTAVAIL
 	}
 	if err := s.sk.ep.Bind(fullAddress(netip.AddrPortFrom(ip, 0))); err != nil {

@@ -180,7 +180,7 @@ func (s *Socket) setMulticastIf(val Optval) error {
 	opt := tcpip.MulticastInterfaceOption{}
 	switch {
 	case index == 0 && addr.IsUnspecified():
-	case index == 0 && !isLocal(addr):
+	case index == 0 && !s.st.isLocal(addr):
 		return unix.EADDRNOTAVAIL
 	case index != 0 && index != uint32(loNIC):
 		return unix.EADDRNOTAVAIL

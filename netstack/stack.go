@@ -57,6 +57,14 @@ type Options struct {
 	// namespace of thread tid, where netbox mirrors its loopback traffic
 	// for the program's own packet sockets (capture.go).
 	OpenCapture func(tid int) (int, error)
+	// SyncConfig, when set, brings the stack's addresses up to date with
+	// the network namespace of thread tid (SetLocalAddrs), before a call
+	// that depends on them.
+	SyncConfig func(tid int)
+	// IfSocket returns a socket in the network namespace of thread tid,
+	// on which the program's interface ioctls (SIOCGIFCONF, SIOCGIFFLAGS…)
+	// are run: netbox's own sockets live in another namespace.
+	IfSocket func(tid int) (int, error)
 }
 
 // Stack is one sandbox's network: the gVisor stack and the tables the
@@ -77,6 +85,9 @@ type Stack struct {
 	// Sockets, when set, lists the sandbox's live sockets (for
 	// sock_diag).
 	Sockets func() []*Socket
+
+	// localAddrs are the sandbox's addresses (SetLocalAddrs); nil: lo's.
+	localAddrs atomic.Pointer[localAddrs]
 
 	captureOnce sync.Once
 	captureFD   atomic.Int32 // the mirror's packet socket; 0: not capturing
@@ -131,6 +142,15 @@ func New(host HostSockets, id string, opts Options) (*Stack, error) {
 		return nil, fmt.Errorf("netstack: pump listener: %w", err)
 	}
 	return st, nil
+}
+
+// IfSocket returns the socket for thread tid's interface ioctls
+// (Options.IfSocket); ENOTTY when there is none.
+func (st *Stack) IfSocket(tid int) (int, error) {
+	if st.opts.IfSocket == nil {
+		return -1, unix.ENOTTY
+	}
+	return st.opts.IfSocket(tid)
 }
 
 // Stats returns the stack's counters.

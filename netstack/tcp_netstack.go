@@ -33,7 +33,7 @@ const pumpBuf = 64 << 10
 func (s *Socket) netstackConnect(f int, dst netip.AddrPort) error {
 	if s.sk.connecting == nil {
 		if !s.sk.bound {
-			src := forFamily(s.Family, netip.AddrPortFrom(loopbackFor(dst.Addr()), 0))
+			src := forFamily(s.Family, netip.AddrPortFrom(s.st.sourceFor(dst.Addr()), 0))
 			if err := s.bindEP(src); err != nil {
 				return err
 			}

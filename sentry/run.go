@@ -70,10 +70,16 @@ func Run(cfg Config) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	pingRange := &sandboxSysctl{path: "/proc/sys/net/ipv4/ping_group_range"}
+	pingRange := sysctlFile("/proc/sys/net/ipv4/ping_group_range")
 	defer pingRange.close()
-	cfg.Stack.PingGroupRange = pingRange.pingGroupRange
+	cfg.Stack.PingGroupRange = pingGroupRange(pingRange)
+	ifSockets := &perNetNS{open: ioctlSocket}
+	defer ifSockets.close()
+	cfg.Stack.IfSocket = ifSockets.get
 	cfg.Stack.OpenCapture = openCapture
+	netCfg := &netConfig{}
+	defer netCfg.close()
+	cfg.Stack.SyncConfig = netCfg.sync
 	st, err := netstack.New(host, strconv.Itoa(os.Getpid()), cfg.Stack)
 	if err != nil {
 		return 0, err
@@ -82,6 +88,7 @@ func Run(cfg Config) (int, error) {
 	fds := fdtable.New(cfg.MaxSockets)
 	h := syscalls.New(st, fds, cfg.Trace)
 	sw := &sweeper{st: st, fds: fds}
+	netCfg.st = st
 	st.Sweep = sw.sweep
 	st.Sockets = fds.Sockets
 

@@ -3,7 +3,6 @@ package sentry
 import (
 	"fmt"
 	"net"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -12,90 +11,107 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// sandboxSysctl reads one sysctl of the sandbox's network namespaces,
-// which the program sees and may change under /proc/sys/net. The kernel
-// resolves /proc/sys/net by the opener's namespace, so the file is opened
-// from a thread that joined the namespace of the thread asking, once per
-// namespace; reads of that file then show the namespace's current value.
-type sandboxSysctl struct {
-	path  string
-	mu    sync.Mutex
-	files map[uint64]*os.File // by network namespace (its inode)
+// perNetNS keeps one fd per network namespace of the sandbox, made by
+// open on a thread inside that namespace the first time a thread of the
+// namespace needs it (the program may make namespaces of its own).
+type perNetNS struct {
+	open func() (int, error)
+	mu   sync.Mutex
+	fds  map[uint64]int // by the namespace's inode; -1: open failed
 }
 
-// value returns the sysctl's fields in thread tid's network namespace, or
-// nil when it cannot be read (the thread is gone).
-func (s *sandboxSysctl) value(tid int) []string {
+// maxNetNS bounds the namespaces whose fds are kept.
+const maxNetNS = 64
+
+// get returns the fd for thread tid's network namespace.
+func (p *perNetNS) get(tid int) (int, error) {
 	var st unix.Stat_t
-	if unix.Stat(fmt.Sprintf("/proc/%d/ns/net", tid), &st) != nil {
-		return nil
+	if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/net", tid), &st); err != nil {
+		return -1, err
 	}
-	s.mu.Lock()
-	f, ok := s.files[st.Ino]
-	if !ok {
-		if len(s.files) >= maxNetNS {
-			s.closeLocked()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if fd, ok := p.fds[st.Ino]; ok {
+		if fd < 0 {
+			return -1, unix.ENOENT
 		}
-		f, _ = openInNetNS(tid, s.path)
-		if s.files == nil {
-			s.files = make(map[uint64]*os.File)
-		}
-		s.files[st.Ino] = f
+		return fd, nil
 	}
-	s.mu.Unlock()
-	if f == nil {
+	if len(p.fds) >= maxNetNS {
+		p.closeLocked()
+	}
+	if p.fds == nil {
+		p.fds = make(map[uint64]int)
+	}
+	fd, err := inNetNS(tid, p.open)
+	if err != nil {
+		fd = -1
+	}
+	p.fds[st.Ino] = fd
+	return fd, err
+}
+
+func (p *perNetNS) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closeLocked()
+}
+
+func (p *perNetNS) closeLocked() {
+	for ns, fd := range p.fds {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+		delete(p.fds, ns)
+	}
+}
+
+// sysctlFile reads a sysctl of the sandbox's network namespaces, which the
+// program sees and may change under /proc/sys/net. The kernel resolves
+// /proc/sys/net by the opener's namespace, so the file is opened from a
+// thread inside; reads of it then show that namespace's current value.
+func sysctlFile(path string) *perNetNS {
+	return &perNetNS{open: func() (int, error) {
+		return unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	}}
+}
+
+// readSysctl returns the fields of the sysctl p opens, in thread tid's
+// namespace, or nil when it cannot be read.
+func readSysctl(p *perNetNS, tid int) []string {
+	fd, err := p.get(tid)
+	if err != nil {
 		return nil
 	}
 	var b [128]byte
-	n, err := f.ReadAt(b[:], 0)
-	if n == 0 && err != nil {
+	n, err := unix.Pread(fd, b[:], 0)
+	if n <= 0 || err != nil {
 		return nil
 	}
 	return strings.Fields(string(b[:n]))
 }
 
-// maxNetNS bounds the namespaces whose sysctl files are kept open.
-const maxNetNS = 64
-
-func (s *sandboxSysctl) close() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closeLocked()
-}
-
-func (s *sandboxSysctl) closeLocked() {
-	for ino, f := range s.files {
-		if f != nil {
-			f.Close()
+// pingGroupRange reads net.ipv4.ping_group_range through p
+// (netstack.Options); the kernel's default, "1 0", allows nobody.
+func pingGroupRange(p *perNetNS) func(tid int) (lo, hi uint32) {
+	return func(tid int) (lo, hi uint32) {
+		f := readSysctl(p, tid)
+		if len(f) != 2 {
+			return 1, 0
 		}
-		delete(s.files, ino)
+		l, err1 := strconv.ParseUint(f[0], 10, 32)
+		h, err2 := strconv.ParseUint(f[1], 10, 32)
+		if err1 != nil || err2 != nil {
+			return 1, 0
+		}
+		return uint32(l), uint32(h)
 	}
 }
 
-// pingGroupRange is net.ipv4.ping_group_range (netstack.Options); the
-// kernel's default, "1 0", allows nobody.
-func (s *sandboxSysctl) pingGroupRange(tid int) (lo, hi uint32) {
-	f := s.value(tid)
-	if len(f) != 2 {
-		return 1, 0
-	}
-	l, err1 := strconv.ParseUint(f[0], 10, 32)
-	h, err2 := strconv.ParseUint(f[1], 10, 32)
-	if err1 != nil || err2 != nil {
-		return 1, 0
-	}
-	return uint32(l), uint32(h)
-}
-
-// openInNetNS opens path from a thread in pid's network namespace.
-func openInNetNS(pid int, path string) (*os.File, error) {
-	fd, err := inNetNS(pid, func() (int, error) {
-		return unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return os.NewFile(uintptr(fd), path), nil
+// ioctlSocket makes the socket netbox runs the program's interface ioctls
+// on, in its namespace (netstack.Options.IfSocket).
+func ioctlSocket() (int, error) {
+	return unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 }
 
 // openCapture opens the packet socket netbox mirrors its loopback traffic

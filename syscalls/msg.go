@@ -393,14 +393,3 @@ func sysRecvmmsg(h *Handler, t Task) (platform.Reply, bool) {
 		return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(false), int(unix.EAGAIN), op)
 	})
 }
-
-// sysIoctl serves the socket ioctls the filter traps. They run natively
-// on the placeholder: FIONREAD there is what TCP (bytes queued) and UDP
-// (the first datagram's length) give, and the interface ioctls see the
-// placeholder's namespace, which holds only lo.
-func sysIoctl(h *Handler, t Task) (platform.Reply, bool) {
-	a := t.Call().Args
-	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
-		return platform.Reply{Continue: true}, false
-	})
-}

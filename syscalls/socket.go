@@ -54,6 +54,7 @@ func sysSocket(h *Handler, t Task) (platform.Reply, bool) {
 	if flags&^sockFlags != 0 || typ < unix.SOCK_STREAM || typ > unix.SOCK_PACKET || proto < 0 || proto >= ipprotoMax {
 		return platform.Errno(int(unix.EINVAL)), false
 	}
+	h.st.SyncConfig(t.Call().Tid)
 	var s *netstack.Socket
 	var fd int
 	var err error
@@ -159,6 +160,7 @@ func readAddr(t Task, s *netstack.Socket, ptr, length uint64, op addrUse) (netst
 func sysBind(h *Handler, t Task) (platform.Reply, bool) {
 	a := t.Call().Args
 	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
+		h.st.SyncConfig(t.Call().Tid) // addresses the program just added
 		addr, err := readAddr(t, ref.s, a[1], a[2], forBind)
 		if err != nil {
 			return platform.Errno(errno(err)), false
@@ -173,6 +175,7 @@ func sysBind(h *Handler, t Task) (platform.Reply, bool) {
 func sysConnect(h *Handler, t Task) (platform.Reply, bool) {
 	a := t.Call().Args
 	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
+		h.st.SyncConfig(t.Call().Tid) // addresses the program just added
 		addr, err := readAddr(t, ref.s, a[1], a[2], forConnect)
 		if err != nil {
 			return platform.Errno(errno(err)), false

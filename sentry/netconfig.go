@@ -1,0 +1,213 @@
+package sentry
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"sort"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/netbox-sandbox/netbox/netstack"
+)
+
+// netConfig makes netbox's stack follow the addresses configured in the
+// sandbox's network namespace: the program changes them natively (ip addr
+// add/del, with CAP_NET_ADMIN inside), and netbox listens to the
+// namespace's rtnetlink address events and sets its stack's addresses to
+// match.
+type netConfig struct {
+	st *netstack.Stack
+
+	mu    sync.Mutex
+	fd    int // NETLINK_ROUTE socket in the namespace; 0 before use, -1 if it failed
+	addrs map[ifAddr]bool
+	buf   []byte
+}
+
+// ifAddr is one address of one interface.
+type ifAddr struct {
+	index  uint32
+	prefix netip.Prefix
+}
+
+// sync brings netbox's addresses up to date with the namespace of thread
+// tid (the first call opens the event socket there and reads the whole
+// configuration). Everything the namespace has queued is applied before it
+// returns, so a bind or connect after an ip addr add sees the address.
+func (c *netConfig) sync(tid int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fd < 0 {
+		return
+	}
+	if c.fd == 0 {
+		if !c.open(tid) {
+			c.fd = -1
+			return
+		}
+		go c.follow()
+	}
+	c.drainLocked()
+}
+
+// open makes the event socket in tid's namespace, subscribed to address
+// changes, and reads the current addresses. c.mu is held.
+func (c *netConfig) open(tid int) bool {
+	fd, err := inNetNS(tid, func() (int, error) {
+		return unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+	})
+	if err != nil {
+		return false
+	}
+	groups := uint32(unix.RTMGRP_IPV4_IFADDR | unix.RTMGRP_IPV6_IFADDR)
+	if unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: groups}) != nil {
+		unix.Close(fd)
+		return false
+	}
+	c.fd, c.addrs, c.buf = fd, make(map[ifAddr]bool), make([]byte, 1<<16)
+	// The dump: RTM_GETADDR for every family; its replies come before
+	// any event queued after it.
+	req := make([]byte, unix.NLMSG_HDRLEN+unix.SizeofIfAddrmsg)
+	binary.LittleEndian.PutUint32(req, uint32(len(req)))
+	binary.LittleEndian.PutUint16(req[4:], unix.RTM_GETADDR)
+	binary.LittleEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
+	if unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}) != nil {
+		return false
+	}
+	for range 1 << 10 {
+		n, _, err := unix.Recvfrom(fd, c.buf, 0)
+		if err != nil {
+			return false
+		}
+		if c.apply(c.buf[:n]) {
+			break
+		}
+	}
+	c.push()
+	return true
+}
+
+// follow applies events as they come, until the socket fails.
+func (c *netConfig) follow() {
+	for {
+		pfd := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
+		if _, err := unix.Poll(pfd, -1); err != nil && err != unix.EINTR {
+			return
+		}
+		if pfd[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 {
+			return
+		}
+		c.mu.Lock()
+		c.drainLocked()
+		c.mu.Unlock()
+	}
+}
+
+// drainLocked applies every queued event. c.mu is held.
+func (c *netConfig) drainLocked() {
+	changed := false
+	for range 1 << 10 {
+		n, _, err := unix.Recvfrom(c.fd, c.buf, unix.MSG_DONTWAIT)
+		if err != nil {
+			break // EAGAIN: nothing more; ENOBUFS: events lost, see below
+		}
+		c.apply(c.buf[:n])
+		changed = true
+	}
+	if changed {
+		c.push()
+	}
+}
+
+// apply records the address messages in b; it reports whether b ends a
+// dump (NLMSG_DONE or an error).
+func (c *netConfig) apply(b []byte) (done bool) {
+	for len(b) >= unix.NLMSG_HDRLEN {
+		l := int(binary.LittleEndian.Uint32(b))
+		typ := binary.LittleEndian.Uint16(b[4:])
+		if l < unix.NLMSG_HDRLEN || l > len(b) {
+			return true
+		}
+		body := b[unix.NLMSG_HDRLEN:l]
+		switch typ {
+		case unix.NLMSG_DONE, unix.NLMSG_ERROR:
+			done = true
+		case unix.RTM_NEWADDR, unix.RTM_DELADDR:
+			if a, ok := parseIfAddr(body); ok {
+				if typ == unix.RTM_NEWADDR {
+					c.addrs[a] = true
+				} else {
+					delete(c.addrs, a)
+				}
+			}
+		}
+		b = b[min((l+unix.NLMSG_ALIGNTO-1)&^(unix.NLMSG_ALIGNTO-1), len(b)):]
+	}
+	return done
+}
+
+// parseIfAddr reads struct ifaddrmsg and its IFA_LOCAL (IPv4) or
+// IFA_ADDRESS attribute.
+func parseIfAddr(b []byte) (ifAddr, bool) {
+	if len(b) < unix.SizeofIfAddrmsg {
+		return ifAddr{}, false
+	}
+	family, plen := b[0], int(b[1])
+	a := ifAddr{index: binary.LittleEndian.Uint32(b[4:])}
+	var local, address []byte
+	for attrs := b[unix.SizeofIfAddrmsg:]; len(attrs) >= 4; {
+		l := int(binary.LittleEndian.Uint16(attrs))
+		if l < 4 || l > len(attrs) {
+			break
+		}
+		switch binary.LittleEndian.Uint16(attrs[2:]) {
+		case unix.IFA_LOCAL:
+			local = attrs[4:l]
+		case unix.IFA_ADDRESS:
+			address = attrs[4:l]
+		}
+		attrs = attrs[min((l+3)&^3, len(attrs)):]
+	}
+	raw := address
+	if family == unix.AF_INET && local != nil {
+		raw = local
+	}
+	ip, ok := netip.AddrFromSlice(raw)
+	if !ok || (family == unix.AF_INET) != ip.Is4() {
+		return ifAddr{}, false
+	}
+	a.prefix = netip.PrefixFrom(ip, plen)
+	return a, a.prefix.IsValid()
+}
+
+// push gives the stack the addresses now known. c.mu is held.
+func (c *netConfig) push() {
+	var v4 []netip.Prefix
+	var v6 []netip.Addr
+	for a := range c.addrs {
+		if a.prefix.Addr().Is4() {
+			v4 = append(v4, a.prefix)
+		} else if !a.prefix.Addr().IsLinkLocalUnicast() {
+			v6 = append(v6, a.prefix.Addr())
+		}
+	}
+	// In a stable order, 127.0.0.1/8 (lo's first) first.
+	sort.Slice(v4, func(i, j int) bool {
+		if v4[i].Addr().IsLoopback() != v4[j].Addr().IsLoopback() {
+			return v4[i].Addr().IsLoopback()
+		}
+		return v4[i].String() < v4[j].String()
+	})
+	sort.Slice(v6, func(i, j int) bool { return v6[i].Less(v6[j]) })
+	c.st.SetLocalAddrs(v4, v6)
+}
+
+func (c *netConfig) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.fd > 0 {
+		unix.Close(c.fd)
+	}
+	c.fd = -1
+}

@@ -1,0 +1,126 @@
+package syscalls
+
+import (
+	"encoding/binary"
+	"runtime"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/netbox-sandbox/netbox/platform"
+)
+
+// sizeofIfreq is struct ifreq on x86-64; sizeofIfconf struct ifconf.
+const (
+	sizeofIfreq  = 40
+	sizeofIfconf = 16
+	// maxIfconf bounds the buffer SIOCGIFCONF fills for the program.
+	maxIfconf = 1 << 16
+)
+
+// Interface ioctls (dev_ioctl, devinet_ioctl) that read or write a struct
+// ifreq holding no pointer. netbox runs them on a socket in the caller's
+// network namespace (Stack.IfSocket): its own sockets' placeholders live
+// in another one, whose interfaces are not the program's.
+var (
+	ifreqGet = map[uint]bool{
+		unix.SIOCGIFNAME: true, unix.SIOCGIFFLAGS: true, unix.SIOCGIFADDR: true,
+		unix.SIOCGIFDSTADDR: true, unix.SIOCGIFBRDADDR: true, unix.SIOCGIFNETMASK: true,
+		unix.SIOCGIFMETRIC: true, unix.SIOCGIFMTU: true, unix.SIOCGIFHWADDR: true,
+		unix.SIOCGIFINDEX: true, unix.SIOCGIFTXQLEN: true, unix.SIOCGIFMAP: true,
+		unix.SIOCGIFPFLAGS: true,
+	}
+	// ifreqSet need CAP_NET_ADMIN over the namespace.
+	ifreqSet = map[uint]bool{
+		unix.SIOCSIFFLAGS: true, unix.SIOCSIFADDR: true, unix.SIOCSIFDSTADDR: true,
+		unix.SIOCSIFBRDADDR: true, unix.SIOCSIFNETMASK: true, unix.SIOCSIFMETRIC: true,
+		unix.SIOCSIFMTU: true, unix.SIOCSIFNAME: true, unix.SIOCSIFHWADDR: true,
+		unix.SIOCSIFTXQLEN: true, unix.SIOCSIFMAP: true, unix.SIOCDIFADDR: true,
+		unix.SIOCSIFPFLAGS: true, unix.SIOCADDMULTI: true, unix.SIOCDELMULTI: true,
+		unix.SIOCSIFHWBROADCAST: true,
+	}
+)
+
+// sysIoctl serves the socket ioctls the filter traps on netbox's sockets.
+// The interface ioctls run in the caller's namespace (ifIoctl); the others
+// run natively on the placeholder: FIONREAD there is what TCP (bytes
+// queued) and UDP (the first datagram's length) give.
+func sysIoctl(h *Handler, t Task) (platform.Reply, bool) {
+	a := t.Call().Args
+	req := uint(uint32(a[1]))
+	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
+		switch {
+		case req == unix.SIOCGIFCONF:
+			return result(0, h.ifconf(t, a[2])), false
+		case ifreqGet[req] || ifreqSet[req]:
+			return result(0, h.ifIoctl(t, req, a[2])), false
+		}
+		return platform.Reply{Continue: true}, false
+	})
+}
+
+// ifIoctl runs an ifreq ioctl in the caller's namespace: the ifreq is read
+// from the program, and written back when a get succeeds.
+func (h *Handler) ifIoctl(t Task, req uint, arg uint64) error {
+	var ifr [sizeofIfreq]byte
+	if err := t.ReadMem(arg, ifr[:]); err != nil {
+		return memErr(err)
+	}
+	if ifreqSet[req] && !threadCapable(t.Call().Tid, unix.CAP_NET_ADMIN) {
+		return unix.EPERM // dev_ioctl, devinet_ioctl: ns_capable(CAP_NET_ADMIN)
+	}
+	fd, err := h.st.IfSocket(t.Call().Tid)
+	if err != nil {
+		return unix.ENOTTY
+	}
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(unsafe.Pointer(&ifr[0]))); e != 0 {
+		return e
+	}
+	if ifreqGet[req] {
+		return memErr(t.WriteMem(arg, ifr[:]))
+	}
+	return nil
+}
+
+// ifconf is SIOCGIFCONF (dev_ifconf) in the caller's namespace: with a
+// NULL buffer the length the whole list needs, else as many whole ifreqs
+// as fit, and their length.
+func (h *Handler) ifconf(t Task, arg uint64) error {
+	var ifc [sizeofIfconf]byte
+	if err := t.ReadMem(arg, ifc[:]); err != nil {
+		return memErr(err)
+	}
+	n := int32(binary.LittleEndian.Uint32(ifc[:]))
+	ubuf := binary.LittleEndian.Uint64(ifc[8:])
+	fd, err := h.st.IfSocket(t.Call().Tid)
+	if err != nil {
+		return unix.ENOTTY
+	}
+	var buf []byte
+	local := struct {
+		len int32
+		_   int32
+		buf uintptr
+	}{}
+	if ubuf != 0 {
+		if n <= 0 {
+			// Nothing fits: ifc_len becomes 0.
+			return memErr(t.WriteMem(arg, make([]byte, 4)))
+		}
+		buf = make([]byte, min(n, maxIfconf))
+		local.len = int32(len(buf))
+		local.buf = uintptr(unsafe.Pointer(&buf[0]))
+	}
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SIOCGIFCONF, uintptr(unsafe.Pointer(&local)))
+	runtime.KeepAlive(buf)
+	if e != 0 {
+		return e
+	}
+	if ubuf != 0 && local.len > 0 {
+		if err := t.WriteMem(ubuf, buf[:local.len]); err != nil {
+			return memErr(err)
+		}
+	}
+	binary.LittleEndian.PutUint32(ifc[:], uint32(local.len))
+	return memErr(t.WriteMem(arg, ifc[:4]))
+}
