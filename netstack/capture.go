@@ -2,6 +2,7 @@ package netstack
 
 import (
 	"encoding/binary"
+	"time"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -40,20 +41,34 @@ func newCaptureEndpoint(st *Stack, child stack.LinkEndpoint) *captureEndpoint {
 	return e
 }
 
-// WritePackets mirrors each packet lo sends (on lo, every packet is sent
-// once and received once; tcpdump shows it once), then sends it.
+// WritePackets copies each packet lo sends (on lo, every packet is sent
+// once and received once; tcpdump shows it once) to the capture and to
+// the --pcap file, then sends it.
 func (e *captureEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
-	if fd := e.st.captureFD.Load(); fd > 0 {
+	fd, pcap := e.st.captureFD.Load(), e.st.pcap
+	if fd > 0 || pcap != nil {
+		now := time.Now()
 		for _, pkt := range pkts.AsSlice() {
-			mirrorPacket(int(fd), pkt)
+			frame := loFrame(pkt, captureDstMAC)
+			if frame == nil {
+				continue
+			}
+			if fd > 0 {
+				unix.Write(int(fd), frame)
+			}
+			if pcap != nil {
+				copy(frame, make([]byte, 6)) // lo's frames are to 00:00:00:00:00:00
+				pcap.write(now, frame)
+			}
 		}
 	}
 	return e.Endpoint.WritePackets(pkts)
 }
 
-// mirrorPacket writes one packet to the namespace's lo as an Ethernet
-// frame; a full socket drops it, as a busy capture would.
-func mirrorPacket(fd int, pkt *stack.PacketBuffer) {
+// loFrame is a packet lo carries as an Ethernet frame to dst from lo's
+// address (all zeros, as Linux's lo frames are), or nil for a packet that
+// is not IP.
+func loFrame(pkt *stack.PacketBuffer, dst [6]byte) []byte {
 	var ethType uint16
 	switch pkt.NetworkProtocolNumber {
 	case header.IPv4ProtocolNumber:
@@ -61,15 +76,15 @@ func mirrorPacket(fd int, pkt *stack.PacketBuffer) {
 	case header.IPv6ProtocolNumber:
 		ethType = unix.ETH_P_IPV6
 	default:
-		return
+		return nil
 	}
 	frame := make([]byte, 14, 14+pkt.Size())
-	copy(frame, captureDstMAC[:])
+	copy(frame, dst[:])
 	binary.BigEndian.PutUint16(frame[12:], ethType)
 	for _, s := range pkt.AsSlices() {
 		frame = append(frame, s...)
 	}
-	unix.Write(fd, frame)
+	return frame
 }
 
 // StartCapture turns capture on (thread tid opened a packet socket): the
@@ -89,8 +104,9 @@ func (st *Stack) StartCapture(tid int) {
 	})
 }
 
-// capturing reports whether loopback traffic is mirrored for capture.
-func (st *Stack) capturing() bool { return st.captureFD.Load() > 0 }
+// capturing reports whether loopback traffic is copied for a capture (a
+// packet socket in the sandbox, or --pcap).
+func (st *Stack) capturing() bool { return st.captureFD.Load() > 0 || st.pcap != nil }
 
 // netstackLoopback reports whether loopback TCP goes through netbox's
 // stack: asked for (--loopback=netstack), or needed by a capture.

@@ -12,6 +12,7 @@ package netstack
 
 import (
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"sync"
@@ -61,6 +62,9 @@ type Options struct {
 	// the network namespace of thread tid (SetLocalAddrs), before a call
 	// that depends on them.
 	SyncConfig func(tid int)
+	// Pcap, when set, receives every packet the sandbox's interfaces
+	// carry, as a pcap file (--pcap).
+	Pcap io.Writer
 	// IfSocket returns a socket in the network namespace of thread tid,
 	// on which the program's interface ioctls (SIOCGIFCONF, SIOCGIFFLAGS…)
 	// are run: netbox's own sockets live in another namespace.
@@ -89,6 +93,7 @@ type Stack struct {
 	// localAddrs are the sandbox's addresses (SetLocalAddrs); nil: lo's.
 	localAddrs atomic.Pointer[localAddrs]
 
+	pcap        *pcapWriter // Options.Pcap's; nil without
 	captureOnce sync.Once
 	captureFD   atomic.Int32 // the mirror's packet socket; 0: not capturing
 
@@ -128,6 +133,13 @@ func New(host HostSockets, id string, opts Options) (*Stack, error) {
 		return nil, err
 	}
 	st.gs, st.gsLite = gs, gsLite
+	if opts.Pcap != nil {
+		if st.pcap, err = newPcapWriter(opts.Pcap); err != nil {
+			gs.Close()
+			gsLite.Close()
+			return nil, fmt.Errorf("netstack: pcap: %w", err)
+		}
+	}
 	if err := st.startUDP(); err != nil {
 		gs.Close()
 		gsLite.Close()

@@ -3,6 +3,7 @@ package sentry
 import (
 	"encoding/binary"
 	"net/netip"
+	"os"
 	"sort"
 	"sync"
 
@@ -20,7 +21,8 @@ type netConfig struct {
 	st *netstack.Stack
 
 	mu    sync.Mutex
-	fd    int // NETLINK_ROUTE socket in the namespace; 0 before use, -1 if it failed
+	fd    int      // NETLINK_ROUTE socket in the namespace; 0 before use, -1 if it failed or closed
+	f     *os.File // fd, for follow's waits (closing it ends them)
 	addrs map[ifAddr]bool
 	buf   []byte
 }
@@ -43,10 +45,13 @@ func (c *netConfig) sync(tid int) {
 	}
 	if c.fd == 0 {
 		if !c.open(tid) {
+			if c.fd > 0 {
+				unix.Close(c.fd)
+			}
 			c.fd = -1
 			return
 		}
-		go c.follow()
+		go c.follow(c.f)
 	}
 	c.drainLocked()
 }
@@ -85,27 +90,34 @@ func (c *netConfig) open(tid int) bool {
 		}
 	}
 	c.push()
+	if unix.SetNonblock(fd, true) != nil {
+		return false
+	}
+	c.f = os.NewFile(uintptr(fd), "netbox-rtnetlink")
 	return true
 }
 
-// follow applies events as they come, until the socket fails.
-func (c *netConfig) follow() {
-	for {
-		pfd := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
-		if _, err := unix.Poll(pfd, -1); err != nil && err != unix.EINTR {
-			return
-		}
-		if pfd[0].Revents&(unix.POLLERR|unix.POLLHUP|unix.POLLNVAL) != 0 {
-			return
-		}
+// follow applies events as they come, until f is closed.
+func (c *netConfig) follow(f *os.File) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	// Read returns only when f is closed: the callback never reports
+	// done, so Read waits for the next event each time.
+	rc.Read(func(uintptr) bool {
 		c.mu.Lock()
 		c.drainLocked()
 		c.mu.Unlock()
-	}
+		return false
+	})
 }
 
 // drainLocked applies every queued event. c.mu is held.
 func (c *netConfig) drainLocked() {
+	if c.fd < 0 {
+		return
+	}
 	changed := false
 	for range 1 << 10 {
 		n, _, err := unix.Recvfrom(c.fd, c.buf, unix.MSG_DONTWAIT)
@@ -206,8 +218,8 @@ func (c *netConfig) push() {
 func (c *netConfig) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.fd > 0 {
-		unix.Close(c.fd)
+	if c.f != nil {
+		c.f.Close()
 	}
 	c.fd = -1
 }

@@ -79,6 +79,7 @@ type runOptions struct {
 	preserveFDs int
 	maxSockets  int
 	loopback    string
+	pcap        string
 }
 
 func runFlags(out io.Writer) (*flag.FlagSet, *runOptions) {
@@ -88,6 +89,7 @@ func runFlags(out io.Writer) (*flag.FlagSet, *runOptions) {
 	fs.StringVar(&o.trace, "trace", "", "print each trapped call and its result, strace-style, to FILE (\"-\" or empty with --trace: stderr)")
 	fs.IntVar(&o.preserveFDs, "preserve-fds", 0, "pass the caller's fds 3..3+N-1 to the program")
 	fs.IntVar(&o.maxSockets, "max-sockets", 65536, "the most netbox sockets the sandbox may hold (EMFILE beyond)")
+	fs.StringVar(&o.pcap, "pcap", "", "write every packet of the sandbox's interfaces (lo included) to FILE in pcap format; loopback TCP then goes through netbox's stack, as with --loopback=netstack")
 	fs.StringVar(&o.loopback, "loopback", "fastpath", "how TCP between the sandbox's own sockets travels: fastpath (a native unix connection) or netstack (gVisor's TCP on the loopback NIC)")
 	return fs, o
 }
@@ -159,6 +161,15 @@ func runCmd(args []string, stderr io.Writer) int {
 		}
 		defer f.Close()
 		cfg.Trace = f
+	}
+	if o.pcap != "" {
+		f, err := os.Create(o.pcap)
+		if err != nil {
+			fmt.Fprintf(stderr, "netbox: --pcap: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		cfg.Stack.Pcap = f
 	}
 	code, err := sentry.Run(cfg)
 	if err != nil {
