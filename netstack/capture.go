@@ -16,17 +16,23 @@ import (
 // rings, BPF filters, -i any all work natively there. What they see is
 // netbox's loopback traffic: once a program opens a packet socket, every
 // packet lo carries in netbox's stack is also written, as an Ethernet frame,
-// to the namespace's lo, where the packet sockets take their copies. The
-// frames are addressed to another host (PACKET_OTHERHOST), so the
-// namespace's own IP stack drops them at once and never answers them.
+// to the namespace's lo, where the packet sockets take their copies (an
+// outgoing one and an incoming one, as for lo's own traffic).
+//
+// The namespace's own IP stack must not answer those frames (it has no
+// sockets: it would reset every TCP connection). IPv4 ones it drops by
+// itself: a packet from 127/8 or from one of its own addresses that
+// arrives from a device is a martian (ip_route_input: IP_LOCALNET,
+// IP_LOCAL_SOURCE). IPv6 it would take, so IPv6 frames are addressed to
+// another host (PACKET_OTHERHOST), which ipv6_rcv drops at once; capture
+// shows them as such (see deviations.txt).
 //
 // From then on, new loopback TCP connections (and newly connected UDP
 // sockets) go through netbox's stack rather than the native fast path,
 // which would hide them.
 
-// captureDstMAC is the destination of mirrored frames: not lo's address
-// (all zeros), so the namespace's IP layer drops them (ip_rcv_core and
-// ipv6_rcv drop PACKET_OTHERHOST).
+// captureDstMAC is the destination of mirrored IPv6 frames: not lo's
+// address (all zeros), so the namespace's IPv6 layer drops them.
 var captureDstMAC = [6]byte{0x02, 0, 0, 0, 0, 0x01}
 
 // captureEndpoint wraps lo's link endpoint and mirrors what it carries.
@@ -49,26 +55,28 @@ func (e *captureEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.
 	if fd > 0 || pcap != nil {
 		now := time.Now()
 		for _, pkt := range pkts.AsSlice() {
-			frame := loFrame(pkt, captureDstMAC)
+			frame := loFrame(pkt) // to lo's address: 00:00:00:00:00:00
 			if frame == nil {
 				continue
 			}
-			if fd > 0 {
-				unix.Write(int(fd), frame)
-			}
 			if pcap != nil {
-				copy(frame, make([]byte, 6)) // lo's frames are to 00:00:00:00:00:00
 				pcap.write(now, frame)
+			}
+			if fd > 0 {
+				if pkt.NetworkProtocolNumber == header.IPv6ProtocolNumber {
+					copy(frame, captureDstMAC[:])
+				}
+				unix.Write(int(fd), frame)
 			}
 		}
 	}
 	return e.Endpoint.WritePackets(pkts)
 }
 
-// loFrame is a packet lo carries as an Ethernet frame to dst from lo's
+// loFrame is a packet lo carries as an Ethernet frame from and to lo's
 // address (all zeros, as Linux's lo frames are), or nil for a packet that
 // is not IP.
-func loFrame(pkt *stack.PacketBuffer, dst [6]byte) []byte {
+func loFrame(pkt *stack.PacketBuffer) []byte {
 	var ethType uint16
 	switch pkt.NetworkProtocolNumber {
 	case header.IPv4ProtocolNumber:
@@ -79,7 +87,6 @@ func loFrame(pkt *stack.PacketBuffer, dst [6]byte) []byte {
 		return nil
 	}
 	frame := make([]byte, 14, 14+pkt.Size())
-	copy(frame, dst[:])
 	binary.BigEndian.PutUint16(frame[12:], ethType)
 	for _, s := range pkt.AsSlices() {
 		frame = append(frame, s...)

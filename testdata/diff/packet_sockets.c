@@ -14,11 +14,14 @@
  * filter (SO_ATTACH_FILTER) passing only UDP to port 6000,
  * PACKET_STATISTICS, mmap without a ring, PACKET_VERSION TPACKET_V3 +
  * PACKET_RX_RING + mmap; sending a hand-made IPv4/UDP packet through a
- * SOCK_DGRAM packet socket to a UDP socket.
+ * SOCK_DGRAM packet socket to a UDP socket on 127.0.0.1 (the stack adds the
+ * Ethernet header and the frame is seen on lo, but IPv4 input drops it:
+ * 127.0.0.0/8 arriving from a device is martian without route_localnet, and
+ * a local source needs accept_local, so the UDP socket gets nothing).
  *
  * Only fixed ports are printed; IP ids, checksums and ephemeral ports never.
  */
-/* spec: SOCK-01 OPS-04 OPS-05 PKT-01 PKT-02 PKT-03 PKT-04 PKT-05 PKT-06 PKT-07 PKT-08 */
+/* spec: SOCK-02 OPS-04 OPS-05 PKT-01 PKT-02 PKT-03 PKT-04 PKT-05 PKT-06 PKT-07 PKT-08 */
 /* spec: PKT-11 PO-17 PO-20 */
 #include "common.h"
 #include <linux/filter.h>
@@ -510,6 +513,8 @@ static void step_options(void)
 static void step_send(void)
 {
 	int rcv = udp_bound(AF_INET, "127.0.0.1", 6020);
+	int cap = pkt_sock(SOCK_RAW, ETH_P_ALL);
+	drain(cap);
 	int ds = socket(AF_PACKET, SOCK_DGRAM, 0);
 	showfd("send socket SOCK_DGRAM proto 0", ds);
 	const char *msg = "via-packet";
@@ -546,6 +551,8 @@ static void step_send(void)
 	printf("udp 6020 received: %d\n", n >= 0);
 	if (n >= 0)
 		printf("udp 6020 datagram: %zd \"%.*s\" from port %d\n", n, (int)n, b, sa_port(&src));
+	capture_udp("injected", cap, 0, 6020);
+	close(cap);
 	close(ds);
 	close(rcv);
 }
