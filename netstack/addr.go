@@ -145,8 +145,17 @@ func (l *localAddrs) sourceFor(dst netip.Addr) netip.Addr {
 // isLocal reports whether ip is an address of the sandbox's host now.
 func (st *Stack) isLocal(ip netip.Addr) bool { return st.locals().isLocal(ip) }
 
-// sourceFor is the source address for a local destination (localAddrs).
-func (st *Stack) sourceFor(dst netip.Addr) netip.Addr { return st.locals().sourceFor(dst) }
+// sourceFor is the source address for a destination: a local one's
+// (localAddrs), or eth0's address for one reached through eth0.
+func (st *Stack) sourceFor(dst netip.Addr) netip.Addr {
+	l := st.locals()
+	if !l.isLocal(dst) {
+		if src, ok := st.ethSource(dst); ok {
+			return src
+		}
+	}
+	return l.sourceFor(dst)
+}
 
 func (st *Stack) locals() *localAddrs {
 	if l := st.localAddrs.Load(); l != nil {
@@ -186,10 +195,17 @@ func (st *Stack) SetLocalAddrs(v4 []netip.Prefix, v6 []netip.Addr) {
 	if len(l.v6) == 0 {
 		l.v6 = defaultLocalAddrs.v6
 	}
+	if e := st.opts.Eth0; e != nil {
+		// eth0's own address is local (alone: its prefix is a route).
+		l.v4 = append(slices.Clone(l.v4), netip.PrefixFrom(e.Addr.Addr(), 32))
+	}
 	old := st.locals()
 	st.localAddrs.Store(l)
 	for _, gs := range []*stack.Stack{st.gs, st.gsLite} {
 		for _, p := range old.v4 {
+			if e := st.opts.Eth0; e != nil && p.Addr() == e.Addr.Addr() && p.Bits() == 32 {
+				continue
+			}
 			if !slices.Contains(l.v4, p) {
 				gs.RemoveAddress(loNIC, tcpip.AddrFromSlice(p.Addr().AsSlice()))
 			}
@@ -201,6 +217,9 @@ func (st *Stack) SetLocalAddrs(v4 []netip.Prefix, v6 []netip.Addr) {
 		}
 		var routes []tcpip.Route
 		for _, p := range l.v4 {
+			if e := st.opts.Eth0; e != nil && p.Addr() == e.Addr.Addr() && p.Bits() == 32 {
+				continue // eth0's, on eth0
+			}
 			if !slices.Contains(old.v4, p) {
 				gs.AddProtocolAddress(loNIC, protocolAddress(p), stack.AddressProperties{})
 			}
@@ -212,6 +231,9 @@ func (st *Stack) SetLocalAddrs(v4 []netip.Prefix, v6 []netip.Addr) {
 				gs.AddProtocolAddress(loNIC, protocolAddress(p), stack.AddressProperties{})
 			}
 			routes = append(routes, tcpip.Route{Destination: subnetOf(p), NIC: loNIC})
+		}
+		if gs == st.gs {
+			routes = append(routes, ethRoutes(st.opts.Eth0)...)
 		}
 		gs.SetRouteTable(routes)
 	}

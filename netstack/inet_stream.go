@@ -30,12 +30,12 @@ func (s *Socket) bindEP(a netip.AddrPort) error {
 	if s.Family == afInet6 {
 		so.SetV6Only(s.sk.v6only)
 	}
-	err := s.sk.ep.Bind(fullAddress(a))
+	err := s.sk.ep.Bind(s.st.bindAddress(a))
 	if _, inUse := err.(*tcpip.ErrPortInUse); inUse && s.st.Sweep != nil {
 		s.mu.Unlock()
 		s.st.Sweep()
 		s.mu.Lock()
-		err = s.sk.ep.Bind(fullAddress(a))
+		err = s.sk.ep.Bind(s.st.bindAddress(a))
 	}
 	if err != nil {
 		return errnoOf(err)
@@ -197,8 +197,10 @@ func (inetStreamOps) Connect(s *Socket, f int, a Addr) error {
 		return unix.ENETUNREACH
 	}
 	if !s.st.isLocal(dst.Addr()) {
-		// The sandbox has lo only: no route to anything else.
-		return unix.ENETUNREACH
+		if s.st.routable(dst.Addr()) {
+			return s.netstackConnect(f, dst) // through eth0
+		}
+		return unix.ENETUNREACH // no route
 	}
 	if dst.Addr().IsUnspecified() {
 		dst = netip.AddrPortFrom(loopbackFor(dst.Addr()), dst.Port())

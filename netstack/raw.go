@@ -87,7 +87,7 @@ func (inetRawOps) Bind(s *Socket, f int, a Addr, c Caller) error {
 	if !ip.IsMulticast() && !s.st.isLocal(ip) && ip != netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
 		return unix.EADDRNOTAVAIL
 	}
-	if err := s.sk.ep.Bind(fullAddress(netip.AddrPortFrom(ip, 0))); err != nil {
+	if err := s.sk.ep.Bind(s.st.bindAddress(netip.AddrPortFrom(ip, 0))); err != nil {
 		return errnoOf(err)
 	}
 	s.sk.local = netip.AddrPortFrom(ip, uint16(s.Protocol))

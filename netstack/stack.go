@@ -23,6 +23,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/link/loopback"
+	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
@@ -62,6 +63,8 @@ type Options struct {
 	// the network namespace of thread tid (SetLocalAddrs), before a call
 	// that depends on them.
 	SyncConfig func(tid int)
+	// Eth0, when set, is the sandbox's link beyond lo (--net=tap:NAME).
+	Eth0 *LinkConfig
 	// Pcap, when set, receives every packet the sandbox's interfaces
 	// carry, as a pcap file (--pcap).
 	Pcap io.Writer
@@ -133,6 +136,14 @@ func New(host HostSockets, id string, opts Options) (*Stack, error) {
 		return nil, err
 	}
 	st.gs, st.gsLite = gs, gsLite
+	if opts.Eth0 != nil {
+		if err := addEth0(gs, opts.Eth0); err != nil {
+			gs.Close()
+			gsLite.Close()
+			return nil, err
+		}
+		st.SetLocalAddrs(nil, nil) // routes and addresses with eth0's
+	}
 	if opts.Pcap != nil {
 		if st.pcap, err = newPcapWriter(opts.Pcap); err != nil {
 			gs.Close()
@@ -195,7 +206,7 @@ func (st *Stack) Close() {
 // 127.0.0.1/8 and ::1.
 func newLoopbackStack(lo stack.LinkEndpoint) (*stack.Stack, error) {
 	gs := stack.New(stack.Options{
-		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocol},
+		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocol, arp.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
 		RawFactory:         raw.EndpointFactory{},
 	})

@@ -10,10 +10,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 
+	"github.com/netbox-sandbox/netbox/netstack"
 	"github.com/netbox-sandbox/netbox/sentry"
 )
 
@@ -80,6 +83,9 @@ type runOptions struct {
 	maxSockets  int
 	loopback    string
 	pcap        string
+	net         string
+	ip          string
+	gateway     string
 }
 
 func runFlags(out io.Writer) (*flag.FlagSet, *runOptions) {
@@ -89,6 +95,9 @@ func runFlags(out io.Writer) (*flag.FlagSet, *runOptions) {
 	fs.StringVar(&o.trace, "trace", "", "print each trapped call and its result, strace-style, to FILE (\"-\" or empty with --trace: stderr)")
 	fs.IntVar(&o.preserveFDs, "preserve-fds", 0, "pass the caller's fds 3..3+N-1 to the program")
 	fs.IntVar(&o.maxSockets, "max-sockets", 65536, "the most netbox sockets the sandbox may hold (EMFILE beyond)")
+	fs.StringVar(&o.net, "net", "none", "the sandbox's link beyond lo: none, or tap:NAME (netbox's stack drives the TAP device NAME as eth0; needs --ip)")
+	fs.StringVar(&o.ip, "ip", "", "eth0's IPv4 address and prefix, e.g. 10.0.0.2/24")
+	fs.StringVar(&o.gateway, "gateway", "", "eth0's IPv4 default gateway, e.g. 10.0.0.1")
 	fs.StringVar(&o.pcap, "pcap", "", "write every packet of the sandbox's interfaces (lo included) to FILE in pcap format; loopback TCP then goes through netbox's stack, as with --loopback=netstack")
 	fs.StringVar(&o.loopback, "loopback", "fastpath", "how TCP between the sandbox's own sockets travels: fastpath (a native unix connection) or netstack (gVisor's TCP on the loopback NIC)")
 	return fs, o
@@ -162,6 +171,9 @@ func runCmd(args []string, stderr io.Writer) int {
 		defer f.Close()
 		cfg.Trace = f
 	}
+	if code := configureNet(o, &cfg, stderr); code != 0 {
+		return code
+	}
 	if o.pcap != "" {
 		f, err := os.Create(o.pcap)
 		if err != nil {
@@ -177,4 +189,46 @@ func runCmd(args []string, stderr io.Writer) int {
 		return 125
 	}
 	return code
+}
+
+// configureNet sets the sandbox's link beyond lo from --net, --ip and
+// --gateway; it returns a non-zero exit status after a message when they
+// are wrong.
+func configureNet(o *runOptions, cfg *sentry.Config, stderr io.Writer) int {
+	name, isTAP := strings.CutPrefix(o.net, "tap:")
+	switch {
+	case o.net == "none":
+		if o.ip != "" || o.gateway != "" {
+			fmt.Fprintln(stderr, "netbox run: --ip and --gateway need --net=tap:NAME")
+			return 2
+		}
+		return 0
+	case !isTAP:
+		fmt.Fprintf(stderr, "netbox run: --net=%s: want none or tap:NAME\n", o.net)
+		return 2
+	}
+	addr, err := netip.ParsePrefix(o.ip)
+	if err != nil || !addr.Addr().Is4() {
+		fmt.Fprintf(stderr, "netbox run: --ip=%q: want an IPv4 address and prefix, e.g. 10.0.0.2/24\n", o.ip)
+		return 2
+	}
+	link := &netstack.LinkConfig{Addr: addr}
+	if o.gateway != "" {
+		gw, err := netip.ParseAddr(o.gateway)
+		if err != nil || !gw.Is4() || !addr.Masked().Contains(gw) {
+			fmt.Fprintf(stderr, "netbox run: --gateway=%q: want an IPv4 address in %v\n", o.gateway, addr.Masked())
+			return 2
+		}
+		link.Gateway = gw
+	}
+	if link.MAC, err = sentry.RandomMAC(); err != nil {
+		fmt.Fprintf(stderr, "netbox: %v\n", err)
+		return 125
+	}
+	if link.FD, err = sentry.OpenTAP(name); err != nil {
+		fmt.Fprintf(stderr, "netbox: --net: %v\n", err)
+		return 125
+	}
+	cfg.Stack.Eth0 = link
+	return 0
 }

@@ -216,3 +216,9 @@ func label(line string) string {
 	}
 	return line
 }
+
+// Shell runs a shell script on the host, with args as $1…, in dir.
+func Shell(t testing.TB, limit time.Duration, dir, script string, args ...string) Result {
+	t.Helper()
+	return run(t, limit, dir, append([]string{"sh", "-c", script, "sh"}, args...)...)
+}

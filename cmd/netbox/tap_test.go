@@ -1,0 +1,170 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netbox-sandbox/netbox/internal/testenv"
+)
+
+// tapPeerSetup makes the kernel's side of the test link in namespace $1: a
+// TAP device nbtap0 with 10.77.0.1/24, a web server on 10.77.0.1:8000
+// serving $2 and a UDP echo server on 10.77.0.1:9000, both bounded in
+// time; their pids go to $2/peer.pids.
+const tapPeerSetup = `set -eu
+ns=$1 dir=$2
+ip -n "$ns" link set lo up
+ip -n "$ns" tuntap add dev nbtap0 mode tap
+ip -n "$ns" addr add 10.77.0.1/24 dev nbtap0
+ip -n "$ns" link set nbtap0 up
+ip netns exec "$ns" timeout 60 python3 -m http.server --bind 10.77.0.1 --directory "$dir" 8000 >/dev/null 2>&1 &
+echo $! >"$dir/peer.pids"
+ip netns exec "$ns" timeout 60 python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.77.0.1", 9000))
+while True:
+    d, a = s.recvfrom(2048)
+    s.sendto(d, a)
+' >/dev/null 2>&1 &
+echo $! >>"$dir/peer.pids"
+`
+
+// tapClient runs inside netbox (eth0 10.77.0.2 on the TAP): it fetches the
+// kernel's file, pings the kernel and has a datagram echoed.
+const tapClient = `set -u
+dir=$1
+i=0
+until curl -s -o "$dir/got" http://10.77.0.1:8000/blob; do
+	i=$((i+1)); [ $i -lt 50 ] || { echo "kernel server never answered"; exit 1; }
+	sleep 0.1
+done
+echo "curl ok"
+ping -n -c 2 -i 0.2 -W 2 10.77.0.1 | grep -q " 0% packet loss" && echo "ping ok"
+python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+for i in range(5):
+    s.sendto(b"echo-me", ("10.77.0.1", 9000))
+    try:
+        d, a = s.recvfrom(2048)
+        print("udp ok", d.decode(), a[0])
+        break
+    except TimeoutError:
+        pass
+'
+`
+
+// tapServer runs inside netbox: a web server on eth0 serving $1, and a UDP
+// echo on 9100, for as long as $1/stop does not exist (bounded).
+const tapServer = `set -u
+dir=$1
+python3 -m http.server --directory "$dir" 8100 >/dev/null 2>&1 &
+srv=$!
+python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 9100))
+s.settimeout(20)
+d, a = s.recvfrom(2048)
+s.sendto(d, a)
+' &
+i=0
+while [ ! -e "$dir/stop" ] && [ $i -lt 300 ]; do i=$((i+1)); sleep 0.1; done
+kill $srv
+`
+
+// tapKernelClient runs in the peer's namespace $1: the kernel fetches
+// netbox's file, pings netbox and has a datagram echoed by it.
+const tapKernelClient = `set -u
+ns=$1 dir=$2
+i=0
+until ip netns exec "$ns" curl -s -o "$dir/got-kernel" http://10.77.0.2:8100/blob; do
+	i=$((i+1)); [ $i -lt 50 ] || { echo "netbox server never answered"; exit 1; }
+	sleep 0.1
+done
+echo "curl ok"
+ip netns exec "$ns" ping -n -c 2 -i 0.2 -W 2 10.77.0.2 | grep -q " 0% packet loss" && echo "ping ok"
+ip netns exec "$ns" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.sendto(b"echo-you", ("10.77.0.2", 9100))
+d, a = s.recvfrom(2048)
+print("udp ok", d.decode(), a[0])
+'
+`
+
+// TestTAPKernelPeer runs netbox with eth0 on a TAP device whose other side
+// is a real Linux kernel, in a network namespace the test makes: a client
+// inside netbox reaches the kernel's web server, ping and UDP echo, and
+// the kernel reaches netbox's. The namespace (and with it the TAP) and
+// every process are removed afterwards.
+func TestTAPKernelPeer(t *testing.T) {
+	t.Parallel()
+	for _, tool := range []string{"ip", "python3", "curl", "ping"} {
+		testenv.RequireTool(t, tool)
+	}
+	var b [4]byte
+	rand.Read(b[:])
+	ns := "nbtap-" + hex.EncodeToString(b[:])
+	dir := t.TempDir()
+	if r := testenv.Shell(t, 10*time.Second, "", `ip netns add "$1"`, ns); r.Code != 0 {
+		t.Fatalf("ip netns add: %s", r.Stderr)
+	}
+	t.Cleanup(func() {
+		testenv.Shell(t, 10*time.Second, "", `[ -f "$2/peer.pids" ] && kill $(cat "$2/peer.pids") 2>/dev/null; ip netns pids "$1" | xargs -r kill -9; ip netns del "$1"`, ns, dir)
+	})
+	blob := make([]byte, 4<<20)
+	rand.Read(blob)
+	if err := os.WriteFile(filepath.Join(dir, "blob"), blob, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := testenv.Shell(t, 20*time.Second, "", tapPeerSetup, ns, dir); r.Code != 0 {
+		t.Fatalf("peer set-up: exit %d: %s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	netbox := testenv.Netbox(t)
+	tapArgs := []string{"netns", "exec", ns, netbox, "run", "--net=tap:nbtap0", "--ip", "10.77.0.2/24", "--gateway", "10.77.0.1", "--"}
+
+	t.Run("netbox-to-kernel", func(t *testing.T) {
+		script := testenv.WriteScript(t, "client.sh", tapClient)
+		r := testenv.Shell(t, 60*time.Second, "", `exec ip "$@"`, append(tapArgs, "sh", script, dir)...)
+		for _, want := range []string{"curl ok", "ping ok", "udp ok echo-me 10.77.0.1"} {
+			if !strings.Contains(r.Stdout, want) {
+				t.Errorf("%q missing (exit %d):\n%s\n%s", want, r.Code, r.Stdout, r.Stderr)
+			}
+		}
+		if got, err := os.ReadFile(filepath.Join(dir, "got")); err != nil || string(got) != string(blob) {
+			t.Errorf("the file fetched through the TAP is not the kernel's (%d bytes, %v)", len(got), err)
+		}
+	})
+
+	t.Run("kernel-to-netbox", func(t *testing.T) {
+		srvDir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(srvDir, "blob"), blob, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		script := testenv.WriteScript(t, "server.sh", tapServer)
+		done := make(chan testenv.Result, 1)
+		go func() {
+			done <- testenv.Shell(t, 60*time.Second, "", `exec ip "$@"`, append(tapArgs, "sh", script, srvDir)...)
+		}()
+		r := testenv.Shell(t, 40*time.Second, "", tapKernelClient, ns, srvDir)
+		os.WriteFile(filepath.Join(srvDir, "stop"), nil, 0o644)
+		nb := <-done
+		for _, want := range []string{"curl ok", "ping ok", "udp ok echo-you 10.77.0.2"} {
+			if !strings.Contains(r.Stdout, want) {
+				t.Errorf("%q missing (exit %d):\n%s\n%s\nnetbox: %s%s", want, r.Code, r.Stdout, r.Stderr, nb.Stdout, nb.Stderr)
+			}
+		}
+		if got, err := os.ReadFile(filepath.Join(srvDir, "got-kernel")); err != nil || string(got) != string(blob) {
+			t.Errorf("the file the kernel fetched from netbox is not netbox's (%d bytes, %v)", len(got), err)
+		}
+	})
+}

@@ -1,0 +1,112 @@
+package netstack
+
+import (
+	"fmt"
+	"net/netip"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/link/fdbased"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+)
+
+// The sandbox's link beyond lo: eth0, driven by netbox's stack over a
+// device netbox opened (a TAP), with its own MAC, ARP and routes.
+
+// ethNIC is eth0's NIC id in gVisor.
+const ethNIC tcpip.NICID = 2
+
+// LinkConfig is eth0's configuration.
+type LinkConfig struct {
+	// FD is the device's file: a TAP opened with IFF_TAP|IFF_NO_PI,
+	// non-blocking. The stack owns it from New on.
+	FD int
+	// MAC is eth0's hardware address.
+	MAC [6]byte
+	// Addr is eth0's IPv4 address and prefix.
+	Addr netip.Prefix
+	// Gateway, when valid, is the IPv4 default route's next hop.
+	Gateway netip.Addr
+	// MTU is the link's MTU (1500 when 0).
+	MTU uint32
+}
+
+// addEth0 creates eth0 in gs from cfg.
+func addEth0(gs *stack.Stack, cfg *LinkConfig) error {
+	mtu := cfg.MTU
+	if mtu == 0 {
+		mtu = 1500
+	}
+	ep, err := fdbased.New(&fdbased.Options{
+		FDs:            []int{cfg.FD},
+		MTU:            mtu,
+		EthernetHeader: true,
+		Address:        tcpip.LinkAddress(cfg.MAC[:]),
+	})
+	if err != nil {
+		return fmt.Errorf("netstack: eth0: %s", err)
+	}
+	if err := gs.CreateNICWithOptions(ethNIC, ep, stack.NICOptions{Name: "eth0"}); err != nil {
+		return fmt.Errorf("netstack: create eth0: %s", err)
+	}
+	if err := gs.AddProtocolAddress(ethNIC, protocolAddress(cfg.Addr), stack.AddressProperties{}); err != nil {
+		return fmt.Errorf("netstack: add %v to eth0: %s", cfg.Addr, err)
+	}
+	return nil
+}
+
+// ethRoutes are eth0's routes: its subnet, and the default route through
+// the gateway.
+func ethRoutes(cfg *LinkConfig) []tcpip.Route {
+	if cfg == nil {
+		return nil
+	}
+	routes := []tcpip.Route{{Destination: subnetOf(cfg.Addr.Masked()), NIC: ethNIC}}
+	if cfg.Gateway.IsValid() {
+		routes = append(routes, tcpip.Route{
+			Destination: header.IPv4EmptySubnet,
+			Gateway:     tcpip.AddrFromSlice(cfg.Gateway.AsSlice()),
+			NIC:         ethNIC,
+		})
+	}
+	return routes
+}
+
+// routable reports whether the stack has a route to dst beyond its own
+// addresses (through eth0).
+func (st *Stack) routable(dst netip.Addr) bool {
+	if st.opts.Eth0 == nil || !dst.Unmap().Is4() {
+		return false
+	}
+	r, err := st.gs.FindRoute(0, tcpip.Address{}, tcpip.AddrFromSlice(dst.Unmap().AsSlice()), ipv4.ProtocolNumber, false)
+	if err != nil {
+		return false
+	}
+	defer r.Release()
+	return r.NICID() == ethNIC
+}
+
+// ethSource is the source address for a destination reached through
+// eth0: its address.
+func (st *Stack) ethSource(dst netip.Addr) (netip.Addr, bool) {
+	if !st.routable(dst) {
+		return netip.Addr{}, false
+	}
+	src := st.opts.Eth0.Addr.Addr()
+	if dst.Is4In6() {
+		src = netip.AddrFrom16(src.As16())
+	}
+	return src, true
+}
+
+// bindAddress is a, as gVisor binds it: eth0's address on eth0. (lo is
+// promiscuous, so that all of 127/8 is local, and would claim any address
+// a bind names; a bind to eth0's address through lo cannot route.)
+func (st *Stack) bindAddress(a netip.AddrPort) tcpip.FullAddress {
+	fa := fullAddress(a)
+	if e := st.opts.Eth0; e != nil && a.Addr().Unmap() == e.Addr.Addr() {
+		fa.NIC = ethNIC
+	}
+	return fa
+}

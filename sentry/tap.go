@@ -1,0 +1,41 @@
+package sentry
+
+import (
+	"crypto/rand"
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// OpenTAP attaches to the TAP device name in netbox's network namespace,
+// creating it when it does not exist (which needs CAP_NET_ADMIN), as a
+// non-blocking Ethernet device without packet information (IFF_TAP |
+// IFF_NO_PI). The caller owns the fd.
+func OpenTAP(name string) (int, error) {
+	if len(name) == 0 || len(name) >= unix.IFNAMSIZ {
+		return -1, fmt.Errorf("tap %q: a device name is 1 to %d bytes", name, unix.IFNAMSIZ-1)
+	}
+	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return -1, fmt.Errorf("tap %s: open /dev/net/tun: %w", name, err)
+	}
+	var ifr [40]byte
+	copy(ifr[:unix.IFNAMSIZ-1], name)
+	*(*uint16)(unsafe.Pointer(&ifr[unix.IFNAMSIZ])) = unix.IFF_TAP | unix.IFF_NO_PI
+	if err := ioctl(fd, unix.TUNSETIFF, unsafe.Pointer(&ifr[0])); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("tap %s: TUNSETIFF: %w", name, err)
+	}
+	return fd, nil
+}
+
+// RandomMAC is a random, locally administered unicast MAC address.
+func RandomMAC() ([6]byte, error) {
+	var mac [6]byte
+	if _, err := rand.Read(mac[:]); err != nil {
+		return mac, err
+	}
+	mac[0] = mac[0]&^1 | 2 // unicast, locally administered
+	return mac, nil
+}
