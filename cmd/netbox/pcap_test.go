@@ -11,14 +11,7 @@ import (
 
 // pcapScript serves a file with python3, fetches it with curl (TCP, which
 // --pcap takes off the fast path) and pings ::1 once.
-const pcapScript = `set -u
-python3 -m http.server --bind 127.0.0.1 8000 >/dev/null 2>&1 &
-srv=$!
-i=0
-until curl -s -o /dev/null http://127.0.0.1:8000/; do
-	i=$((i+1)); [ $i -lt 100 ] || { echo "server never answered"; kill $srv; exit 1; }
-	sleep 0.1
-done
+const pcapScript = serveLoopback8000 + `
 kill $srv
 ping -n -6 -c 1 ::1 >/dev/null
 `

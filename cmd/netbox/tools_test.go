@@ -76,10 +76,9 @@ func TestToolSS(t *testing.T) {
 	}
 }
 
-// tcpdumpScript serves a file with python3, starts tcpdump on lo for six
-// packets, fetches the file with curl, and waits for tcpdump (bounded by
-// timeout): tcpdump must show the TCP handshake of the transfer.
-const tcpdumpScript = `set -u
+// serveLoopback8000 starts python3's web server on 127.0.0.1:8000 in the
+// current directory as $srv and waits for it (bounded).
+const serveLoopback8000 = `set -u
 python3 -m http.server --bind 127.0.0.1 8000 >/dev/null 2>&1 &
 srv=$!
 i=0
@@ -87,6 +86,12 @@ until curl -s -o /dev/null http://127.0.0.1:8000/; do
 	i=$((i+1)); [ $i -lt 100 ] || { echo "server never answered"; kill $srv; exit 1; }
 	sleep 0.1
 done
+`
+
+// tcpdumpScript serves a file with python3, starts tcpdump on lo for six
+// packets, fetches the file with curl, and waits for tcpdump (bounded by
+// timeout): tcpdump must show the TCP handshake of the transfer.
+const tcpdumpScript = serveLoopback8000 + `
 timeout 20 tcpdump -n -l -i lo -c 6 'tcp port 8000' >dump.txt 2>dump.err &
 dump=$!
 i=0

@@ -181,6 +181,20 @@ static inline void set_rcvtimeo(int fd)
 #define SO_TIMESTAMPNS_NEW 64
 #endif
 
+/* cksum is the Internet checksum (RFC 1071) of n bytes at p, starting
+ * from sum (a pseudo-header's, or 0), in network byte order. */
+static inline unsigned short cksum(const void *p, size_t n, unsigned long sum)
+{
+	const unsigned char *b = p;
+	for (; n > 1; n -= 2, b += 2)
+		sum += (b[0] << 8) | b[1];
+	if (n)
+		sum += b[0] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons(~sum & 0xffff);
+}
+
 /* level_name and type_name name a control message's level and type
  * ("levelN"/"typeN" for others). */
 static inline const char *level_name(int level)

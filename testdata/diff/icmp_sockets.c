@@ -38,18 +38,6 @@
 
 static const char payload[16] = "netbox-ping-test"; /* 16 bytes, no NUL */
 
-static unsigned short cksum(const void *p, size_t n, unsigned long sum)
-{
-	const unsigned char *b = p;
-	for (; n > 1; n -= 2, b += 2)
-		sum += (b[0] << 8) | b[1];
-	if (n)
-		sum += b[0] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons(~sum & 0xffff);
-}
-
 /* An echo message (ICMP or ICMPv6 layout) with the 16-byte payload. */
 static size_t mk_echo(unsigned char *b, int type, int id, int seq, int csum)
 {

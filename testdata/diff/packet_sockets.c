@@ -47,18 +47,6 @@ static const char *pkttype_name(int t)
 	return "?";
 }
 
-static unsigned short cksum(const void *p, size_t n, unsigned long sum)
-{
-	const unsigned char *b = p;
-	for (; n > 1; n -= 2, b += 2)
-		sum += (b[0] << 8) | b[1];
-	if (n)
-		sum += b[0] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons(~sum & 0xffff);
-}
-
 /* A packet socket of type for proto, bound to lo. */
 static int pkt_sock(int type, int proto)
 {
