@@ -196,8 +196,11 @@ func (st *Stack) SetLocalAddrs(v4 []netip.Prefix, v6 []netip.Addr) {
 		l.v6 = defaultLocalAddrs.v6
 	}
 	if e := st.opts.Eth0; e != nil {
-		// eth0's own address is local (alone: its prefix is a route).
+		// eth0's own addresses are local (alone: its prefix is a route).
 		l.v4 = append(slices.Clone(l.v4), netip.PrefixFrom(e.Addr.Addr(), 32))
+		if e.Addr6.IsValid() {
+			l.v6 = append(slices.Clone(l.v6), e.Addr6.Addr())
+		}
 	}
 	old := st.locals()
 	st.localAddrs.Store(l)
@@ -211,6 +214,9 @@ func (st *Stack) SetLocalAddrs(v4 []netip.Prefix, v6 []netip.Addr) {
 			}
 		}
 		for _, a := range old.v6 {
+			if st.isEth0Addr6(a) {
+				continue
+			}
 			if !slices.Contains(l.v6, a) {
 				gs.RemoveAddress(loNIC, tcpip.AddrFromSlice(a.AsSlice()))
 			}
@@ -226,6 +232,9 @@ func (st *Stack) SetLocalAddrs(v4 []netip.Prefix, v6 []netip.Addr) {
 			routes = append(routes, tcpip.Route{Destination: subnetOf(p.Masked()), NIC: loNIC})
 		}
 		for _, a := range l.v6 {
+			if st.isEth0Addr6(a) {
+				continue // eth0's, on eth0
+			}
 			p := netip.PrefixFrom(a, 128)
 			if !slices.Contains(old.v6, a) {
 				gs.AddProtocolAddress(loNIC, protocolAddress(p), stack.AddressProperties{})
@@ -237,6 +246,12 @@ func (st *Stack) SetLocalAddrs(v4 []netip.Prefix, v6 []netip.Addr) {
 		}
 		gs.SetRouteTable(routes)
 	}
+}
+
+// isEth0Addr6 reports whether a is eth0's IPv6 address.
+func (st *Stack) isEth0Addr6(a netip.Addr) bool {
+	e := st.opts.Eth0
+	return e != nil && e.Addr6.IsValid() && a == e.Addr6.Addr()
 }
 
 // protocolAddress is an address with its prefix, as gVisor adds it.

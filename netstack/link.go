@@ -8,6 +8,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/link/fdbased"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
 
@@ -28,6 +29,10 @@ type LinkConfig struct {
 	Addr netip.Prefix
 	// Gateway, when valid, is the IPv4 default route's next hop.
 	Gateway netip.Addr
+	// Addr6, when valid, is eth0's IPv6 address and prefix; Gateway6,
+	// when valid, the IPv6 default route's next hop.
+	Addr6    netip.Prefix
+	Gateway6 netip.Addr
 	// MTU is the link's MTU (1500 when 0).
 	MTU uint32
 }
@@ -50,8 +55,13 @@ func addEth0(gs *stack.Stack, cfg *LinkConfig) error {
 	if err := gs.CreateNICWithOptions(ethNIC, ep, stack.NICOptions{Name: "eth0"}); err != nil {
 		return fmt.Errorf("netstack: create eth0: %s", err)
 	}
-	if err := gs.AddProtocolAddress(ethNIC, protocolAddress(cfg.Addr), stack.AddressProperties{}); err != nil {
-		return fmt.Errorf("netstack: add %v to eth0: %s", cfg.Addr, err)
+	for _, a := range []netip.Prefix{cfg.Addr, cfg.Addr6} {
+		if !a.IsValid() {
+			continue
+		}
+		if err := gs.AddProtocolAddress(ethNIC, protocolAddress(a), stack.AddressProperties{}); err != nil {
+			return fmt.Errorf("netstack: add %v to eth0: %s", a, err)
+		}
 	}
 	return nil
 }
@@ -63,10 +73,20 @@ func ethRoutes(cfg *LinkConfig) []tcpip.Route {
 		return nil
 	}
 	routes := []tcpip.Route{{Destination: subnetOf(cfg.Addr.Masked()), NIC: ethNIC}}
+	if cfg.Addr6.IsValid() {
+		routes = append(routes, tcpip.Route{Destination: subnetOf(cfg.Addr6.Masked()), NIC: ethNIC})
+	}
 	if cfg.Gateway.IsValid() {
 		routes = append(routes, tcpip.Route{
 			Destination: header.IPv4EmptySubnet,
 			Gateway:     tcpip.AddrFromSlice(cfg.Gateway.AsSlice()),
+			NIC:         ethNIC,
+		})
+	}
+	if cfg.Gateway6.IsValid() {
+		routes = append(routes, tcpip.Route{
+			Destination: header.IPv6EmptySubnet,
+			Gateway:     tcpip.AddrFromSlice(cfg.Gateway6.AsSlice()),
 			NIC:         ethNIC,
 		})
 	}
@@ -76,10 +96,17 @@ func ethRoutes(cfg *LinkConfig) []tcpip.Route {
 // routable reports whether the stack has a route to dst beyond its own
 // addresses (through eth0).
 func (st *Stack) routable(dst netip.Addr) bool {
-	if st.opts.Eth0 == nil || !dst.Unmap().Is4() {
+	if st.opts.Eth0 == nil {
 		return false
 	}
-	r, err := st.gs.FindRoute(0, tcpip.Address{}, tcpip.AddrFromSlice(dst.Unmap().AsSlice()), ipv4.ProtocolNumber, false)
+	ip, proto := dst.Unmap(), ipv4.ProtocolNumber
+	if ip.Is6() {
+		if !st.opts.Eth0.Addr6.IsValid() {
+			return false
+		}
+		proto = ipv6.ProtocolNumber
+	}
+	r, err := st.gs.FindRoute(0, tcpip.Address{}, tcpip.AddrFromSlice(ip.AsSlice()), proto, false)
 	if err != nil {
 		return false
 	}
@@ -93,6 +120,9 @@ func (st *Stack) ethSource(dst netip.Addr) (netip.Addr, bool) {
 	if !st.routable(dst) {
 		return netip.Addr{}, false
 	}
+	if ip := dst.Unmap(); ip.Is6() {
+		return st.opts.Eth0.Addr6.Addr(), true
+	}
 	src := st.opts.Eth0.Addr.Addr()
 	if dst.Is4In6() {
 		src = netip.AddrFrom16(src.As16())
@@ -105,7 +135,7 @@ func (st *Stack) ethSource(dst netip.Addr) (netip.Addr, bool) {
 // a bind names; a bind to eth0's address through lo cannot route.)
 func (st *Stack) bindAddress(a netip.AddrPort) tcpip.FullAddress {
 	fa := fullAddress(a)
-	if e := st.opts.Eth0; e != nil && a.Addr().Unmap() == e.Addr.Addr() {
+	if e := st.opts.Eth0; e != nil && (a.Addr().Unmap() == e.Addr.Addr() || (e.Addr6.IsValid() && a.Addr() == e.Addr6.Addr())) {
 		fa.NIC = ethNIC
 	}
 	return fa

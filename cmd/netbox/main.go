@@ -86,6 +86,8 @@ type runOptions struct {
 	net         string
 	ip          string
 	gateway     string
+	ip6         string
+	gateway6    string
 }
 
 func runFlags(out io.Writer) (*flag.FlagSet, *runOptions) {
@@ -98,6 +100,8 @@ func runFlags(out io.Writer) (*flag.FlagSet, *runOptions) {
 	fs.StringVar(&o.net, "net", "none", "the sandbox's link beyond lo: none, or tap:NAME (netbox's stack drives the TAP device NAME as eth0; needs --ip)")
 	fs.StringVar(&o.ip, "ip", "", "eth0's IPv4 address and prefix, e.g. 10.0.0.2/24")
 	fs.StringVar(&o.gateway, "gateway", "", "eth0's IPv4 default gateway, e.g. 10.0.0.1")
+	fs.StringVar(&o.ip6, "ip6", "", "eth0's IPv6 address and prefix, e.g. fd00::2/64")
+	fs.StringVar(&o.gateway6, "gateway6", "", "eth0's IPv6 default gateway, e.g. fd00::1")
 	fs.StringVar(&o.pcap, "pcap", "", "write every packet of the sandbox's interfaces (lo included) to FILE in pcap format; loopback TCP then goes through netbox's stack, as with --loopback=netstack")
 	fs.StringVar(&o.loopback, "loopback", "fastpath", "how TCP between the sandbox's own sockets travels: fastpath (a native unix connection) or netstack (gVisor's TCP on the loopback NIC)")
 	return fs, o
@@ -198,8 +202,8 @@ func configureNet(o *runOptions, cfg *sentry.Config, stderr io.Writer) int {
 	name, isTAP := strings.CutPrefix(o.net, "tap:")
 	switch {
 	case o.net == "none":
-		if o.ip != "" || o.gateway != "" {
-			fmt.Fprintln(stderr, "netbox run: --ip and --gateway need --net=tap:NAME")
+		if o.ip != "" || o.gateway != "" || o.ip6 != "" || o.gateway6 != "" {
+			fmt.Fprintln(stderr, "netbox run: --ip, --gateway, --ip6 and --gateway6 need --net=tap:NAME")
 			return 2
 		}
 		return 0
@@ -220,6 +224,20 @@ func configureNet(o *runOptions, cfg *sentry.Config, stderr io.Writer) int {
 			return 2
 		}
 		link.Gateway = gw
+	}
+	if o.ip6 != "" {
+		if link.Addr6, err = netip.ParsePrefix(o.ip6); err != nil || !link.Addr6.Addr().Is6() || link.Addr6.Addr().Is4In6() {
+			fmt.Fprintf(stderr, "netbox run: --ip6=%q: want an IPv6 address and prefix, e.g. fd00::2/64\n", o.ip6)
+			return 2
+		}
+	}
+	if o.gateway6 != "" {
+		gw, err := netip.ParseAddr(o.gateway6)
+		if err != nil || !gw.Is6() || gw.Is4In6() || !link.Addr6.IsValid() {
+			fmt.Fprintf(stderr, "netbox run: --gateway6=%q: want an IPv6 address, with --ip6\n", o.gateway6)
+			return 2
+		}
+		link.Gateway6 = gw
 	}
 	if link.MAC, err = sentry.RandomMAC(); err != nil {
 		fmt.Fprintf(stderr, "netbox: %v\n", err)

@@ -13,21 +13,22 @@ import (
 )
 
 // tapPeerSetup makes the kernel's side of the test link in namespace $1: a
-// TAP device nbtap0 with 10.77.0.1/24, a web server on 10.77.0.1:8000
-// serving $2 and a UDP echo server on 10.77.0.1:9000, both bounded in
-// time; their pids go to $2/peer.pids.
+// TAP device nbtap0 with 10.77.0.1/24 and fd00:77::1/64, a web server on
+// port 8000 serving $2 and a UDP echo server on port 9000 (both dual-stack,
+// bounded in time); their pids go to $2/peer.pids.
 const tapPeerSetup = `set -eu
 ns=$1 dir=$2
 ip -n "$ns" link set lo up
 ip -n "$ns" tuntap add dev nbtap0 mode tap
 ip -n "$ns" addr add 10.77.0.1/24 dev nbtap0
+ip -n "$ns" addr add fd00:77::1/64 dev nbtap0 nodad
 ip -n "$ns" link set nbtap0 up
-ip netns exec "$ns" timeout 60 python3 -m http.server --bind 10.77.0.1 --directory "$dir" 8000 >/dev/null 2>&1 &
+ip netns exec "$ns" timeout 60 python3 -m http.server --bind :: --directory "$dir" 8000 >/dev/null 2>&1 &
 echo $! >"$dir/peer.pids"
 ip netns exec "$ns" timeout 60 python3 -c '
 import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("10.77.0.1", 9000))
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::", 9000))
 while True:
     d, a = s.recvfrom(2048)
     s.sendto(d, a)
@@ -35,8 +36,9 @@ while True:
 echo $! >>"$dir/peer.pids"
 `
 
-// tapClient runs inside netbox (eth0 10.77.0.2 on the TAP): it fetches the
-// kernel's file, pings the kernel and has a datagram echoed.
+// tapClient runs inside netbox (eth0 10.77.0.2 and fd00:77::2 on the
+// TAP): it fetches the kernel's file, pings the kernel and has a datagram
+// echoed, over IPv4 and IPv6.
 const tapClient = `set -u
 dir=$1
 i=0
@@ -45,19 +47,22 @@ until curl -s -o "$dir/got" http://10.77.0.1:8000/blob; do
 	sleep 0.1
 done
 echo "curl ok"
+curl -s -g -o "$dir/got6" "http://[fd00:77::1]:8000/blob" && echo "curl6 ok"
 ping -n -c 2 -i 0.2 -W 2 10.77.0.1 | grep -q " 0% packet loss" && echo "ping ok"
+ping -6 -n -c 2 -i 0.2 -W 2 fd00:77::1 | grep -q " 0% packet loss" && echo "ping6 ok"
 python3 -c '
 import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(2)
-for i in range(5):
-    s.sendto(b"echo-me", ("10.77.0.1", 9000))
-    try:
-        d, a = s.recvfrom(2048)
-        print("udp ok", d.decode(), a[0])
-        break
-    except TimeoutError:
-        pass
+for fam, dst in ((socket.AF_INET, "10.77.0.1"), (socket.AF_INET6, "fd00:77::1")):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    for i in range(5):
+        s.sendto(b"echo-me", (dst, 9000))
+        try:
+            d, a = s.recvfrom(2048)
+            print("udp ok", d.decode(), a[0])
+            break
+        except TimeoutError:
+            pass
 '
 `
 
@@ -65,15 +70,16 @@ for i in range(5):
 // echo on 9100, for as long as $1/stop does not exist (bounded).
 const tapServer = `set -u
 dir=$1
-python3 -m http.server --directory "$dir" 8100 >/dev/null 2>&1 &
+python3 -m http.server --bind :: --directory "$dir" 8100 >/dev/null 2>&1 &
 srv=$!
 python3 -c '
 import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", 9100))
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::", 9100))
 s.settimeout(20)
-d, a = s.recvfrom(2048)
-s.sendto(d, a)
+for i in range(2):
+    d, a = s.recvfrom(2048)
+    s.sendto(d, a)
 ' &
 i=0
 while [ ! -e "$dir/stop" ] && [ $i -lt 300 ]; do i=$((i+1)); sleep 0.1; done
@@ -90,14 +96,17 @@ until ip netns exec "$ns" curl -s -o "$dir/got-kernel" http://10.77.0.2:8100/blo
 	sleep 0.1
 done
 echo "curl ok"
+ip netns exec "$ns" curl -s -g -o "$dir/got-kernel6" "http://[fd00:77::2]:8100/blob" && echo "curl6 ok"
 ip netns exec "$ns" ping -n -c 2 -i 0.2 -W 2 10.77.0.2 | grep -q " 0% packet loss" && echo "ping ok"
+ip netns exec "$ns" ping -6 -n -c 2 -i 0.2 -W 2 fd00:77::2 | grep -q " 0% packet loss" && echo "ping6 ok"
 ip netns exec "$ns" python3 -c '
 import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(2)
-s.sendto(b"echo-you", ("10.77.0.2", 9100))
-d, a = s.recvfrom(2048)
-print("udp ok", d.decode(), a[0])
+for fam, dst in ((socket.AF_INET, "10.77.0.2"), (socket.AF_INET6, "fd00:77::2")):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.sendto(b"echo-you", (dst, 9100))
+    d, a = s.recvfrom(2048)
+    print("udp ok", d.decode(), a[0])
 '
 `
 
@@ -130,18 +139,21 @@ func TestTAPKernelPeer(t *testing.T) {
 		t.Fatalf("peer set-up: exit %d: %s%s", r.Code, r.Stdout, r.Stderr)
 	}
 	netbox := testenv.Netbox(t)
-	tapArgs := []string{"netns", "exec", ns, netbox, "run", "--net=tap:nbtap0", "--ip", "10.77.0.2/24", "--gateway", "10.77.0.1", "--"}
+	tapArgs := []string{"netns", "exec", ns, netbox, "run", "--net=tap:nbtap0", "--ip", "10.77.0.2/24", "--gateway", "10.77.0.1",
+		"--ip6", "fd00:77::2/64", "--"}
 
 	t.Run("netbox-to-kernel", func(t *testing.T) {
 		script := testenv.WriteScript(t, "client.sh", tapClient)
 		r := testenv.Shell(t, 60*time.Second, "", `exec ip "$@"`, append(tapArgs, "sh", script, dir)...)
-		for _, want := range []string{"curl ok", "ping ok", "udp ok echo-me 10.77.0.1"} {
+		for _, want := range []string{"curl ok", "curl6 ok", "ping ok", "ping6 ok", "udp ok echo-me 10.77.0.1", "udp ok echo-me fd00:77::1"} {
 			if !strings.Contains(r.Stdout, want) {
 				t.Errorf("%q missing (exit %d):\n%s\n%s", want, r.Code, r.Stdout, r.Stderr)
 			}
 		}
-		if got, err := os.ReadFile(filepath.Join(dir, "got")); err != nil || string(got) != string(blob) {
-			t.Errorf("the file fetched through the TAP is not the kernel's (%d bytes, %v)", len(got), err)
+		for _, f := range []string{"got", "got6"} {
+			if got, err := os.ReadFile(filepath.Join(dir, f)); err != nil || string(got) != string(blob) {
+				t.Errorf("%s: the file fetched through the TAP is not the kernel's (%d bytes, %v)", f, len(got), err)
+			}
 		}
 	})
 
@@ -158,13 +170,15 @@ func TestTAPKernelPeer(t *testing.T) {
 		r := testenv.Shell(t, 40*time.Second, "", tapKernelClient, ns, srvDir)
 		os.WriteFile(filepath.Join(srvDir, "stop"), nil, 0o644)
 		nb := <-done
-		for _, want := range []string{"curl ok", "ping ok", "udp ok echo-you 10.77.0.2"} {
+		for _, want := range []string{"curl ok", "curl6 ok", "ping ok", "ping6 ok", "udp ok echo-you 10.77.0.2", "udp ok echo-you fd00:77::2"} {
 			if !strings.Contains(r.Stdout, want) {
 				t.Errorf("%q missing (exit %d):\n%s\n%s\nnetbox: %s%s", want, r.Code, r.Stdout, r.Stderr, nb.Stdout, nb.Stderr)
 			}
 		}
-		if got, err := os.ReadFile(filepath.Join(srvDir, "got-kernel")); err != nil || string(got) != string(blob) {
-			t.Errorf("the file the kernel fetched from netbox is not netbox's (%d bytes, %v)", len(got), err)
+		for _, f := range []string{"got-kernel", "got-kernel6"} {
+			if got, err := os.ReadFile(filepath.Join(srvDir, f)); err != nil || string(got) != string(blob) {
+				t.Errorf("%s: the file the kernel fetched from netbox is not netbox's (%d bytes, %v)", f, len(got), err)
+			}
 		}
 	})
 }
