@@ -277,29 +277,6 @@ static int set_async(int fd, int sig)
 
 /* ---------- sockets ---------- */
 
-static int listener(int *port)
-{
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = sin4("127.0.0.1", 0);
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
-	bind(l, (struct sockaddr *)&a, sizeof a);
-	listen(l, 16);
-	getsockname(l, (struct sockaddr *)&ss, &len);
-	*port = sa_port(&ss);
-	return l;
-}
-
-static void make_pair(int lfd, int port, int *cli, int *srv)
-{
-	struct sockaddr_in a = sin4("127.0.0.1", port);
-	*cli = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect(*cli, (struct sockaddr *)&a, sizeof a) < 0)
-		printf("make_pair connect: -1 %s\n", errname(errno));
-	*srv = accept(lfd, NULL, NULL);
-	if (*srv < 0)
-		printf("make_pair accept: -1 %s\n", errname(errno));
-}
 
 /* A UDP socket bound to 127.0.0.1:0; its port in *port. */
 static int udp_bound(int flags, int *port)
@@ -668,12 +645,12 @@ int main(void)
 	sigemptyset(&qset);
 	sigaddset(&qset, SIGIO);
 	sigaddset(&qset, SIGRTMIN + 1);
-	int l = listener(&port);
+	int l = tcp_listener(&port);
 
 	/* --- ASYNC-01/02/03/06: O_ASYNC + F_SETOWN on TCP, plain SIGIO --- */
 	{
 		int c, a;
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		show("F_GETOWN fresh", fcntl(a, F_GETOWN));
 		printf("F_GETSIG fresh: %s\n", signame(fcntl(a, F_GETSIG)));
 		printf("O_ASYNC fresh: %d\n", fd_async(a));
@@ -726,7 +703,7 @@ int main(void)
 	/* --- ASYNC-04/10: POLL_HUP, close, reset, POLL_OUT --- */
 	{
 		int c, a;
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		show("hup setup", set_async(a, SIGRTMIN + 1));
 		show("hup own SHUT_WR", shutdown(a, SHUT_WR));
 		step("rt tcp after own SHUT_WR", a, 0);
@@ -735,14 +712,14 @@ int main(void)
 		show("hup recv EOF", recv(a, buf, sizeof buf, 0));
 		close(a);
 
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		show("close setup", set_async(a, SIGRTMIN + 1));
 		Q(close(c));
 		step("rt tcp after peer close", a, 1);
 		show("close recv EOF", recv(a, buf, sizeof buf, 0));
 		close(a);
 
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		show("reset setup", set_async(a, SIGRTMIN + 1));
 		show("reset send to peer", send(a, "xyz", 3, 0));
 		printf("reset peer readable: %s\n", pollnames(wait_ev(c, POLLIN, 500), " "));
@@ -751,7 +728,7 @@ int main(void)
 		step("rt tcp after peer reset", a, 1);
 		close(a);
 
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		show("space SO_SNDBUF", seti(a, SO_SNDBUF, 32768));
 		show("space SO_RCVBUF", seti(c, SO_RCVBUF, 32768));
 		show("space setup", set_async(a, SIGRTMIN + 1));
@@ -768,7 +745,7 @@ int main(void)
 	/* --- ASYNC-10 + NB-03/05: connect completion and a listener's new connection --- */
 	{
 		int lp;
-		int l2 = listener(&lp);
+		int l2 = tcp_listener(&lp);
 		struct sockaddr_in la = sin4("127.0.0.1", lp);
 		show("listener setup", set_async(l2, SIGRTMIN + 1));
 		int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -970,7 +947,7 @@ int main(void)
 	/* --- ASYNC-11: SIGPIPE --- */
 	{
 		int c, a;
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		show("pipe own SHUT_WR", shutdown(a, SHUT_WR));
 		sigpipes = 0;
 		show("tcp send after own SHUT_WR", send(a, "x", 1, 0));
@@ -1044,7 +1021,7 @@ int main(void)
 	/* --- NB-04: poll bit tables --- */
 	{
 		int c, a;
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		poll_show("poll tcp fresh", a, ALLPOLL, 0);
 		show("table peer write", write(c, "abcdef", 6));
 		wait_ev(a, POLLIN, 500);
@@ -1063,7 +1040,7 @@ int main(void)
 		close(c);
 		close(a);
 
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		close(c);
 		wait_ev(a, POLLRDHUP, 500);
 		msleep(30);
@@ -1086,7 +1063,7 @@ int main(void)
 	/* --- NB-06: select --- */
 	{
 		int c, a;
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		select_show("select tcp empty", a, 0);
 		show("select peer write", write(c, "abc", 3));
 		wait_ev(a, POLLIN, 500);
@@ -1112,7 +1089,7 @@ int main(void)
 	/* --- NB-06: epoll level-triggered --- */
 	{
 		int c, a;
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		int ep = epoll_for(a, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
 		epoll_show("epoll LT tcp fresh", ep, 0);
 		show("LT peer write", write(c, "abcdef", 6));
@@ -1157,7 +1134,7 @@ int main(void)
 	/* --- NB-06: epoll edge-triggered --- */
 	{
 		int c, a;
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		int ep = epoll_for(a, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
 		epoll_show("epoll ET tcp fresh", ep, 0);
 		epoll_show("epoll ET tcp fresh again", ep, 0);
@@ -1200,7 +1177,7 @@ int main(void)
 	/* --- NB-09: non-blocking recv + poll loops --- */
 	{
 		int c, a;
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		fcntl(a, F_SETFL, fcntl(a, F_GETFL) | O_NONBLOCK);
 		struct feeder f = {.fd = c, .count = 200, .size = 500};
 		pthread_create(&f.th, NULL, tcp_feeder, &f);
@@ -1253,7 +1230,7 @@ int main(void)
 	/* --- SO_RCVLOWAT on TCP --- */
 	{
 		int c, a;
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		printf("SO_RCVLOWAT default: %d\n", geti(a, SO_RCVLOWAT));
 		show("SO_RCVLOWAT set 10", seti(a, SO_RCVLOWAT, 10));
 		printf("SO_RCVLOWAT read back: %d\n", geti(a, SO_RCVLOWAT));
@@ -1309,7 +1286,7 @@ int main(void)
 	{
 		struct rescue rs;
 		int c, a;
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		print_tv("SO_RCVTIMEO default", a, SO_RCVTIMEO);
 		print_tv("SO_SNDTIMEO default", a, SO_SNDTIMEO);
 		show("SO_RCVTIMEO set 0.3s", set_tv(a, SO_RCVTIMEO, 0, 300000));

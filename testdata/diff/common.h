@@ -181,6 +181,46 @@ static inline void set_rcvtimeo(int fd)
 #define SO_TIMESTAMPNS_NEW 64
 #endif
 
+/* bind_port0 binds fd to addr (an IPv4 or IPv6 literal, by family) with
+ * port 0, and returns bind's result. */
+static inline int bind_port0(int fd, int family, const char *addr)
+{
+	if (family == AF_INET) {
+		struct sockaddr_in a = sin4(addr, 0);
+		return bind(fd, (struct sockaddr *)&a, sizeof a);
+	}
+	struct sockaddr_in6 a = sin6(addr, 0);
+	return bind(fd, (struct sockaddr *)&a, sizeof a);
+}
+
+/* tcp_listener is a TCP socket listening on 127.0.0.1 (backlog 16) at a
+ * port the kernel chose, which goes to *port. */
+static inline int tcp_listener(int *port)
+{
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = sin4("127.0.0.1", 0);
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	bind(l, (struct sockaddr *)&a, sizeof a);
+	listen(l, 16);
+	getsockname(l, (struct sockaddr *)&ss, &len);
+	*port = sa_port(&ss);
+	return l;
+}
+
+/* connect_pair connects a new client to the listener lfd at 127.0.0.1:port and
+ * accepts it: *cli and *srv are the two ends. */
+static inline void connect_pair(int lfd, int port, int *cli, int *srv)
+{
+	struct sockaddr_in a = sin4("127.0.0.1", port);
+	*cli = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(*cli, (struct sockaddr *)&a, sizeof a) < 0)
+		printf("make_pair connect: -1 %s\n", errname(errno));
+	*srv = accept(lfd, NULL, NULL);
+	if (*srv < 0)
+		printf("make_pair accept: -1 %s\n", errname(errno));
+}
+
 /* cksum is the Internet checksum (RFC 1071) of n bytes at p, starting
  * from sum (a pseudo-header's, or 0), in network byte order. */
 static inline unsigned short cksum(const void *p, size_t n, unsigned long sum)

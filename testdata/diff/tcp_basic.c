@@ -22,17 +22,6 @@ static void on_sigpipe(int sig) { (void)sig; got_sigpipe = 1; }
 
 static int tcp_sock(void) { return socket(AF_INET, SOCK_STREAM, 0); }
 
-/* Connect a new client to the listener at port and accept it. */
-static void make_pair(int lfd, int port, int *cli, int *srv)
-{
-	struct sockaddr_in a = sin4("127.0.0.1", port);
-	*cli = tcp_sock();
-	if (connect(*cli, (struct sockaddr *)&a, sizeof a) < 0)
-		printf("make_pair connect: -1 %s\n", errname(errno));
-	*srv = accept(lfd, NULL, NULL);
-	if (*srv < 0)
-		printf("make_pair accept: -1 %s\n", errname(errno));
-}
 
 static void print_revents(const char *label, int r, short re)
 {
@@ -215,7 +204,7 @@ int main(void)
 	/* --- shutdown(SHUT_RD) --- */
 	{
 		int rc, rs;
-		make_pair(s, port, &rc, &rs);
+		connect_pair(s, port, &rc, &rs);
 		show("shutdown client SHUT_RD", shutdown(rc, SHUT_RD));
 		show("recv client after SHUT_RD", recv(rc, buf, sizeof buf, 0));
 		show("recv client after SHUT_RD DONTWAIT", recv(rc, buf, sizeof buf, MSG_DONTWAIT));
@@ -249,7 +238,7 @@ int main(void)
 	}
 	{
 		int ec, es;
-		make_pair(s, port, &ec, &es);
+		connect_pair(s, port, &ec, &es);
 		show("connect already connected", connect(ec, (struct sockaddr *)&same, sizeof same));
 		show("listen connected", listen(ec, 4));
 		showfd("accept connected", accept(ec, NULL, NULL));
@@ -273,7 +262,7 @@ int main(void)
 	/* --- EPIPE / SIGPIPE after the peer closed --- */
 	{
 		int pc, ps;
-		make_pair(s, port, &pc, &ps);
+		connect_pair(s, port, &pc, &ps);
 		close(ps);
 		show("read after peer close (EOF)", read(pc, buf, sizeof buf));
 		got_sigpipe = 0;
@@ -302,7 +291,7 @@ int main(void)
 	{
 		/* Peer closed with unread data: RST is sent immediately. */
 		int pc, ps;
-		make_pair(s, port, &pc, &ps);
+		connect_pair(s, port, &pc, &ps);
 		show("send to peer that will not read", send(pc, "unread", 6, 0));
 		struct pollfd p = {.fd = ps, .events = POLLIN};
 		poll(&p, 1, 5000);

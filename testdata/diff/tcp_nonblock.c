@@ -16,29 +16,6 @@
 #include <poll.h>
 #include <sys/epoll.h>
 
-static int listener(int *port)
-{
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = sin4("127.0.0.1", 0);
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
-	bind(l, (struct sockaddr *)&a, sizeof a);
-	listen(l, 16);
-	getsockname(l, (struct sockaddr *)&ss, &len);
-	*port = sa_port(&ss);
-	return l;
-}
-
-static void make_pair(int lfd, int port, int *cli, int *srv)
-{
-	struct sockaddr_in a = sin4("127.0.0.1", port);
-	*cli = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect(*cli, (struct sockaddr *)&a, sizeof a) < 0)
-		printf("make_pair connect: -1 %s\n", errname(errno));
-	*srv = accept(lfd, NULL, NULL);
-	if (*srv < 0)
-		printf("make_pair accept: -1 %s\n", errname(errno));
-}
 
 static void print_poll(const char *label, int r, short re)
 {
@@ -103,7 +80,7 @@ int main(void)
 	int port;
 
 	common_init();
-	int l = listener(&port);
+	int l = tcp_listener(&port);
 	struct sockaddr_in la = sin4("127.0.0.1", port);
 
 	/* --- non-blocking connect to a listener --- */
@@ -192,7 +169,7 @@ int main(void)
 	/* --- epoll level-triggered --- */
 	{
 		int c, a;
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		int ep = epoll_add(a, EPOLLIN | EPOLLRDHUP, 1);
 		epoll_show("LT idle", ep, 0);
 		show("peer write", write(c, "abc", 3));
@@ -221,7 +198,7 @@ int main(void)
 	/* --- epoll edge-triggered --- */
 	{
 		int c, a;
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		int ep = epoll_add(a, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, 7);
 		epoll_show("ET initial", ep, 0);
 		epoll_show("ET initial again", ep, 0);
@@ -244,7 +221,7 @@ int main(void)
 	/* --- epoll on reset --- */
 	{
 		int c, a;
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		show("send to client that will not read", send(a, "xyz", 3, 0));
 		poll_show("poll client readable", c, POLLIN, 5000);
 		int ep = epoll_add(a, EPOLLIN | EPOLLRDHUP, 9);
@@ -260,7 +237,7 @@ int main(void)
 	/* --- MSG_DONTWAIT on an empty blocking socket --- */
 	{
 		int c, a;
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		show("recv MSG_DONTWAIT empty", recv(a, buf, sizeof buf, MSG_DONTWAIT));
 		printf("socket still blocking: nonblock=%d\n", fd_nonblock(a));
 		poll_show("poll empty", a, POLLIN, 0);
@@ -275,7 +252,7 @@ int main(void)
 	/* --- back-pressure --- */
 	{
 		int c, a;
-		make_pair(l, port, &c, &a);
+		connect_pair(l, port, &c, &a);
 		fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK);
 		memset(buf, 'w', sizeof buf);
 		long total = 0;

@@ -49,14 +49,7 @@ static int udp_sock(int family)
 static int closed_port(int family, const char *addr)
 {
 	int fd = socket(family, SOCK_DGRAM, 0);
-	int r;
-	if (family == AF_INET) {
-		struct sockaddr_in a = sin4(addr, 0);
-		r = bind(fd, (struct sockaddr *)&a, sizeof a);
-	} else {
-		struct sockaddr_in6 a = sin6(addr, 0);
-		r = bind(fd, (struct sockaddr *)&a, sizeof a);
-	}
+	int r = bind_port0(fd, family, addr);
 	if (r < 0)
 		printf("closed port bind %s: -1 %s\n", addr, errname(errno));
 	int p = local_port(fd);
