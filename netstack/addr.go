@@ -206,7 +206,7 @@ func (st *Stack) SetLocalAddrs(v4 []netip.Prefix, v6 []netip.Addr) {
 	st.localAddrs.Store(l)
 	for _, gs := range []*stack.Stack{st.gs, st.gsLite} {
 		for _, p := range old.v4 {
-			if e := st.opts.Eth0; e != nil && p.Addr() == e.Addr.Addr() && p.Bits() == 32 {
+			if st.isEth0Addr(p.Addr()) {
 				continue
 			}
 			if !slices.Contains(l.v4, p) {
@@ -214,7 +214,7 @@ func (st *Stack) SetLocalAddrs(v4 []netip.Prefix, v6 []netip.Addr) {
 			}
 		}
 		for _, a := range old.v6 {
-			if st.isEth0Addr6(a) {
+			if st.isEth0Addr(a) {
 				continue
 			}
 			if !slices.Contains(l.v6, a) {
@@ -223,7 +223,7 @@ func (st *Stack) SetLocalAddrs(v4 []netip.Prefix, v6 []netip.Addr) {
 		}
 		var routes []tcpip.Route
 		for _, p := range l.v4 {
-			if e := st.opts.Eth0; e != nil && p.Addr() == e.Addr.Addr() && p.Bits() == 32 {
+			if st.isEth0Addr(p.Addr()) {
 				continue // eth0's, on eth0
 			}
 			if !slices.Contains(old.v4, p) {
@@ -232,7 +232,7 @@ func (st *Stack) SetLocalAddrs(v4 []netip.Prefix, v6 []netip.Addr) {
 			routes = append(routes, tcpip.Route{Destination: subnetOf(p.Masked()), NIC: loNIC})
 		}
 		for _, a := range l.v6 {
-			if st.isEth0Addr6(a) {
+			if st.isEth0Addr(a) {
 				continue // eth0's, on eth0
 			}
 			p := netip.PrefixFrom(a, 128)
@@ -248,10 +248,14 @@ func (st *Stack) SetLocalAddrs(v4 []netip.Prefix, v6 []netip.Addr) {
 	}
 }
 
-// isEth0Addr6 reports whether a is eth0's IPv6 address.
-func (st *Stack) isEth0Addr6(a netip.Addr) bool {
+// isEth0Addr reports whether a is one of eth0's addresses (IPv4, plain
+// or v4-mapped, or IPv6).
+func (st *Stack) isEth0Addr(a netip.Addr) bool {
 	e := st.opts.Eth0
-	return e != nil && e.Addr6.IsValid() && a == e.Addr6.Addr()
+	if e == nil {
+		return false
+	}
+	return a.Unmap() == e.Addr.Addr() || (e.Addr6.IsValid() && a == e.Addr6.Addr())
 }
 
 // protocolAddress is an address with its prefix, as gVisor adds it.

@@ -15,8 +15,11 @@ import (
 // The sandbox's link beyond lo: eth0, driven by netbox's stack over a
 // device netbox opened (a TAP), with its own MAC, ARP and routes.
 
-// ethNIC is eth0's NIC id in gVisor.
-const ethNIC tcpip.NICID = 2
+// ethNIC is eth0's NIC id in gVisor; ethMTU its MTU (Ethernet's).
+const (
+	ethNIC tcpip.NICID = 2
+	ethMTU             = 1500
+)
 
 // LinkConfig is eth0's configuration.
 type LinkConfig struct {
@@ -33,19 +36,13 @@ type LinkConfig struct {
 	// when valid, the IPv6 default route's next hop.
 	Addr6    netip.Prefix
 	Gateway6 netip.Addr
-	// MTU is the link's MTU (1500 when 0).
-	MTU uint32
 }
 
 // addEth0 creates eth0 in gs from cfg.
 func addEth0(gs *stack.Stack, cfg *LinkConfig) error {
-	mtu := cfg.MTU
-	if mtu == 0 {
-		mtu = 1500
-	}
 	ep, err := fdbased.New(&fdbased.Options{
 		FDs:            []int{cfg.FD},
-		MTU:            mtu,
+		MTU:            ethMTU,
 		EthernetHeader: true,
 		Address:        tcpip.LinkAddress(cfg.MAC[:]),
 	})
@@ -135,7 +132,7 @@ func (st *Stack) ethSource(dst netip.Addr) (netip.Addr, bool) {
 // a bind names; a bind to eth0's address through lo cannot route.)
 func (st *Stack) bindAddress(a netip.AddrPort) tcpip.FullAddress {
 	fa := fullAddress(a)
-	if e := st.opts.Eth0; e != nil && (a.Addr().Unmap() == e.Addr.Addr() || (e.Addr6.IsValid() && a.Addr() == e.Addr6.Addr())) {
+	if st.isEth0Addr(a.Addr()) {
 		fa.NIC = ethNIC
 	}
 	return fa

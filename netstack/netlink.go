@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netbox-sandbox/netbox/netstack/sockaddr"
 )
 
 // Netlink sockets netbox serves: NETLINK_SOCK_DIAG, so that ss and other
@@ -276,16 +278,7 @@ func (netlinkOps) Name(s *Socket, peer bool) ([]byte, error) {
 	if !peer {
 		pid = s.sk.nl.portID
 	}
-	return sockaddrNL(pid, 0), nil
-}
-
-// sockaddrNL encodes a struct sockaddr_nl.
-func sockaddrNL(pid, groups uint32) []byte {
-	b := make([]byte, unix.SizeofSockaddrNetlink)
-	binary.LittleEndian.PutUint16(b, unix.AF_NETLINK)
-	binary.LittleEndian.PutUint32(b[4:], pid)
-	binary.LittleEndian.PutUint32(b[8:], groups)
-	return b
+	return sockaddr.Netlink(pid, 0), nil
 }
 
 func (netlinkOps) Shutdown(s *Socket, f int, how int) error {
@@ -331,7 +324,7 @@ func (netlinkOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult, e
 	}
 	s.flushNetlink()
 	return &RecvResult{Data: buf[:min(n, size)], Total: n, Flags: rflags & unix.MSG_TRUNC,
-		HasFrom: true, Name: sockaddrNL(0, 0)}, nil
+		HasFrom: true, Name: sockaddr.Netlink(0, 0)}, nil
 }
 
 // Netlink socket options (SOL_NETLINK) that only read back what was set;

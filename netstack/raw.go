@@ -115,7 +115,7 @@ func (inetRawOps) SetSockOpt(s *Socket, f int, level, name int, val Optval) erro
 			return err
 		}
 		var filter [4]byte
-		binary.LittleEndian.PutUint32(filter[:], s.icmpFilterLocked())
+		binary.LittleEndian.PutUint32(filter[:], s.readICMPFilter())
 		copy(filter[:], b)
 		s.sk.rxMu.Lock()
 		s.sk.icmpFilter = binary.LittleEndian.Uint32(filter[:])
@@ -199,7 +199,7 @@ func (inetRawOps) GetSockOpt(s *Socket, f int, level, name int, size int) ([]byt
 		if size < 0 {
 			return nil, unix.EINVAL
 		}
-		return intBytes(int32(s.icmpFilterLocked())), nil
+		return intBytes(int32(s.readICMPFilter())), nil
 	case level == solICMPv6 && s.Family == afInet6:
 		if s.Protocol != unix.IPPROTO_ICMPV6 {
 			return nil, unix.EOPNOTSUPP
@@ -228,8 +228,8 @@ func (inetRawOps) GetSockOpt(s *Socket, f int, level, name int, size int) ([]byt
 	return s.getSockOpt(f, level, name, size)
 }
 
-// icmpFilterLocked reads ICMP_FILTER.
-func (s *Socket) icmpFilterLocked() uint32 {
+// readICMPFilter reads ICMP_FILTER (under rxMu, which delivery holds).
+func (s *Socket) readICMPFilter() uint32 {
 	s.sk.rxMu.Lock()
 	defer s.sk.rxMu.Unlock()
 	return s.sk.icmpFilter

@@ -1,7 +1,7 @@
 // Package sockaddr encodes the socket addresses Linux hands to programs
 // (x86-64 layout): what getsockname, recvfrom and accept write, and what
 // control messages such as IP_ORIGDSTADDR and the error queue's offender
-// carry.
+// carry; inet and netlink addresses.
 package sockaddr
 
 import (
@@ -35,5 +35,14 @@ func Inet(family int, a netip.AddrPort) []byte {
 	}
 	ip4 := ip.As4()
 	copy(b[4:8], ip4[:])
+	return b
+}
+
+// Netlink is a struct sockaddr_nl with port id pid and multicast groups.
+func Netlink(pid, groups uint32) []byte {
+	b := make([]byte, unix.SizeofSockaddrNetlink)
+	binary.LittleEndian.PutUint16(b, unix.AF_NETLINK)
+	binary.LittleEndian.PutUint32(b[4:], pid)
+	binary.LittleEndian.PutUint32(b[8:], groups)
 	return b
 }
