@@ -26,6 +26,9 @@ type LinkConfig struct {
 	// FD is the device's file: a TAP opened with IFF_TAP|IFF_NO_PI,
 	// non-blocking. The stack owns it from New on.
 	FD int
+	// Endpoint, when set, is eth0's link instead of FD: an Ethernet link
+	// endpoint netbox drives at both ends (the user-mode NAT's).
+	Endpoint stack.LinkEndpoint
 	// MAC is eth0's hardware address.
 	MAC [6]byte
 	// Addr is eth0's IPv4 address and prefix.
@@ -40,14 +43,18 @@ type LinkConfig struct {
 
 // addEth0 creates eth0 in gs from cfg.
 func addEth0(gs *stack.Stack, cfg *LinkConfig) error {
-	ep, err := fdbased.New(&fdbased.Options{
-		FDs:            []int{cfg.FD},
-		MTU:            ethMTU,
-		EthernetHeader: true,
-		Address:        tcpip.LinkAddress(cfg.MAC[:]),
-	})
-	if err != nil {
-		return fmt.Errorf("netstack: eth0: %s", err)
+	ep := cfg.Endpoint
+	if ep == nil {
+		var err error
+		ep, err = fdbased.New(&fdbased.Options{
+			FDs:            []int{cfg.FD},
+			MTU:            ethMTU,
+			EthernetHeader: true,
+			Address:        tcpip.LinkAddress(cfg.MAC[:]),
+		})
+		if err != nil {
+			return fmt.Errorf("netstack: eth0: %s", err)
+		}
 	}
 	if err := gs.CreateNICWithOptions(ethNIC, ep, stack.NICOptions{Name: "eth0"}); err != nil {
 		return fmt.Errorf("netstack: create eth0: %s", err)

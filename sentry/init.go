@@ -20,14 +20,16 @@ import (
 // orphan, and exits with the program's status. When it exits the kernel
 // kills whatever is left in the namespace.
 //
-// args: preserved-fd count, program path, argv…
+// args: preserved-fd count, a file to mount over /etc/resolv.conf or "-",
+// program path, argv…
 func InitMain(args []string) int {
-	if len(args) < 3 {
+	if len(args) < 4 {
 		fmt.Fprintln(os.Stderr, "netbox-init: bad arguments")
 		return 125
 	}
 	preserve, _ := strconv.Atoi(args[0])
-	path, argv := args[1], args[2:]
+	resolv := args[1]
+	path, argv := args[2], args[3:]
 	// Named for what it is: the sandbox's init, not the supervisor.
 	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&[]byte("netbox-init\x00")[0])), 0, 0, 0)
 
@@ -36,6 +38,9 @@ func InitMain(args []string) int {
 	if unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, "") == nil {
 		unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
 		mountSys()
+		if resolv != "-" {
+			mountResolvConf(resolv)
+		}
 	}
 	setLinkUp("lo")
 	// Nothing of netbox's, nor of its caller's beyond stdio and the
@@ -124,6 +129,19 @@ func execFailed(name string, err error) int {
 		return 126
 	}
 	return 127
+}
+
+// mountResolvConf mounts the file src over /etc/resolv.conf, read only.
+// Without /etc/resolv.conf to cover (or the right to) it says so and goes
+// on: the program then resolves as the host does.
+func mountResolvConf(src string) {
+	err := unix.Mount(src, "/etc/resolv.conf", "", unix.MS_BIND, "")
+	if err == nil {
+		err = unix.Mount("", "/etc/resolv.conf", "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, "")
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "netbox-init: /etc/resolv.conf: %v: the program resolves names as the host does\n", err)
+	}
 }
 
 // mountSys mounts a sysfs of the sandbox's network namespace on /sys,

@@ -20,6 +20,7 @@ import (
 
 	"github.com/netbox-sandbox/netbox/fdtable"
 	"github.com/netbox-sandbox/netbox/netstack"
+	"github.com/netbox-sandbox/netbox/netstack/nat"
 	"github.com/netbox-sandbox/netbox/platform/seccomp"
 	"github.com/netbox-sandbox/netbox/syscalls"
 )
@@ -48,6 +49,10 @@ type Config struct {
 	MaxSockets int
 	// Stack configures the sandbox's network stack.
 	Stack netstack.Options
+	// NAT, when set, runs a user-mode NAT at the far end of eth0
+	// (Stack.Eth0) and gives the sandbox an /etc/resolv.conf naming its
+	// DNS forwarder.
+	NAT *nat.Config
 }
 
 // ExitError carries the exit status netbox must end with.
@@ -80,6 +85,20 @@ func Run(cfg Config) (int, error) {
 	netCfg := &netConfig{}
 	defer netCfg.close()
 	cfg.Stack.SyncConfig = netCfg.sync
+	resolv := ""
+	if cfg.NAT != nil {
+		n, err := startNAT(&cfg)
+		if err != nil {
+			return 0, err
+		}
+		defer n.Close()
+		path, remove, err := resolvConf(cfg.NAT)
+		if err != nil {
+			return 0, err
+		}
+		defer remove()
+		resolv = path
+	}
 	st, err := netstack.New(host, strconv.Itoa(os.Getpid()), cfg.Stack)
 	if err != nil {
 		return 0, err
@@ -137,7 +156,7 @@ func Run(cfg Config) (int, error) {
 			startc <- started{err: err}
 			return
 		}
-		cmd := initCommand(self, cfg)
+		cmd := initCommand(self, cfg, resolv)
 		if err := cmd.Start(); err != nil {
 			l.Close()
 			startc <- started{err: fmt.Errorf("sentry: start sandbox: %w", err)}
@@ -187,8 +206,14 @@ func Run(cfg Config) (int, error) {
 // capabilities reach only the namespaces it owns. A root program inside
 // cannot act on the host's network namespace, load BPF programs or
 // modules, or ptrace netbox.
-func initCommand(self string, cfg Config) *exec.Cmd {
-	args := append([]string{InitArg, strconv.Itoa(cfg.PreserveFDs), cfg.Path}, cfg.Args...)
+//
+// resolv, when not empty, is a file to mount over the sandbox's
+// /etc/resolv.conf.
+func initCommand(self string, cfg Config, resolv string) *exec.Cmd {
+	if resolv == "" {
+		resolv = "-"
+	}
+	args := append([]string{InitArg, strconv.Itoa(cfg.PreserveFDs), resolv, cfg.Path}, cfg.Args...)
 	cmd := exec.Command(self, args...)
 	cmd.Args[0] = "netbox-init"
 	cmd.Env = cfg.Env

@@ -171,6 +171,18 @@ func freePort(t *testing.T) int {
 	return port
 }
 
+// freeUDPPort is freePort for UDP.
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := c.LocalAddr().(*net.UDPAddr).Port
+	c.Close()
+	return port
+}
+
 func TestIsolationServerNotReachableFromHost(t *testing.T) {
 	t.Parallel()
 	testenv.RequireTool(t, "python3")

@@ -10,13 +10,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"os/exec"
 	"runtime"
-	"strings"
 
-	"github.com/netbox-sandbox/netbox/netstack"
 	"github.com/netbox-sandbox/netbox/sentry"
 )
 
@@ -88,6 +85,10 @@ type runOptions struct {
 	gateway     string
 	ip6         string
 	gateway6    string
+	rules       []rawRule // --allow and --deny, in order
+	egress      string
+	publish     listFlag
+	dns         listFlag
 }
 
 func runFlags(out io.Writer) (*flag.FlagSet, *runOptions) {
@@ -97,9 +98,14 @@ func runFlags(out io.Writer) (*flag.FlagSet, *runOptions) {
 	fs.StringVar(&o.trace, "trace", "", "print each trapped call and its result, strace-style, to FILE (\"-\" or empty with --trace: stderr)")
 	fs.IntVar(&o.preserveFDs, "preserve-fds", 0, "pass the caller's fds 3..3+N-1 to the program")
 	fs.IntVar(&o.maxSockets, "max-sockets", 65536, "the most netbox sockets the sandbox may hold (EMFILE beyond)")
-	fs.StringVar(&o.net, "net", "none", "the sandbox's link beyond lo: none, or tap:NAME (netbox's stack drives the TAP device NAME as eth0; needs --ip)")
-	fs.StringVar(&o.ip, "ip", "", "eth0's IPv4 address and prefix, e.g. 10.0.0.2/24")
-	fs.StringVar(&o.gateway, "gateway", "", "eth0's IPv4 default gateway, e.g. 10.0.0.1")
+	fs.StringVar(&o.net, "net", "none", "the sandbox's link beyond lo: none; tap:NAME (netbox's stack drives the TAP device NAME as eth0; needs --ip); or user (a user-mode NAT carries eth0's traffic on host sockets, as far as --allow/--deny let it; eth0 is 10.0.2.15/24, the gateway 10.0.2.2 is the host's loopback and DNS forwarder)")
+	fs.StringVar(&o.ip, "ip", "", "eth0's IPv4 address and prefix, e.g. 10.0.0.2/24 (--net=user: 10.0.2.15/24)")
+	fs.StringVar(&o.gateway, "gateway", "", "eth0's IPv4 default gateway, e.g. 10.0.0.1 (--net=user: 10.0.2.2)")
+	fs.Var(ruleFlag{allow: true, rules: &o.rules}, "allow", "--net=user: let traffic to TARGET[:PORT[-PORT]][/tcp|/udp|/icmp] leave; TARGET is an address, a prefix or a DNS name (repeatable; rules apply in order, the first match decides)")
+	fs.Var(ruleFlag{allow: false, rules: &o.rules}, "deny", "--net=user: refuse traffic to TARGET[:PORT[-PORT]][/PROTO], as --allow (repeatable)")
+	fs.StringVar(&o.egress, "egress-default", "", "--net=user: allow or deny what no rule matches (default: deny when --allow is given, else allow); the gateway (the host's loopback) and link-local addresses are refused unless a rule names them")
+	fs.Var(&o.publish, "publish", "--net=user: forward a host port into the sandbox, [HOSTIP:]HOSTPORT:SANDBOXPORT[/udp] (HOSTIP defaults to 127.0.0.1; repeatable)")
+	fs.Var(&o.dns, "dns", "--net=user: the host-side resolver the gateway's DNS forwarder asks, IP[:PORT] (default: the host's /etc/resolv.conf; repeatable)")
 	fs.StringVar(&o.ip6, "ip6", "", "eth0's IPv6 address and prefix, e.g. fd00::2/64")
 	fs.StringVar(&o.gateway6, "gateway6", "", "eth0's IPv6 default gateway, e.g. fd00::1")
 	fs.StringVar(&o.pcap, "pcap", "", "write every packet of the sandbox's interfaces (lo included) to FILE in pcap format; loopback TCP then goes through netbox's stack, as with --loopback=netstack")
@@ -193,60 +199,4 @@ func runCmd(args []string, stderr io.Writer) int {
 		return 125
 	}
 	return code
-}
-
-// configureNet sets the sandbox's link beyond lo from --net, --ip and
-// --gateway; it returns a non-zero exit status after a message when they
-// are wrong.
-func configureNet(o *runOptions, cfg *sentry.Config, stderr io.Writer) int {
-	name, isTAP := strings.CutPrefix(o.net, "tap:")
-	switch {
-	case o.net == "none":
-		if o.ip != "" || o.gateway != "" || o.ip6 != "" || o.gateway6 != "" {
-			fmt.Fprintln(stderr, "netbox run: --ip, --gateway, --ip6 and --gateway6 need --net=tap:NAME")
-			return 2
-		}
-		return 0
-	case !isTAP:
-		fmt.Fprintf(stderr, "netbox run: --net=%s: want none or tap:NAME\n", o.net)
-		return 2
-	}
-	addr, err := netip.ParsePrefix(o.ip)
-	if err != nil || !addr.Addr().Is4() {
-		fmt.Fprintf(stderr, "netbox run: --ip=%q: want an IPv4 address and prefix, e.g. 10.0.0.2/24\n", o.ip)
-		return 2
-	}
-	link := &netstack.LinkConfig{Addr: addr}
-	if o.gateway != "" {
-		gw, err := netip.ParseAddr(o.gateway)
-		if err != nil || !gw.Is4() || !addr.Masked().Contains(gw) {
-			fmt.Fprintf(stderr, "netbox run: --gateway=%q: want an IPv4 address in %v\n", o.gateway, addr.Masked())
-			return 2
-		}
-		link.Gateway = gw
-	}
-	if o.ip6 != "" {
-		if link.Addr6, err = netip.ParsePrefix(o.ip6); err != nil || !link.Addr6.Addr().Is6() || link.Addr6.Addr().Is4In6() {
-			fmt.Fprintf(stderr, "netbox run: --ip6=%q: want an IPv6 address and prefix, e.g. fd00::2/64\n", o.ip6)
-			return 2
-		}
-	}
-	if o.gateway6 != "" {
-		gw, err := netip.ParseAddr(o.gateway6)
-		if err != nil || !gw.Is6() || gw.Is4In6() || !link.Addr6.IsValid() {
-			fmt.Fprintf(stderr, "netbox run: --gateway6=%q: want an IPv6 address, with --ip6\n", o.gateway6)
-			return 2
-		}
-		link.Gateway6 = gw
-	}
-	if link.MAC, err = sentry.RandomMAC(); err != nil {
-		fmt.Fprintf(stderr, "netbox: %v\n", err)
-		return 125
-	}
-	if link.FD, err = sentry.OpenTAP(name); err != nil {
-		fmt.Fprintf(stderr, "netbox: --net: %v\n", err)
-		return 125
-	}
-	cfg.Stack.Eth0 = link
-	return 0
 }
