@@ -78,6 +78,7 @@ func (inetDgramOps) Connect(s *Socket, f int, a Addr) error {
 		s.sk.local = netip.AddrPortFrom(addr, port)
 		s.publishLocal()
 		s.setPeerName("")
+		s.closeOwnSink()
 		return unixDisconnect(f)
 	}
 	if a.Family == unix.AF_INET && s.Family == afInet6 {
@@ -119,12 +120,36 @@ func (inetDgramOps) Connect(s *Socket, f int, a Addr) error {
 	} else if r := s.st.udpReceiver(s.gstack(), dst, s.sk.local); r != "" {
 		target = r
 	}
-	if err := unix.Connect(f, &unix.SockaddrUnix{Name: "@" + target}); err != nil {
+	old := s.sk.sink
+	s.sk.sink = nil
+	if target == s.st.sinkName || unix.Connect(f, &unix.SockaddrUnix{Name: "@" + target}) != nil {
+		// Through gVisor, by a sink of the socket's own, where netbox
+		// can raise its errors; the shared one if that cannot be made.
 		target = s.st.sinkName
-		unix.Connect(f, &unix.SockaddrUnix{Name: "@" + target})
+		if own, err := s.st.newOwnSink(s); err == nil {
+			if unix.Connect(f, &unix.SockaddrUnix{Name: "@" + own.name}) == nil {
+				s.sk.sink, target = own, own.name
+			} else {
+				own.close()
+			}
+		}
+		if s.sk.sink == nil {
+			unix.Connect(f, &unix.SockaddrUnix{Name: "@" + target})
+		}
 	}
 	s.setPeerName(target)
+	if old != nil {
+		old.close()
+	}
 	return nil
+}
+
+// closeOwnSink closes the socket's own sink, if it has one. s.mu is held.
+func (s *Socket) closeOwnSink() {
+	if s.sk.sink != nil {
+		s.sk.sink.close()
+		s.sk.sink = nil
+	}
 }
 
 // setPeerName records what the placeholder is connected to.
@@ -331,7 +356,7 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 		}
 	}
 	// sock_alloc_send_pskb: a pending error fails the send, once.
-	if err := s.takeDgramError(); err != nil {
+	if err := s.takeDgramError(f); err != nil {
 		return 0, err
 	}
 	_, refused, err := s.st.writeUDP(s.gstack(), s.sk.ep, data, opts, f, tos)
@@ -400,12 +425,12 @@ func (s *Socket) cork(data []byte, opts *tcpip.WriteOptions, flags int) (out []b
 func (inetDgramOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult, error) {
 	// udp_recvmsg has no urgent data and ignores MSG_OOB.
 	if flags&unix.MSG_ERRQUEUE != 0 {
-		return s.recvError(size)
+		return s.recvError(f, size)
 	}
 	s.mu.Lock()
 	// Like __skb_recv_udp: a pending error (an ICMP error) is reported
 	// once.
-	if err := s.takeDgramError(); err != nil {
+	if err := s.takeDgramError(f); err != nil {
 		s.mu.Unlock()
 		return nil, err
 	}

@@ -63,7 +63,7 @@ func (s *Socket) portUnreachable(dst netip.AddrPort, payload []byte) {
 	so := s.sk.ep.SocketOptions()
 	if (v4 && !so.GetIPv4RecvError()) || (!v4 && !so.GetIPv6RecvError()) {
 		if s.State == SSConnected {
-			s.sk.err = unix.ECONNREFUSED
+			s.setDgramError(unix.ECONNREFUSED)
 		}
 		return
 	}
@@ -80,7 +80,18 @@ func (s *Socket) portUnreachable(dst netip.AddrPort, payload []byte) {
 		Offender: fullAddress(netip.AddrPortFrom(dst.Addr(), 0)),
 		NetProto: proto,
 	})
-	s.sk.err = unix.ECONNREFUSED
+	s.setDgramError(unix.ECONNREFUSED)
+}
+
+// setDgramError makes err the datagram socket's pending error (sk_err),
+// raised on the placeholder when the socket has its own sink. s.mu is
+// held.
+func (s *Socket) setDgramError(err error) {
+	if s.sk.sink != nil {
+		s.sk.sink.setError(err)
+		return
+	}
+	s.sk.err = err
 }
 
 // recvError is ip_recv_error and ipv6_recv_error: recvmsg(MSG_ERRQUEUE)
@@ -89,7 +100,7 @@ func (s *Socket) portUnreachable(dst netip.AddrPort, payload []byte) {
 // IP_RECVERR (IPV6_RECVERR on an AF_INET6 socket) message holding struct
 // sock_extended_err and the offender's address, and MSG_ERRQUEUE. The
 // pending error becomes the next queued one's.
-func (s *Socket) recvError(size int) (*RecvResult, error) {
+func (s *Socket) recvError(f, size int) (*RecvResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sk.ep == nil {
@@ -114,9 +125,9 @@ func (s *Socket) recvError(size int) (*RecvResult, error) {
 	r.Control = append(s.icmpPacketControl(e), s.extendedErr(e))
 	// sock_dequeue_err_skb: the pending error is the next ICMP error's,
 	// or none.
-	s.takeDgramError()
+	s.takeDgramError(f)
 	if next := so.PeekErr(); next != nil {
-		s.sk.err = errnoOf(next.Err)
+		s.setDgramError(errnoOf(next.Err))
 	}
 	return r, nil
 }
@@ -179,16 +190,23 @@ func (s *Socket) extendedErr(e *tcpip.SockError) control.Message {
 	return control.Message{Level: int32(level), Type: int32(typ), Data: append(ee[:], offender...)}
 }
 
-// takeDgramError is sock_error for a datagram socket: it takes the
-// pending error, which Linux keeps in one place (sk_err) and netbox in
-// two: its own (the errors netbox raises) and the gVisor endpoint's (the
-// ICMP errors gVisor handles). Both are cleared. s.mu is held.
-func (s *Socket) takeDgramError() error {
+// takeDgramError is sock_error for a datagram socket whose placeholder is
+// f: it takes the pending error, which Linux keeps in one place (sk_err)
+// and netbox in three: its own (the errors netbox raises), the gVisor
+// endpoint's (the ICMP errors gVisor handles) and, for a socket with its
+// own sink, the one raised on the placeholder. All are cleared. s.mu is
+// held.
+func (s *Socket) takeDgramError(f int) error {
 	err := s.sk.err
 	s.sk.err = nil
 	if s.sk.ep != nil {
 		if gerr := s.sk.ep.LastError(); err == nil {
 			err = errnoOf(gerr)
+		}
+	}
+	if s.sk.sink != nil {
+		if serr := s.sk.sink.take(f); err == nil {
+			err = serr
 		}
 	}
 	return err

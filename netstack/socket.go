@@ -95,6 +95,9 @@ type Sock struct {
 	rxEP     tcpip.Endpoint
 	peerName string
 	rxEntry  waiter.Entry
+	// sink is a connected datagram socket's own sink, when its peer is
+	// not one of the sandbox's sockets (udp_sink.go).
+	sink *ownSink
 
 	// newEP makes a fresh gVisor endpoint of the datagram socket's
 	// protocol (at socket(), and when a disconnect unhashes the socket).
@@ -302,6 +305,7 @@ func (s *Socket) Release() {
 		unix.Close(c.fd)
 	}
 	s.sk.stash = nil
+	s.closeOwnSink()
 	if s.Datagram() && s.sk.ep != nil {
 		s.stopDgram()
 		s.st.forgetUDP(s.sk.name)

@@ -99,7 +99,7 @@ func (s *Socket) getSocketSpecial(f, name, size int) (b []byte, done bool, err e
 func (s *Socket) soError(f int) []byte {
 	var err error
 	if s.Datagram() {
-		err = s.takeDgramError()
+		err = s.takeDgramError(f)
 	} else {
 		err = s.sk.err
 		s.sk.err = nil

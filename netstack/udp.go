@@ -36,6 +36,7 @@ type udpTables struct {
 	srcSocks  map[dgramMeta]int         // datagram metadata → supervisor socket named after it
 	sinkName  string
 	sinkFD    int
+	ownSinks  map[string]int // a connected socket's own sink: name → fd (udp_sink.go)
 	// txFD is the placeholder of the socket whose trapped send is going
 	// through gVisor right now: what gVisor delivers during that send
 	// came from it. Guarded by txMu, which serialises those sends.
@@ -62,6 +63,7 @@ const (
 // startUDP creates the sink and starts serving it.
 func (st *Stack) startUDP() error {
 	st.udpAddrs = make(map[string]netip.AddrPort)
+	st.ownSinks = make(map[string]int)
 	st.udpSocks = make(map[string]*Socket)
 	st.srcSocks = make(map[dgramMeta]int)
 	st.txFD = -1
@@ -168,7 +170,7 @@ func (st *Stack) writeUDP(gs *stack.Stack, ep tcpip.Endpoint, data []byte, opts 
 // come from a unix socket the placeholder accepts: an unconnected one takes
 // netbox's source socket for m (whose name tells recvmsg m); a
 // connected one only its peer: the sink, or the sender's own placeholder,
-// which is sending right now. A full receiver drops the datagram, as Linux
+// which is sending right now, or its own sink. A full receiver drops the datagram, as Linux
 // does when a receive buffer is full.
 func (st *Stack) deliverUDP(to, peer string, m dgramMeta, data []byte) {
 	var fd int
@@ -181,7 +183,14 @@ func (st *Stack) deliverUDP(to, peer string, m dgramMeta, data []byte) {
 	case peer == st.sinkName:
 		fd = int(st.sinkFD)
 	default:
-		fd = st.txFD // set only while this goroutine's write runs
+		st.mu.Lock()
+		own, ok := st.ownSinks[peer]
+		st.mu.Unlock()
+		if ok {
+			fd = own
+		} else {
+			fd = st.txFD // set only while this goroutine's write runs
+		}
 	}
 	if fd < 0 {
 		st.stats.UDPDropped.Add(1)

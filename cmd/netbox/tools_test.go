@@ -38,6 +38,35 @@ func TestToolPing(t *testing.T) {
 	}
 }
 
+// TestToolTraceroute runs traceroute to the loopback by its default method
+// (UDP probes on connected sockets: the answer is the port unreachable
+// error, seen through POLLERR and recvmsg(MSG_ERRQUEUE)), by ICMP echo,
+// and over IPv6: each must reach the destination in one hop, with every
+// probe answered.
+func TestToolTraceroute(t *testing.T) {
+	t.Parallel()
+	testenv.RequireTool(t, "traceroute")
+	for _, c := range []struct {
+		name string
+		args []string
+		hop  string
+	}{
+		{"udp", []string{"-n", "127.0.0.1"}, "127.0.0.1"},
+		{"udp-v6", []string{"-n", "-6", "::1"}, "::1"},
+		{"icmp", []string{"-n", "-I", "127.0.0.1"}, "127.0.0.1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"traceroute", "-w", "2", "-q", "3"}, c.args...)
+			r := testenv.InNetbox(t, 30*time.Second, nil, args...)
+			lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+			last := lines[len(lines)-1]
+			if r.Code != 0 || len(lines) != 2 || !strings.HasPrefix(strings.TrimSpace(last), "1  "+c.hop+"  ") || strings.Contains(last, "*") || strings.Count(last, " ms") != 3 {
+				t.Fatalf("traceroute: want one hop, %s, three answers: exit %d\nstdout:\n%s\nstderr:\n%s", c.hop, r.Code, r.Stdout, r.Stderr)
+			}
+		})
+	}
+}
+
 // ssScript starts a TCP listener and a UDP socket in python3, connects to
 // the listener, and runs ss -tanup while they live: ss must list them
 // (netbox's sock_diag) with the process that holds each.
