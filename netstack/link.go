@@ -10,6 +10,8 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
+
+	"github.com/netbox-sandbox/netbox/netstack/fault"
 )
 
 // The sandbox's link beyond lo: eth0, driven by netbox's stack over a
@@ -41,8 +43,9 @@ type LinkConfig struct {
 	Gateway6 netip.Addr
 }
 
-// addEth0 creates eth0 in gs from cfg.
-func addEth0(gs *stack.Stack, cfg *LinkConfig) error {
+// addEth0 creates eth0 in gs from cfg, with fault injection (none until
+// set) seeded by seed.
+func addEth0(gs *stack.Stack, cfg *LinkConfig, seed uint64) (*fault.Link, error) {
 	ep := cfg.Endpoint
 	if ep == nil {
 		var err error
@@ -53,21 +56,32 @@ func addEth0(gs *stack.Stack, cfg *LinkConfig) error {
 			Address:        tcpip.LinkAddress(cfg.MAC[:]),
 		})
 		if err != nil {
-			return fmt.Errorf("netstack: eth0: %s", err)
+			return nil, fmt.Errorf("netstack: eth0: %s", err)
 		}
 	}
+	faults := fault.New(ep, seed)
+	ep = faults
 	if err := gs.CreateNICWithOptions(ethNIC, ep, stack.NICOptions{Name: "eth0"}); err != nil {
-		return fmt.Errorf("netstack: create eth0: %s", err)
+		return nil, fmt.Errorf("netstack: create eth0: %s", err)
 	}
 	for _, a := range []netip.Prefix{cfg.Addr, cfg.Addr6} {
 		if !a.IsValid() {
 			continue
 		}
 		if err := gs.AddProtocolAddress(ethNIC, protocolAddress(a), stack.AddressProperties{}); err != nil {
-			return fmt.Errorf("netstack: add %v to eth0: %s", a, err)
+			return nil, fmt.Errorf("netstack: add %v to eth0: %s", a, err)
 		}
 	}
-	return nil
+	return faults, nil
+}
+
+// Faults is the fault injection of the link called name: eth0 (lo's
+// traffic mostly takes native paths that no fault could touch).
+func (st *Stack) Faults(name string) (*fault.Link, error) {
+	if name != "eth0" || st.eth0Faults == nil {
+		return nil, fmt.Errorf("netstack: no link %q to inject faults on (only eth0, with --net)", name)
+	}
+	return st.eth0Faults, nil
 }
 
 // ethRoutes are eth0's routes: its subnet, and the default route through

@@ -31,6 +31,8 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/transport/raw"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+
+	"github.com/netbox-sandbox/netbox/netstack/fault"
 )
 
 // loNIC is the loopback NIC's id.
@@ -63,8 +65,12 @@ type Options struct {
 	// the network namespace of thread tid (SetLocalAddrs), before a call
 	// that depends on them.
 	SyncConfig func(tid int)
-	// Eth0, when set, is the sandbox's link beyond lo (--net=tap:NAME).
+	// Eth0, when set, is the sandbox's link beyond lo (--net=tap:NAME,
+	// --net=user).
 	Eth0 *LinkConfig
+	// FaultSeed seeds the random decisions of eth0's fault injection
+	// (Stack.Faults).
+	FaultSeed uint64
 	// Pcap, when set, receives every packet the sandbox's interfaces
 	// carry, as a pcap file (--pcap).
 	Pcap io.Writer
@@ -84,6 +90,8 @@ type Stack struct {
 	id     string // distinguishes this stack's abstract names
 	seq    atomic.Uint64
 	stats  Stats
+	// eth0Faults is eth0's fault injection (nil without eth0).
+	eth0Faults *fault.Link
 
 	// Sweep, when set, releases the sockets the program has closed; bind
 	// calls it before it reports EADDRINUSE.
@@ -137,7 +145,7 @@ func New(host HostSockets, id string, opts Options) (*Stack, error) {
 	}
 	st.gs, st.gsLite = gs, gsLite
 	if opts.Eth0 != nil {
-		if err := addEth0(gs, opts.Eth0); err != nil {
+		if st.eth0Faults, err = addEth0(gs, opts.Eth0, opts.FaultSeed); err != nil {
 			gs.Close()
 			gsLite.Close()
 			return nil, err

@@ -53,6 +53,11 @@ type Config struct {
 	// (Stack.Eth0) and gives the sandbox an /etc/resolv.conf naming its
 	// DNS forwarder.
 	NAT *nat.Config
+	// Faults are fault settings ([LINK:][in:|out:]SPEC) applied before
+	// the program starts.
+	Faults []string
+	// CtlPath, when set, is where netbox listens for `netbox ctl`.
+	CtlPath string
 }
 
 // ExitError carries the exit status netbox must end with.
@@ -104,6 +109,18 @@ func Run(cfg Config) (int, error) {
 		return 0, err
 	}
 	defer st.Close()
+	for _, f := range cfg.Faults {
+		if err := ApplyFault(st, f); err != nil {
+			return 0, fmt.Errorf("--fault: %w", err)
+		}
+	}
+	if cfg.CtlPath != "" {
+		stop, err := serveCtl(cfg.CtlPath, st)
+		if err != nil {
+			return 0, err
+		}
+		defer stop()
+	}
 	fds := fdtable.New(cfg.MaxSockets)
 	h := syscalls.New(st, fds, cfg.Trace)
 	sw := &sweeper{st: st, fds: fds}

@@ -32,6 +32,8 @@ const usage = `netbox runs a program with its networking virtualised.
 
 Usage:
   netbox run [flags] [--] PROG [ARGS...]
+  netbox ctl PATH fault [LINK:][in:|out:]SPEC   change a running sandbox's faults (run --ctl PATH)
+  netbox ctl PATH show                          its links' faults
   netbox --version
   netbox --help
 
@@ -68,6 +70,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "run":
 		return runCmd(args[1:], stderr)
+	case "ctl":
+		return ctlCmd(args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "netbox: unknown command %q (try 'netbox --help')\n", args[0])
 		return 2
@@ -89,6 +93,9 @@ type runOptions struct {
 	egress      string
 	publish     listFlag
 	dns         listFlag
+	faults      listFlag
+	seed        uint64
+	ctl         string
 }
 
 func runFlags(out io.Writer) (*flag.FlagSet, *runOptions) {
@@ -105,6 +112,9 @@ func runFlags(out io.Writer) (*flag.FlagSet, *runOptions) {
 	fs.Var(ruleFlag{allow: false, rules: &o.rules}, "deny", "--net=user: refuse traffic to TARGET[:PORT[-PORT]][/PROTO], as --allow (repeatable)")
 	fs.StringVar(&o.egress, "egress-default", "", "--net=user: allow or deny what no rule matches (default: deny when --allow is given, else allow); the gateway (the host's loopback) and link-local addresses are refused unless a rule names them")
 	fs.Var(&o.publish, "publish", "--net=user: forward a host port into the sandbox, [HOSTIP:]HOSTPORT:SANDBOXPORT[/udp] (HOSTIP defaults to 127.0.0.1; repeatable)")
+	fs.Var(&o.faults, "fault", "inject faults on a link: [LINK:][in:|out:]SPEC, SPEC a comma-separated list of loss=P%, delay=D, jitter=D, rate=Nmbit, reorder=P%, duplicate=P%, corrupt=P%, down (LINK eth0, both directions unless said; repeatable)")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the faults' random decisions: the same seed and traffic give the same drops")
+	fs.StringVar(&o.ctl, "ctl", "", "listen on the unix socket PATH for `netbox ctl PATH ...` (change faults while the program runs)")
 	fs.Var(&o.dns, "dns", "--net=user: the host-side resolver the gateway's DNS forwarder asks, IP[:PORT] (default: the host's /etc/resolv.conf; repeatable)")
 	fs.StringVar(&o.ip6, "ip6", "", "eth0's IPv6 address and prefix, e.g. fd00::2/64")
 	fs.StringVar(&o.gateway6, "gateway6", "", "eth0's IPv6 default gateway, e.g. fd00::1")
@@ -184,6 +194,11 @@ func runCmd(args []string, stderr io.Writer) int {
 	if code := configureNet(o, &cfg, stderr); code != 0 {
 		return code
 	}
+	if len(o.faults) > 0 && cfg.Stack.Eth0 == nil {
+		fmt.Fprintln(stderr, "netbox run: --fault needs a link to act on: --net=tap:NAME or --net=user")
+		return 2
+	}
+	cfg.Faults, cfg.Stack.FaultSeed, cfg.CtlPath = o.faults, o.seed, o.ctl
 	if o.pcap != "" {
 		f, err := os.Create(o.pcap)
 		if err != nil {

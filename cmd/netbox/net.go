@@ -212,3 +212,21 @@ func hostResolvers(path string) []string {
 	}
 	return out
 }
+
+// ctlCmd is `netbox ctl PATH COMMAND...`: one request to a running
+// netbox's control socket.
+func ctlCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) < 2 {
+		fmt.Fprintln(stderr, "usage: netbox ctl PATH fault [LINK:][in:|out:]SPEC | show")
+		return 2
+	}
+	ok, err := sentry.Ctl(args[0], args[1:], stdout, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 125
+	}
+	if !ok {
+		return 1
+	}
+	return 0
+}
