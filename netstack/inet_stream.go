@@ -198,6 +198,10 @@ func (inetStreamOps) Connect(s *Socket, f int, a Addr) error {
 	}
 	if !s.st.isLocal(dst.Addr()) {
 		if s.st.routable(dst.Addr()) {
+			if s.sk.connecting == nil && isNonblocking(f) {
+				// A handshake over a real link takes its time.
+				return s.connectInBackground(f, dst)
+			}
 			return s.netstackConnect(f, dst) // through eth0
 		}
 		return unix.ENETUNREACH // no route

@@ -71,6 +71,10 @@ type Sock struct {
 	clientName string // abstract name a connecting placeholder was bound to
 	// connecting is a netstack-path connect in progress.
 	connecting *connectWait
+	// asyncFailed: a background connect failed; its error is err, and
+	// the placeholder's own (a reset, from the filler netbox left unread)
+	// is cleared when err is taken.
+	asyncFailed bool
 	// listenStop ends a netstack-path listener's accept loop.
 	listenStop chan struct{}
 	// pumped: a pump carries the connection (netstack path) and owns ep.

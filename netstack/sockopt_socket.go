@@ -103,6 +103,10 @@ func (s *Socket) soError(f int) []byte {
 	} else {
 		err = s.sk.err
 		s.sk.err = nil
+		if s.sk.asyncFailed && f >= 0 {
+			s.sk.asyncFailed = false
+			unix.GetsockoptInt(f, unix.SOL_SOCKET, unix.SO_ERROR) // its reset is err
+		}
 		if err == nil {
 			err = s.sk.netErr.take()
 		}

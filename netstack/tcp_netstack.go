@@ -31,6 +31,9 @@ const pumpBuf = 64 << 10
 // then the placeholder is joined to a pump. It returns a WaitError with
 // Ready set while the handshake runs.
 func (s *Socket) netstackConnect(f int, dst netip.AddrPort) error {
+	if cw := s.sk.connecting; cw != nil && cw.background {
+		return unix.EALREADY // __inet_stream_connect: SS_CONNECTING
+	}
 	if s.sk.connecting == nil {
 		if !s.sk.bound {
 			src := forFamily(s.Family, netip.AddrPortFrom(s.st.sourceFor(dst.Addr()), 0))
@@ -103,6 +106,111 @@ type connectWait struct {
 	entry waiter.Entry
 	ch    chan struct{}
 	dst   netip.AddrPort
+	// background: the program was told EINPROGRESS and the connect
+	// finishes in connectInBackground's goroutine.
+	background bool
+}
+
+// isNonblocking reports whether the placeholder f is O_NONBLOCK (the
+// program's file description, which netbox's copy shares).
+func isNonblocking(f int) bool {
+	fl, err := unix.FcntlInt(uintptr(f), unix.F_GETFL, 0)
+	return err == nil && fl&unix.O_NONBLOCK != 0
+}
+
+// connectInBackground is a non-blocking connect over eth0, as
+// __inet_stream_connect's EINPROGRESS: gVisor's handshake starts, and the
+// placeholder is connected to netbox at once but shows no POLLOUT until
+// the handshake ends — netbox fills the placeholder's send buffer with
+// filler (unix_writable wants it at most a quarter full), so that the
+// program's writes meanwhile fail with EAGAIN as on a SYN_SENT socket.
+// When the handshake succeeds netbox reads the filler back (POLLOUT) and
+// pumps; when it fails, the error is the pending one (SO_ERROR, the next
+// connect) and netbox closes its end: POLLERR|POLLHUP|POLLOUT. s.mu is
+// held.
+func (s *Socket) connectInBackground(f int, dst netip.AddrPort) error {
+	if !s.sk.bound {
+		src := forFamily(s.Family, netip.AddrPortFrom(s.st.sourceFor(dst.Addr()), 0))
+		if err := s.bindEP(src); err != nil {
+			return err
+		}
+	}
+	sup, err := s.st.pumpEnd(f)
+	if err != nil {
+		return err
+	}
+	filler, buf := 0, make([]byte, 64<<10)
+	for range 1 << 10 {
+		n, err := unix.Write(f, buf)
+		if n > 0 {
+			filler += n
+		}
+		if err != nil {
+			break
+		}
+	}
+	entry, ch := waiter.NewChannelEntry(waiter.WritableEvents | waiter.EventErr | waiter.EventHUp)
+	s.sk.wq.EventRegister(&entry)
+	if cerr := s.sk.ep.Connect(fullAddress(forFamily(s.Family, dst))); cerr != nil {
+		if _, started := cerr.(*tcpip.ErrConnectStarted); !started {
+			s.sk.wq.EventUnregister(&entry)
+			sup.Close()
+			return errnoOf(cerr)
+		}
+	}
+	cw := &connectWait{entry: entry, ch: ch, dst: dst, background: true}
+	s.sk.connecting = cw
+	s.State = SSConnecting
+	go s.finishConnect(cw, sup, filler)
+	return unix.EINPROGRESS
+}
+
+// finishConnect waits for a background connect's handshake and ends it.
+func (s *Socket) finishConnect(cw *connectWait, sup *os.File, filler int) {
+	for {
+		s.mu.Lock()
+		if s.sk.connecting != cw || s.sk.ep == nil {
+			s.mu.Unlock()
+			sup.Close() // released meanwhile
+			return
+		}
+		if s.sk.ep.Readiness(waiter.WritableEvents|waiter.EventErr|waiter.EventHUp) != 0 {
+			break
+		}
+		s.mu.Unlock()
+		<-cw.ch
+	}
+	defer s.mu.Unlock()
+	s.sk.wq.EventUnregister(&cw.entry)
+	s.sk.connecting = nil
+	err := s.sk.ep.LastError()
+	if err == nil {
+		if _, rerr := s.sk.ep.GetRemoteAddress(); rerr != nil {
+			err = &tcpip.ErrConnectionRefused{}
+		}
+	}
+	if err != nil {
+		// tcp_done: the error is pending; the placeholder sees its
+		// peer go (POLLHUP, and POLLERR for the filler left unread).
+		s.sk.err = errnoOf(err)
+		s.sk.asyncFailed = true
+		s.State = SSUnconnected
+		s.renewStreamEndpoint()
+		sup.Close()
+		return
+	}
+	if _, rerr := io.CopyN(io.Discard, sup, int64(filler)); rerr != nil {
+		sup.Close()
+		s.sk.ep.Abort()
+		return
+	}
+	la, _ := s.sk.ep.GetLocalAddress()
+	s.sk.local = forFamily(s.Family, addrPortOf(la))
+	s.sk.remote = forFamily(s.Family, cw.dst)
+	s.State = SSConnected
+	s.sk.pumped = true
+	s.sk.netErr = &pendingErr{}
+	go pump(sup, s.sk.ep, &s.sk.wq, s.sk.netErr.set)
 }
 
 // pumpEnd connects the placeholder f natively to netbox and returns

@@ -352,3 +352,53 @@ ping -n -c 1 -W 1 10.%[3]s.0.99 >/dev/null || echo "ping of nobody unanswered"
 		t.Errorf("with --allow for TCP only, the ping was not refused and logged:\n%s\n%s", r.Stdout, r.Stderr)
 	}
 }
+
+// nonblockingConnect connects a non-blocking TCP socket to $1:$2 and
+// prints what each step of the usual dance gives: connect's EINPROGRESS,
+// a send and getpeername while the handshake runs, a second connect, the
+// wait for writability, SO_ERROR (twice: it is taken), getpeername.
+const nonblockingConnect = `
+import socket, select, errno, sys
+def name(e): return errno.errorcode.get(e, "0")
+s = socket.socket(); s.setblocking(False)
+a = (sys.argv[1], int(sys.argv[2]))
+print("connect", name(s.connect_ex(a)))
+try: s.send(b"x"); print("send 1")
+except OSError as e: print("send", name(e.errno))
+try: s.getpeername(); print("getpeername ok")
+except OSError as e: print("getpeername", name(e.errno))
+print("connect again", name(s.connect_ex(a)))
+r, w, x = select.select([], [s], [], 10)
+print("writable", len(w))
+print("SO_ERROR", name(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))
+print("SO_ERROR again", name(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))
+try: print("getpeername port", s.getpeername()[1] == a[1])
+except OSError as e: print("getpeername", name(e.errno))
+`
+
+// TestUserNATNonblockingConnect: a non-blocking connect over eth0 (with
+// 300 ms of outbound delay, so that the handshake is still running while
+// the program looks) says EINPROGRESS, refuses to send (EAGAIN) or name
+// its peer (ENOTCONN) meanwhile, says EALREADY to a second connect, and
+// becomes writable when the handshake ends, SO_ERROR telling how: as
+// Linux's SYN_SENT socket. (Before, netbox held the call until the
+// handshake ended, so that a program's connect timeout could not work.)
+func TestUserNATNonblockingConnect(t *testing.T) {
+	t.Parallel()
+	testenv.RequireTool(t, "python3")
+	h := startHostServers(t)
+	closed := freePort(t)
+	flags := []string{"--net=user", "--fault=out:delay=300ms", fmt.Sprintf("--allow=10.0.2.2:%d", h.web), fmt.Sprintf("--allow=10.0.2.2:%d", closed)}
+	for _, c := range []struct {
+		port int
+		want string
+	}{
+		{int(h.web), "connect EINPROGRESS\nsend EAGAIN\ngetpeername ENOTCONN\nconnect again EALREADY\nwritable 1\nSO_ERROR 0\nSO_ERROR again 0\ngetpeername port True\n"},
+		{closed, "connect EINPROGRESS\nsend EAGAIN\ngetpeername ENOTCONN\nconnect again EALREADY\nwritable 1\nSO_ERROR ECONNREFUSED\nSO_ERROR again 0\ngetpeername ENOTCONN\n"},
+	} {
+		r := testenv.InNetbox(t, 30*time.Second, flags, "python3", "-c", nonblockingConnect, "10.0.2.2", fmt.Sprint(c.port))
+		if d := testenv.Diff(c.want, r.Stdout); d != "" {
+			t.Errorf("port %d: %s\nstderr:\n%s", c.port, d, r.Stderr)
+		}
+	}
+}
