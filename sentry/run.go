@@ -96,7 +96,9 @@ func Run(cfg Config) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		defer n.Close()
+		if n != nil {
+			defer n.Close()
+		}
 		path, remove, err := resolvConf(cfg.NAT)
 		if err != nil {
 			return 0, err

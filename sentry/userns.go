@@ -7,6 +7,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netbox-sandbox/netbox/netstack/nat"
 )
 
 // userNSEnv marks a netbox that already runs in the user and network
@@ -24,8 +26,10 @@ func NeedsOwnUserNS() bool {
 // RunInOwnUserNS runs this netbox command again inside new user and
 // network namespaces (uids mapped to themselves, with the capabilities it
 // needs kept across the exec), passes signals on, and returns its exit
-// status. If netbox is killed, the new one dies too.
-func RunInOwnUserNS(args []string) (int, error) {
+// status. If netbox is killed, the new one dies too. With natCfg, this
+// process runs the user-mode NAT, in the caller's network namespace, and
+// the new one's eth0 is a socket joined to it (natFDEnv).
+func RunInOwnUserNS(args []string, natCfg *nat.Config) (int, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return 0, fmt.Errorf("sentry: find own binary: %w", err)
@@ -35,6 +39,15 @@ func RunInOwnUserNS(args []string) (int, error) {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	for fd := 3; fd < 3+countOpenFDs(); fd++ {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(fd), "inherited"))
+	}
+	if natCfg != nil {
+		link, stop, err := startLinkedNAT(natCfg)
+		if err != nil {
+			return 0, err
+		}
+		defer stop()
+		cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d", natFDEnv, 3+len(cmd.ExtraFiles)))
+		cmd.ExtraFiles = append(cmd.ExtraFiles, link)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags:  unix.CLONE_NEWUSER | unix.CLONE_NEWNET,

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"runtime"
 
+	"github.com/netbox-sandbox/netbox/netstack/nat"
 	"github.com/netbox-sandbox/netbox/sentry"
 )
 
@@ -130,8 +131,17 @@ func printFlags(w io.Writer) {
 
 func runCmd(args []string, stderr io.Writer) int {
 	if sentry.NeedsOwnUserNS() {
-		// Unprivileged: first into namespaces of netbox's own.
-		code, err := sentry.RunInOwnUserNS(append([]string{"run"}, args...))
+		// Unprivileged: first into namespaces of netbox's own. A
+		// user-mode NAT stays here, in the caller's network namespace.
+		var natCfg *nat.Config
+		if fs, o := runFlags(io.Discard); fs.Parse(append([]string(nil), args...)) == nil && o.net == "user" {
+			var cfg sentry.Config
+			if code := configureNet(o, &cfg, stderr); code != 0 {
+				return code
+			}
+			natCfg = cfg.NAT
+		}
+		code, err := sentry.RunInOwnUserNS(append([]string{"run"}, args...), natCfg)
 		if err != nil {
 			fmt.Fprintf(stderr, "netbox: %v\n", err)
 			return 125

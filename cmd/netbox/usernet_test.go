@@ -402,3 +402,32 @@ func TestUserNATNonblockingConnect(t *testing.T) {
 		}
 	}
 }
+
+// TestUserNATUnprivileged runs --net=user as uid 65534: netbox moves into
+// namespaces of its own, and the NAT stays in the process the user
+// started, in the caller's network namespace, joined to the sandbox's
+// eth0 by a socket pair. The sandbox reaches the host's loopback through
+// it.
+func TestUserNATUnprivileged(t *testing.T) {
+	t.Parallel()
+	testenv.RequireTool(t, "curl")
+	h := startHostServers(t)
+	e := newEscapeEnv(t)
+	cmd := e.command(netboxUser, []string{"--net=user", fmt.Sprintf("--allow=10.0.2.2:%d", h.web)},
+		"/bin/sh", "-c", `id -u; curl -sS -o /dev/null -w "%{http_code} %{size_download}\n" "$0"`, fmt.Sprintf("http://10.0.2.2:%d/blob", h.web))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = 2 * time.Second
+	e.start(t, netboxUser, cmd)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("netbox did not end within a minute:\n%s%s", stdout.String(), stderr.String())
+	}
+	want := fmt.Sprintf("%d\n200 %d\n", escapeUID, len(h.blob))
+	if stdout.String() != want {
+		t.Errorf("got %q, want %q; stderr:\n%s", stdout.String(), want, stderr.String())
+	}
+}
