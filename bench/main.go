@@ -126,10 +126,21 @@ func main() {
 	src := flag.String("workloads", "", "directory of the workload sources (default: bench/workloads beside this file)")
 	verbose := flag.Bool("v", false, "print each run's output as it comes")
 	netboxFlags := flag.String("netbox-flags", "", "extra flags for `netbox run`, space-separated (e.g. --loopback=netstack)")
+	links := flag.Bool("links", false, "run the link benchmarks instead (links.go): iperf3 over the kernel's veth, netbox's TAP and NAT, slirp4netns, pasta")
+	seconds := flag.Int("seconds", 5, "with -links: how long each iperf3 run lasts")
 	flag.Parse()
 	if *netbox == "" || *runs < 1 {
-		fmt.Fprintln(os.Stderr, "usage: go run ./bench -netbox PATH [-runs N] [-only a,b] [-timeout D]")
+		fmt.Fprintln(os.Stderr, "usage: go run ./bench -netbox PATH [-runs N] [-only a,b] [-timeout D] [-links [-seconds S]]")
 		os.Exit(2)
+	}
+	if *links {
+		nb, err := filepath.Abs(*netbox)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		runLinks(os.Stdout, nb, *runs, *seconds, *timeout)
+		return
 	}
 	if err := run(*netbox, strings.Fields(*netboxFlags), *runs, *only, *timeout, *src, *verbose); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

@@ -186,11 +186,14 @@ func New(inner stack.LinkEndpoint, seed uint64) *Link {
 	for d := range l.dirs {
 		l.dirs[d] = newShaper(rand.New(rand.NewPCG(seed, uint64(d))))
 	}
-	l.dirs[Out].send = func(p *stack.PacketBuffer) {
+	out := l.dirs[Out]
+	out.mu.Lock()
+	out.send = func(p *stack.PacketBuffer) {
 		var list stack.PacketBufferList
 		list.PushBack(p)
 		inner.WritePackets(list)
 	}
+	out.mu.Unlock()
 	return l
 }
 
