@@ -12,6 +12,8 @@ BIN     := bin/netbox
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Debian packages the tests and the demo run (tools used inside sandboxes).
 DEB_PKGS := gcc make curl python3 iproute2 util-linux iperf3 procps iputils-ping tcpdump traceroute
+# What `make bench` compares netbox's links with.
+BENCH_PKGS := slirp4netns passt
 # An execution count, not a duration: a -fuzztime duration races Go 1.26's fuzz
 # coordinator at its deadline ("context deadline exceeded", go.dev/issue/75804).
 FUZZTIME ?= 300000x
@@ -28,7 +30,7 @@ $(BIN): $(shell find . -name '*.go' -not -path './bench/*') go.mod go.sum
 # deps installs the Debian packages that are missing (needs root, as the
 # tests do).
 deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+	@missing=""; for p in $(DEB_PKGS) $(EXTRA_PKGS); do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -82,8 +84,10 @@ fidelity: deps
 	$(GO) run ./internal/fidelity -results .fidelity.json -out docs/fidelity.md
 	@grep -A3 '^| items' docs/fidelity.md
 
-bench: deps build
+bench: build
+	@$(MAKE) --no-print-directory deps EXTRA_PKGS="$(BENCH_PKGS)"
 	$(GO) run ./bench -netbox $(BIN)
+	$(GO) run ./bench -netbox $(BIN) -links -runs 3
 
 clean:
 	rm -rf bin .test.log .fidelity.json

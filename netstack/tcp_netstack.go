@@ -35,25 +35,62 @@ func (s *Socket) netstackConnect(f int, dst netip.AddrPort) error {
 		return unix.EALREADY // __inet_stream_connect: SS_CONNECTING
 	}
 	if s.sk.connecting == nil {
-		if !s.sk.bound {
-			src := forFamily(s.Family, netip.AddrPortFrom(s.st.sourceFor(dst.Addr()), 0))
-			if err := s.bindEP(src); err != nil {
-				return err
-			}
+		if _, err := s.startHandshake(dst, false); err != nil {
+			return err
 		}
-		entry, ch := waiter.NewChannelEntry(waiter.WritableEvents | waiter.EventErr | waiter.EventHUp)
-		s.sk.wq.EventRegister(&entry)
-		err := s.sk.ep.Connect(fullAddress(forFamily(s.Family, dst)))
-		if _, started := err.(*tcpip.ErrConnectStarted); err != nil && !started {
-			s.sk.wq.EventUnregister(&entry)
-			return errnoOf(err)
-		}
-		s.sk.connecting = &connectWait{entry: entry, ch: ch, dst: dst}
 	}
 	cw := s.sk.connecting
-	if s.sk.ep.Readiness(waiter.WritableEvents|waiter.EventErr|waiter.EventHUp) == 0 {
+	if !s.handshakeDone() {
 		return &WaitError{Ready: cw.ch, Hold: true}
 	}
+	if err := s.endHandshake(cw); err != nil {
+		return err
+	}
+	sup, perr := s.st.pumpEnd(f)
+	if perr != nil {
+		return perr
+	}
+	s.joinPump(sup, dst)
+	return nil
+}
+
+// bindForConnect binds the endpoint, if the program did not, to the
+// source address dst is reached from and an ephemeral port. s.mu is held.
+func (s *Socket) bindForConnect(dst netip.AddrPort) error {
+	if s.sk.bound {
+		return nil
+	}
+	return s.bindEP(forFamily(s.Family, netip.AddrPortFrom(s.st.sourceFor(dst.Addr()), 0)))
+}
+
+// startHandshake binds the endpoint (bindForConnect) and starts gVisor's
+// handshake. s.mu is held.
+func (s *Socket) startHandshake(dst netip.AddrPort, background bool) (*connectWait, error) {
+	if err := s.bindForConnect(dst); err != nil {
+		return nil, err
+	}
+	entry, ch := waiter.NewChannelEntry(waiter.WritableEvents | waiter.EventErr | waiter.EventHUp)
+	s.sk.wq.EventRegister(&entry)
+	err := s.sk.ep.Connect(fullAddress(forFamily(s.Family, dst)))
+	if _, started := err.(*tcpip.ErrConnectStarted); err != nil && !started {
+		s.sk.wq.EventUnregister(&entry)
+		return nil, errnoOf(err)
+	}
+	s.sk.connecting = &connectWait{entry: entry, ch: ch, dst: dst, background: background}
+	return s.sk.connecting, nil
+}
+
+// handshakeDone reports whether the handshake under way has ended.
+// s.mu is held.
+func (s *Socket) handshakeDone() bool {
+	return s.sk.ep.Readiness(waiter.WritableEvents|waiter.EventErr|waiter.EventHUp) != 0
+}
+
+// endHandshake ends the connect cw stands for and says how the handshake
+// went: nil, or its error — then, like tcp_done after a failed connect,
+// the socket is closed and may connect again; gVisor's endpoint may not,
+// so it is replaced. s.mu is held.
+func (s *Socket) endHandshake(cw *connectWait) error {
 	s.sk.wq.EventUnregister(&cw.entry)
 	s.sk.connecting = nil
 	err := s.sk.ep.LastError()
@@ -63,24 +100,23 @@ func (s *Socket) netstackConnect(f int, dst netip.AddrPort) error {
 		}
 	}
 	if err != nil {
-		// Like tcp_done after a failed connect: the socket is closed
-		// and may connect again; gVisor's endpoint may not, so it is
-		// replaced.
 		s.renewStreamEndpoint()
 		return errnoOf(err)
 	}
+	return nil
+}
+
+// joinPump makes the socket a connection to dst whose data netbox pumps
+// between sup (its end of the placeholder's connection) and the
+// endpoint. s.mu is held.
+func (s *Socket) joinPump(sup *os.File, dst netip.AddrPort) {
 	la, _ := s.sk.ep.GetLocalAddress()
 	s.sk.local = forFamily(s.Family, addrPortOf(la))
-	sup, perr := s.st.pumpEnd(f)
-	if perr != nil {
-		return perr
-	}
 	s.sk.remote = forFamily(s.Family, dst)
 	s.State = SSConnected
 	s.sk.pumped = true
 	s.sk.netErr = &pendingErr{}
 	go pump(sup, s.sk.ep, &s.sk.wq, s.sk.netErr.set)
-	return nil
 }
 
 // renewStreamEndpoint replaces the TCP endpoint of a socket whose connect
@@ -129,11 +165,9 @@ func isNonblocking(f int) bool {
 // connect) and netbox closes its end: POLLERR|POLLHUP|POLLOUT. s.mu is
 // held.
 func (s *Socket) connectInBackground(f int, dst netip.AddrPort) error {
-	if !s.sk.bound {
-		src := forFamily(s.Family, netip.AddrPortFrom(s.st.sourceFor(dst.Addr()), 0))
-		if err := s.bindEP(src); err != nil {
-			return err
-		}
+	// The bind's errors first, while the placeholder is still unconnected.
+	if err := s.bindForConnect(dst); err != nil {
+		return err
 	}
 	sup, err := s.st.pumpEnd(f)
 	if err != nil {
@@ -149,17 +183,11 @@ func (s *Socket) connectInBackground(f int, dst netip.AddrPort) error {
 			break
 		}
 	}
-	entry, ch := waiter.NewChannelEntry(waiter.WritableEvents | waiter.EventErr | waiter.EventHUp)
-	s.sk.wq.EventRegister(&entry)
-	if cerr := s.sk.ep.Connect(fullAddress(forFamily(s.Family, dst))); cerr != nil {
-		if _, started := cerr.(*tcpip.ErrConnectStarted); !started {
-			s.sk.wq.EventUnregister(&entry)
-			sup.Close()
-			return errnoOf(cerr)
-		}
+	cw, err := s.startHandshake(dst, true)
+	if err != nil {
+		sup.Close()
+		return err
 	}
-	cw := &connectWait{entry: entry, ch: ch, dst: dst, background: true}
-	s.sk.connecting = cw
 	s.State = SSConnecting
 	go s.finishConnect(cw, sup, filler)
 	return unix.EINPROGRESS
@@ -174,43 +202,27 @@ func (s *Socket) finishConnect(cw *connectWait, sup *os.File, filler int) {
 			sup.Close() // released meanwhile
 			return
 		}
-		if s.sk.ep.Readiness(waiter.WritableEvents|waiter.EventErr|waiter.EventHUp) != 0 {
+		if s.handshakeDone() {
 			break
 		}
 		s.mu.Unlock()
 		<-cw.ch
 	}
 	defer s.mu.Unlock()
-	s.sk.wq.EventUnregister(&cw.entry)
-	s.sk.connecting = nil
-	err := s.sk.ep.LastError()
-	if err == nil {
-		if _, rerr := s.sk.ep.GetRemoteAddress(); rerr != nil {
-			err = &tcpip.ErrConnectionRefused{}
-		}
-	}
-	if err != nil {
-		// tcp_done: the error is pending; the placeholder sees its
+	if err := s.endHandshake(cw); err != nil {
+		// The error is pending (SO_ERROR); the placeholder sees its
 		// peer go (POLLHUP, and POLLERR for the filler left unread).
-		s.sk.err = errnoOf(err)
-		s.sk.asyncFailed = true
+		s.sk.err, s.sk.asyncFailed = err, true
 		s.State = SSUnconnected
-		s.renewStreamEndpoint()
 		sup.Close()
 		return
 	}
-	if _, rerr := io.CopyN(io.Discard, sup, int64(filler)); rerr != nil {
+	if _, err := io.CopyN(io.Discard, sup, int64(filler)); err != nil {
 		sup.Close()
 		s.sk.ep.Abort()
 		return
 	}
-	la, _ := s.sk.ep.GetLocalAddress()
-	s.sk.local = forFamily(s.Family, addrPortOf(la))
-	s.sk.remote = forFamily(s.Family, cw.dst)
-	s.State = SSConnected
-	s.sk.pumped = true
-	s.sk.netErr = &pendingErr{}
-	go pump(sup, s.sk.ep, &s.sk.wq, s.sk.netErr.set)
+	s.joinPump(sup, cw.dst)
 }
 
 // pumpEnd connects the placeholder f natively to netbox and returns
