@@ -13,7 +13,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Debian packages the tests and the demo run (tools used inside sandboxes).
 DEB_PKGS := gcc make curl python3 iproute2 util-linux iperf3 procps iputils-ping tcpdump traceroute
 # What `make bench` compares netbox's links with.
-BENCH_PKGS := slirp4netns passt
+BENCH_PKGS := slirp4netns
 # An execution count, not a duration: a -fuzztime duration races Go 1.26's fuzz
 # coordinator at its deadline ("context deadline exceeded", go.dev/issue/75804).
 FUZZTIME ?= 300000x

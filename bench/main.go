@@ -126,7 +126,7 @@ func main() {
 	src := flag.String("workloads", "", "directory of the workload sources (default: bench/workloads beside this file)")
 	verbose := flag.Bool("v", false, "print each run's output as it comes")
 	netboxFlags := flag.String("netbox-flags", "", "extra flags for `netbox run`, space-separated (e.g. --loopback=netstack)")
-	links := flag.Bool("links", false, "run the link benchmarks instead (links.go): iperf3 over the kernel's veth, netbox's TAP and NAT, slirp4netns, pasta")
+	links := flag.Bool("links", false, "run the link benchmarks instead (links.go): iperf3 over the kernel's veth, netbox's TAP and NAT, slirp4netns")
 	seconds := flag.Int("seconds", 5, "with -links: how long each iperf3 run lasts")
 	flag.Parse()
 	if *netbox == "" || *runs < 1 {

@@ -28,6 +28,8 @@ type LinkConfig struct {
 	// FD is the device's file: a TAP opened with IFF_TAP|IFF_NO_PI,
 	// non-blocking. The stack owns it from New on.
 	FD int
+	// MTU is FD's MTU (0: Ethernet's).
+	MTU uint32
 	// Endpoint, when set, is eth0's link instead of FD: an Ethernet link
 	// endpoint netbox drives at both ends (the user-mode NAT's).
 	Endpoint stack.LinkEndpoint
@@ -48,10 +50,14 @@ type LinkConfig struct {
 func addEth0(gs *stack.Stack, cfg *LinkConfig, seed uint64) (*fault.Link, error) {
 	ep := cfg.Endpoint
 	if ep == nil {
+		mtu := cfg.MTU
+		if mtu == 0 {
+			mtu = ethMTU
+		}
 		var err error
 		ep, err = fdbased.New(&fdbased.Options{
 			FDs:            []int{cfg.FD},
-			MTU:            ethMTU,
+			MTU:            mtu,
 			EthernetHeader: true,
 			Address:        tcpip.LinkAddress(cfg.MAC[:]),
 		})

@@ -16,8 +16,11 @@ import (
 	"github.com/netbox-sandbox/netbox/netstack/nat"
 )
 
-// ethMTU is eth0's MTU on the NAT's link (Ethernet's).
-const ethMTU = 1500
+// natMTU is eth0's MTU on the NAT's link, which no wire limits: the
+// largest IP packet less a TCP/IP header's worth, as slirp4netns
+// recommends and rootless container runtimes use (the NAT's TCP runs at
+// 11 Gbit/s with it, 0.8 with Ethernet's 1500).
+const natMTU = 65520
 
 // natFDEnv names, for a netbox started by RunInOwnUserNS, the fd of its
 // eth0: a socket whose other end is the user-mode NAT of the netbox that
@@ -38,7 +41,7 @@ func startNAT(cfg *Config) (*nat.NAT, error) {
 		}
 		unix.CloseOnExec(fd)
 		unix.SetNonblock(fd, true)
-		cfg.Stack.Eth0.FD = fd
+		cfg.Stack.Eth0.FD, cfg.Stack.Eth0.MTU = fd, natMTU
 		return nil, nil
 	}
 	if os.Getenv(userNSEnv) != "" {
@@ -49,7 +52,7 @@ func startNAT(cfg *Config) (*nat.NAT, error) {
 		return nil, err
 	}
 	link := cfg.Stack.Eth0
-	sandboxEnd, natEnd := pipe.New(tcpip.LinkAddress(link.MAC[:]), tcpip.LinkAddress(natMAC[:]), ethMTU)
+	sandboxEnd, natEnd := pipe.New(tcpip.LinkAddress(link.MAC[:]), tcpip.LinkAddress(natMAC[:]), natMTU)
 	link.Endpoint = ethernet.New(sandboxEnd)
 	n, err := nat.New(ethernet.New(natEnd), *cfg.NAT)
 	if err != nil {
@@ -77,7 +80,7 @@ func startLinkedNAT(cfg *nat.Config) (link *os.File, stop func(), err error) {
 		unix.Close(fds[1])
 		return nil, nil, err
 	}
-	ep, err := fdbased.New(&fdbased.Options{FDs: []int{fds[0]}, MTU: ethMTU, EthernetHeader: true, Address: tcpip.LinkAddress(natMAC[:])})
+	ep, err := fdbased.New(&fdbased.Options{FDs: []int{fds[0]}, MTU: natMTU, EthernetHeader: true, Address: tcpip.LinkAddress(natMAC[:])})
 	if err != nil {
 		unix.Close(fds[0])
 		unix.Close(fds[1])
