@@ -73,6 +73,39 @@ func (e *captureEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.
 	return e.Endpoint.WritePackets(pkts)
 }
 
+// ethCapture copies eth0's frames, both ways, to the --pcap file (whose
+// link type is Ethernet too, so lo's and eth0's frames share it).
+type ethCapture struct {
+	nested.Endpoint
+	pcap *pcapWriter
+}
+
+func newEthCapture(pcap *pcapWriter, child stack.LinkEndpoint) *ethCapture {
+	e := &ethCapture{pcap: pcap}
+	e.Init(child, e)
+	return e
+}
+
+// WritePackets implements stack.LinkWriter: the frames as they leave,
+// link header included.
+func (e *ethCapture) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
+	now := time.Now()
+	for _, pkt := range pkts.AsSlice() {
+		v := pkt.ToView()
+		e.pcap.write(now, v.AsSlice())
+		v.Release()
+	}
+	return e.Endpoint.WritePackets(pkts)
+}
+
+// DeliverNetworkPacket implements stack.NetworkDispatcher: the frames as
+// they arrive (their link header parsed, the rest not yet).
+func (e *ethCapture) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, pkt *stack.PacketBuffer) {
+	frame := append(append([]byte(nil), pkt.LinkHeader().Slice()...), pkt.Data().AsRange().ToSlice()...)
+	e.pcap.write(time.Now(), frame)
+	e.Endpoint.DeliverNetworkPacket(proto, pkt)
+}
+
 // loFrame is a packet lo carries as an Ethernet frame from and to lo's
 // address (all zeros, as Linux's lo frames are), or nil for a packet that
 // is not IP.

@@ -46,8 +46,8 @@ type LinkConfig struct {
 }
 
 // addEth0 creates eth0 in gs from cfg, with fault injection (none until
-// set) seeded by seed.
-func addEth0(gs *stack.Stack, cfg *LinkConfig, seed uint64) (*fault.Link, error) {
+// set) seeded by seed, and its frames copied to pcap when that is set.
+func addEth0(gs *stack.Stack, cfg *LinkConfig, seed uint64, pcap *pcapWriter) (*fault.Link, error) {
 	ep := cfg.Endpoint
 	if ep == nil {
 		mtu := cfg.MTU
@@ -67,6 +67,11 @@ func addEth0(gs *stack.Stack, cfg *LinkConfig, seed uint64) (*fault.Link, error)
 	}
 	faults := fault.New(ep, seed)
 	ep = faults
+	if pcap != nil {
+		// The capture sees what the sandbox sends, and what reaches it
+		// across the faulty wire, as tcpdump on the interface would.
+		ep = newEthCapture(pcap, ep)
+	}
 	if err := gs.CreateNICWithOptions(ethNIC, ep, stack.NICOptions{Name: "eth0"}); err != nil {
 		return nil, fmt.Errorf("netstack: create eth0: %s", err)
 	}

@@ -144,20 +144,20 @@ func New(host HostSockets, id string, opts Options) (*Stack, error) {
 		return nil, err
 	}
 	st.gs, st.gsLite = gs, gsLite
-	if opts.Eth0 != nil {
-		if st.eth0Faults, err = addEth0(gs, opts.Eth0, opts.FaultSeed); err != nil {
-			gs.Close()
-			gsLite.Close()
-			return nil, err
-		}
-		st.SetLocalAddrs(nil, nil) // routes and addresses with eth0's
-	}
 	if opts.Pcap != nil {
 		if st.pcap, err = newPcapWriter(opts.Pcap); err != nil {
 			gs.Close()
 			gsLite.Close()
 			return nil, fmt.Errorf("netstack: pcap: %w", err)
 		}
+	}
+	if opts.Eth0 != nil {
+		if st.eth0Faults, err = addEth0(gs, opts.Eth0, opts.FaultSeed, st.pcap); err != nil {
+			gs.Close()
+			gsLite.Close()
+			return nil, err
+		}
+		st.SetLocalAddrs(nil, nil) // routes and addresses with eth0's
 	}
 	if err := st.startUDP(); err != nil {
 		gs.Close()
