@@ -120,13 +120,22 @@ func (st *Stack) serveSink() {
 		connected := s.State == SSConnected
 		s.mu.Unlock()
 		if ep != nil && connected {
-			if _, r, _ := st.writeUDP(s.gstack(), ep, buf[:n], tcpip.WriteOptions{}, -1, -1); r == deadReceiver {
+			if s.sendNative(ep, buf[:n]) {
 				s.mu.Lock()
 				s.portUnreachable(s.sk.remote, buf[:n])
 				s.mu.Unlock()
 			}
 		}
 	}
+}
+
+// sendNative sends on, through ep (s's gVisor endpoint), a datagram s's
+// placeholder sent natively to a sink; it reports whether the datagram
+// found its receiver closed by the program (the caller then raises the
+// port unreachable, under s.mu).
+func (s *Socket) sendNative(ep tcpip.Endpoint, data []byte) (dead bool) {
+	_, r, _ := s.st.writeUDP(s.gstack(), ep, data, tcpip.WriteOptions{}, -1, -1)
+	return r == deadReceiver
 }
 
 // writeUDP writes one datagram through a gVisor endpoint. from is the

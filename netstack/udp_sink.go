@@ -141,7 +141,7 @@ func (ps *ownSink) readLocked(fd int, buf []byte) (refused []byte, err error) {
 	if u, ok := from.(*unix.SockaddrUnix); !ok || trimAt(u.Name) != ps.s.sk.name {
 		return nil, nil
 	}
-	if _, r, _ := ps.s.st.writeUDP(ps.s.gstack(), ps.ep, buf[:n], tcpip.WriteOptions{}, -1, -1); r == deadReceiver {
+	if ps.s.sendNative(ps.ep, buf[:n]) {
 		return append([]byte(nil), buf[:n]...), nil
 	}
 	return nil, nil

@@ -16,6 +16,7 @@ import (
 	"gvisor.dev/gvisor/pkg/buffer"
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/link/nested"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
 
@@ -176,24 +177,18 @@ func (d Direction) String() string {
 // answering ARP, where Linux's keeps retransmitting until the path heals,
 // so a partition that starved ARP would end connections Linux keeps.
 type Link struct {
-	stack.LinkEndpoint
+	nested.Endpoint
 	dirs [2]*shaper
 }
 
 // New wraps inner; seed drives every random decision.
 func New(inner stack.LinkEndpoint, seed uint64) *Link {
-	l := &Link{LinkEndpoint: inner}
-	for d := range l.dirs {
-		l.dirs[d] = newShaper(rand.New(rand.NewPCG(seed, uint64(d))))
-	}
-	out := l.dirs[Out]
-	out.mu.Lock()
-	out.send = func(p *stack.PacketBuffer) {
-		var list stack.PacketBufferList
-		list.PushBack(p)
-		inner.WritePackets(list)
-	}
-	out.mu.Unlock()
+	l := &Link{}
+	l.Init(inner, l)
+	l.dirs[Out] = newShaper(rand.New(rand.NewPCG(seed, uint64(Out))), l.writeOne)
+	l.dirs[In] = newShaper(rand.New(rand.NewPCG(seed, uint64(In))), func(p *stack.PacketBuffer) {
+		l.Endpoint.DeliverNetworkPacket(p.NetworkProtocolNumber, p)
+	})
 	return l
 }
 
@@ -213,22 +208,27 @@ func (l *Link) Close() {
 	for _, s := range l.dirs {
 		s.close()
 	}
-	l.LinkEndpoint.Close()
+	l.Endpoint.Close()
+}
+
+// writeOne sends p on the wrapped link.
+func (l *Link) writeOne(p *stack.PacketBuffer) {
+	var one stack.PacketBufferList
+	one.PushBack(p.IncRef())
+	l.Endpoint.WritePackets(one)
+	one.DecRef()
 }
 
 // WritePackets implements stack.LinkWriter.
 func (l *Link) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 	sh := l.dirs[Out]
 	if !sh.isActive() {
-		return l.LinkEndpoint.WritePackets(pkts)
+		return l.Endpoint.WritePackets(pkts)
 	}
 	n := 0
 	for _, p := range pkts.AsSlice() {
 		if p.NetworkProtocolNumber == header.ARPProtocolNumber {
-			var one stack.PacketBufferList
-			one.PushBack(p.IncRef())
-			l.LinkEndpoint.WritePackets(one)
-			one.DecRef()
+			l.writeOne(p)
 		} else {
 			sh.pass(p, outCorrupt)
 		}
@@ -237,33 +237,16 @@ func (l *Link) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 	return n, nil
 }
 
-// Attach implements stack.LinkEndpoint: what the link delivers goes
-// through the inbound faults first.
-func (l *Link) Attach(d stack.NetworkDispatcher) {
-	if d == nil {
-		l.LinkEndpoint.Attach(nil)
-		return
-	}
+// DeliverNetworkPacket implements stack.NetworkDispatcher: what the link
+// delivers goes through the inbound faults first.
+func (l *Link) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, p *stack.PacketBuffer) {
 	sh := l.dirs[In]
-	sh.mu.Lock()
-	sh.send = func(p *stack.PacketBuffer) { d.DeliverNetworkPacket(p.NetworkProtocolNumber, p) }
-	sh.mu.Unlock()
-	l.LinkEndpoint.Attach(&dispatcher{NetworkDispatcher: d, sh: sh})
-}
-
-type dispatcher struct {
-	stack.NetworkDispatcher
-	sh *shaper
-}
-
-// DeliverNetworkPacket implements stack.NetworkDispatcher.
-func (d *dispatcher) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, p *stack.PacketBuffer) {
-	if proto == header.ARPProtocolNumber || !d.sh.isActive() {
-		d.NetworkDispatcher.DeliverNetworkPacket(proto, p)
+	if proto == header.ARPProtocolNumber || !sh.isActive() {
+		l.Endpoint.DeliverNetworkPacket(proto, p)
 		return
 	}
 	p.NetworkProtocolNumber = proto
-	d.sh.pass(p, inCorrupt)
+	sh.pass(p, inCorrupt)
 }
 
 // outCorrupt is a copy of an outbound frame p with one bit flipped at a
@@ -302,12 +285,13 @@ func inCorrupt(p *stack.PacketBuffer, r *rand.Rand) *stack.PacketBuffer {
 // shaper applies one direction's faults: packets it delays wait in a
 // queue, released in time order by a goroutine of its own.
 type shaper struct {
+	send func(*stack.PacketBuffer) // hands a packet on (called without mu)
+
 	mu     sync.Mutex
 	spec   Spec
 	rng    *rand.Rand
-	send   func(*stack.PacketBuffer) // hands a packet on (called without mu)
-	queue  []timed                   // in release-time order
-	busy   time.Time                 // when the rate limit frees the link
+	queue  []timed   // in release-time order
+	busy   time.Time // when the rate limit frees the link
 	wake   chan struct{}
 	done   chan struct{}
 	closed bool
@@ -318,8 +302,8 @@ type timed struct {
 	p  *stack.PacketBuffer
 }
 
-func newShaper(r *rand.Rand) *shaper {
-	s := &shaper{rng: r, wake: make(chan struct{}, 1), done: make(chan struct{})}
+func newShaper(r *rand.Rand, send func(*stack.PacketBuffer)) *shaper {
+	s := &shaper{send: send, rng: r, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go s.run()
 	return s
 }
@@ -401,16 +385,13 @@ func (s *shaper) pass(p *stack.PacketBuffer, corrupt func(*stack.PacketBuffer, *
 		}
 		return
 	}
-	send := s.send
 	s.mu.Unlock()
-	if send != nil {
-		if copies == 2 {
-			c := q.Clone()
-			send(c)
-			c.DecRef()
-		}
-		send(q)
+	if copies == 2 {
+		c := q.Clone()
+		s.send(c)
+		c.DecRef()
 	}
+	s.send(q)
 	q.DecRef()
 }
 
@@ -448,12 +429,9 @@ func (s *shaper) run() {
 		if len(s.queue) > 0 {
 			wait = s.queue[0].at.Sub(now)
 		}
-		send := s.send
 		s.mu.Unlock()
 		for _, p := range due {
-			if send != nil {
-				send(p)
-			}
+			s.send(p)
 			p.DecRef()
 		}
 		timer.Reset(wait)

@@ -13,6 +13,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/checksum"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
+	"gvisor.dev/gvisor/pkg/tcpip/link/nested"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
 
@@ -25,30 +26,22 @@ import (
 // echoTap is the NAT's link endpoint: it hands the IPv4 echo requests not
 // addressed to the gateway to the echo forwarder.
 type echoTap struct {
-	stack.LinkEndpoint
+	nested.Endpoint
 	n *NAT
 }
 
-// Attach implements stack.LinkEndpoint.
-func (t *echoTap) Attach(d stack.NetworkDispatcher) {
-	if d == nil {
-		t.LinkEndpoint.Attach(nil)
-		return
-	}
-	t.LinkEndpoint.Attach(&echoDispatcher{NetworkDispatcher: d, n: t.n})
-}
-
-type echoDispatcher struct {
-	stack.NetworkDispatcher
-	n *NAT
+func newEchoTap(n *NAT, child stack.LinkEndpoint) *echoTap {
+	t := &echoTap{n: n}
+	t.Init(child, t)
+	return t
 }
 
 // DeliverNetworkPacket implements stack.NetworkDispatcher.
-func (d *echoDispatcher) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, pkt *stack.PacketBuffer) {
-	if proto == header.IPv4ProtocolNumber && d.n.echo.take(pkt) {
+func (t *echoTap) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, pkt *stack.PacketBuffer) {
+	if proto == header.IPv4ProtocolNumber && t.n.echo.take(pkt) {
 		return
 	}
-	d.NetworkDispatcher.DeliverNetworkPacket(proto, pkt)
+	t.Endpoint.DeliverNetworkPacket(proto, pkt)
 }
 
 // echoForwarder sends the sandbox's echo requests from a host ICMP socket

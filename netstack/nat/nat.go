@@ -14,7 +14,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
@@ -94,7 +93,7 @@ func New(ep stack.LinkEndpoint, cfg Config) (*NAT, error) {
 	n := &NAT{cfg: cfg, gs: gs, closers: make(map[int]func())}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.echo = newEchoForwarder(n)
-	if err := gs.CreateNICWithOptions(nicID, &echoTap{LinkEndpoint: ep, n: n}, stack.NICOptions{Name: "nat0"}); err != nil {
+	if err := gs.CreateNICWithOptions(nicID, newEchoTap(n, ep), stack.NICOptions{Name: "nat0"}); err != nil {
 		return nil, fmt.Errorf("nat: create NIC: %s", err)
 	}
 	// Every address is the NAT's: it answers for the whole world.
@@ -174,8 +173,8 @@ func (n *NAT) logf(format string, args ...any) {
 // forwarder (the gateway's port 53) is the gateway's own service: only an
 // explicit rule refuses it.
 func (n *NAT) decide(proto string, src, dst netip.AddrPort) bool {
-	ok, why := n.cfg.Policy.Decide(proto, dst)
-	if !ok && n.isDNS(dst) && (why == "default deny" || strings.HasPrefix(why, "protected ")) {
+	ok, why, byRule := n.cfg.Policy.Decide(proto, dst)
+	if !ok && !byRule && n.isDNS(dst) {
 		ok = true
 	}
 	if !ok {

@@ -175,8 +175,8 @@ func (p *Policy) protectedBlock(dst netip.Addr) (netip.Prefix, bool) {
 }
 
 // Decide says whether a flow of proto ("tcp", "udp", "icmp") to dst may
-// leave, and why (the rule that matched, or the default).
-func (p *Policy) Decide(proto string, dst netip.AddrPort) (bool, string) {
+// leave, and why: the rule that matched (byRule), or the default.
+func (p *Policy) Decide(proto string, dst netip.AddrPort) (allow bool, why string, byRule bool) {
 	ip := dst.Addr().Unmap()
 	block, protected := p.protectedBlock(ip)
 	for _, r := range p.Rules {
@@ -203,13 +203,13 @@ func (p *Policy) Decide(proto string, dst netip.AddrPort) (bool, string) {
 				continue
 			}
 		}
-		return r.Allow, r.String()
+		return r.Allow, r.String(), true
 	}
 	if protected {
-		return false, "protected " + block.String()
+		return false, "protected " + block.String(), false
 	}
 	if p.DefaultAllow {
-		return true, "default allow"
+		return true, "default allow", false
 	}
-	return false, "default deny"
+	return false, "default deny", false
 }

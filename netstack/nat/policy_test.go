@@ -3,6 +3,7 @@ package nat
 import (
 	"net/netip"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,16 +90,19 @@ func TestPolicyDecide(t *testing.T) {
 		{"udp", "198.51.100.10:443", false, "default deny"},
 		{"udp", "[::ffff:198.51.100.9]:443", true, "allow api.test:443"},
 	} {
-		ok, why := p.Decide(c.proto, netip.MustParseAddrPort(c.dst))
+		ok, why, byRule := p.Decide(c.proto, netip.MustParseAddrPort(c.dst))
 		if ok != c.allow || why != c.why {
 			t.Errorf("Decide(%s, %s) = %v (%s), want %v (%s)", c.proto, c.dst, ok, why, c.allow, c.why)
 		}
+		if rule := strings.HasPrefix(c.why, "allow ") || strings.HasPrefix(c.why, "deny "); byRule != rule {
+			t.Errorf("Decide(%s, %s): byRule %v for %q", c.proto, c.dst, byRule, why)
+		}
 	}
 	p.DefaultAllow = true
-	if ok, why := p.Decide("udp", netip.MustParseAddrPort("192.0.2.1:53")); !ok || why != "default allow" {
+	if ok, why, _ := p.Decide("udp", netip.MustParseAddrPort("192.0.2.1:53")); !ok || why != "default allow" {
 		t.Errorf("default allow: %v (%s)", ok, why)
 	}
-	if ok, _ := p.Decide("udp", netip.MustParseAddrPort("10.0.2.2:53")); ok {
+	if ok, _, _ := p.Decide("udp", netip.MustParseAddrPort("10.0.2.2:53")); ok {
 		t.Errorf("default allow opened the host's loopback")
 	}
 }

@@ -65,7 +65,7 @@ func (n *NAT) publish(p Publish) error {
 	if p.Proto == "udp" {
 		return n.publishUDP(p)
 	}
-	ln, err := net.Listen("tcp", p.Host.String())
+	ln, err := onHost(func() (net.Listener, error) { return net.Listen("tcp", p.Host.String()) })
 	if err != nil {
 		return fmt.Errorf("nat: publish %v: %w", p.Host, err)
 	}
@@ -103,7 +103,7 @@ func (n *NAT) publish(p Publish) error {
 // port through a flow of its own, and the sandbox's answers back to that
 // peer, until the flow is idle for udpIdle.
 func (n *NAT) publishUDP(p Publish) error {
-	pc, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(p.Host))
+	pc, err := onHost(func() (*net.UDPConn, error) { return net.ListenUDP("udp", net.UDPAddrFromAddrPort(p.Host)) })
 	if err != nil {
 		return fmt.Errorf("nat: publish %v/udp: %w", p.Host, err)
 	}
