@@ -19,7 +19,7 @@ import (
 // run, against the kernel's own link between two network namespaces (a
 // veth pair) and against slirp4netns, the user-mode network Debian has
 // (its pasta, of 2023-03, never starts its command on these machines:
-// as root it refuses, as another user it hangs). The veth and the TAP
+// as root it refuses, as another user it hangs). The veths and the TAP
 // have Ethernet's MTU of 1500, the user-mode networks 65520. Each script gets $NETBOX, $ID (unique per run), $T (seconds) and
 // $PORT, prints iperf3's JSON on stdout, and removes what it made.
 
@@ -54,6 +54,17 @@ ip -n $s addr add 10.251.0.1/24 dev nbt0; ip -n $s link set nbt0 up
 ip netns exec $s iperf3 -s -1 -B 10.251.0.1 -p $PORT >/dev/null 2>&1 &
 sleep 0.3
 ip netns exec $s "$NETBOX" run --net=tap:nbt0 --ip 10.251.0.2/24 -- iperf3 -c 10.251.0.1 -p $PORT -t $T -J
+`},
+	{"netbox veth", "netbox --net=veth: eth0 on a veth end (a packet socket, GSO), the kernel on the other side runs the server", `
+s=nblvs-$ID c=nblvc-$ID
+cleanup() { ip netns pids $s 2>/dev/null | xargs -r kill; ip netns del $s 2>/dev/null; ip netns del $c 2>/dev/null; }
+ip netns add $s; ip netns add $c
+ip link add v0 netns $s type veth peer name v1 netns $c
+ip -n $s addr add 10.252.0.1/24 dev v0; ip -n $s link set v0 up; ip -n $s link set lo up
+ip -n $c link set v1 up; ip -n $c link set lo up
+ip netns exec $s iperf3 -s -1 -B 10.252.0.1 -p $PORT >/dev/null 2>&1 &
+sleep 0.3
+ip netns exec $c "$NETBOX" run --net=veth:v1 --ip 10.252.0.2/24 -- iperf3 -c 10.252.0.1 -p $PORT -t $T -J
 `},
 	{"netbox user", "netbox --net=user: the server on the host's loopback, reached through the NAT's gateway", `
 iperf3 -s -1 -B 127.0.0.1 -p $PORT >/dev/null 2>&1 &

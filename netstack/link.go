@@ -25,11 +25,22 @@ const (
 
 // LinkConfig is eth0's configuration.
 type LinkConfig struct {
-	// FD is the device's file: a TAP opened with IFF_TAP|IFF_NO_PI,
-	// non-blocking. The stack owns it from New on.
+	// FD is the device's file: a TAP opened with IFF_TAP|IFF_NO_PI, a
+	// packet socket bound to an interface, or a socket carrying one frame
+	// per message; non-blocking. The stack owns it from New on.
 	FD int
 	// MTU is FD's MTU (0: Ethernet's).
 	MTU uint32
+	// GSOMaxSize, when not 0, says FD is a packet socket with
+	// PACKET_VNET_HDR on an interface that segments what it sends: eth0
+	// then hands it TCP segments up to that size (host GSO).
+	GSOMaxSize uint32
+	// RXChecksumOffload says the host checked what arrives on FD, or
+	// left its checksum to be finished (CHECKSUM_PARTIAL, as the kernel
+	// hands a packet socket what its peer sent over a veth): eth0 does
+	// not verify transport checksums (what the fault layer corrupts it
+	// still does).
+	RXChecksumOffload bool
 	// Endpoint, when set, is eth0's link instead of FD: an Ethernet link
 	// endpoint netbox drives at both ends (the user-mode NAT's).
 	Endpoint stack.LinkEndpoint
@@ -56,10 +67,14 @@ func addEth0(gs *stack.Stack, cfg *LinkConfig, seed uint64, pcap *pcapWriter) (*
 		}
 		var err error
 		ep, err = fdbased.New(&fdbased.Options{
-			FDs:            []int{cfg.FD},
-			MTU:            mtu,
-			EthernetHeader: true,
-			Address:        tcpip.LinkAddress(cfg.MAC[:]),
+			FDs:               []int{cfg.FD},
+			MTU:               mtu,
+			EthernetHeader:    true,
+			Address:           tcpip.LinkAddress(cfg.MAC[:]),
+			GSOMaxSize:        cfg.GSOMaxSize,
+			RXChecksumOffload: cfg.RXChecksumOffload,
+			// A socket is read in batches (recvmmsg); a TAP by readv.
+			PacketDispatchMode: fdbased.RecvMMsg,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("netstack: eth0: %s", err)

@@ -3,6 +3,7 @@ package sentry
 import (
 	"crypto/rand"
 	"fmt"
+	"net/netip"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -28,6 +29,17 @@ func OpenTAP(name string) (int, error) {
 		return -1, fmt.Errorf("tap %s: TUNSETIFF: %w", name, err)
 	}
 	return fd, nil
+}
+
+// AddressMAC is eth0's hardware address for the IPv4 address ip, as
+// Docker makes its containers' (02:42 and the address): locally
+// administered, unicast, and the same each time a sandbox with that
+// address starts, so that the neighbours' ARP caches stay right when it
+// restarts (a new address each run would leave them sending to the old
+// one until their entries fail).
+func AddressMAC(ip netip.Addr) [6]byte {
+	a := ip.As4()
+	return [6]byte{0x02, 0x6e, a[0], a[1], a[2], a[3]} // 0x6e: 'n'
 }
 
 // RandomMAC is a random, locally administered unicast MAC address.

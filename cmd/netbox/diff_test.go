@@ -78,7 +78,10 @@ func fidelityDiff(t *testing.T, flag, devFile string, record func(fidelityResult
 			got := testenv.InNetbox(t, 60*time.Second, []string{flag}, bin)
 			if d, n := testenv.DiffExcept(native.Stdout, got.Stdout, devs[name]); n > 0 {
 				res.Unexpected = n
-				t.Errorf("netbox differs from Linux:\n%s\nnetbox stderr:\n%s", d, got.Stderr)
+				// The first difference on the error's own line, so that a
+				// log cut to its first lines still says what differed.
+				first := strings.SplitN(d, "\n", 5)
+				t.Errorf("netbox differs from Linux: %s\n%s\nnetbox stderr:\n%s", strings.Join(first[:min(4, len(first))], " | "), d, got.Stderr)
 			}
 			for l, racy := range devs[name] {
 				differs := testenv.LabelDiffers(native.Stdout, got.Stdout, l)

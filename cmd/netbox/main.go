@@ -106,7 +106,7 @@ func runFlags(out io.Writer) (*flag.FlagSet, *runOptions) {
 	fs.StringVar(&o.trace, "trace", "", "print each trapped call and its result, strace-style, to FILE (\"-\" or empty with --trace: stderr)")
 	fs.IntVar(&o.preserveFDs, "preserve-fds", 0, "pass the caller's fds 3..3+N-1 to the program")
 	fs.IntVar(&o.maxSockets, "max-sockets", 65536, "the most netbox sockets the sandbox may hold (EMFILE beyond)")
-	fs.StringVar(&o.net, "net", "none", "the sandbox's link beyond lo: none; tap:NAME (netbox's stack drives the TAP device NAME as eth0; needs --ip); or user (a user-mode NAT carries eth0's traffic on host sockets, as far as --allow/--deny let it; eth0 is 10.0.2.15/24, the gateway 10.0.2.2 is the host's loopback and DNS forwarder)")
+	fs.StringVar(&o.net, "net", "none", "the sandbox's link beyond lo: none; tap:NAME (netbox's stack drives the TAP device NAME as eth0; needs --ip); veth:NAME (the same on an existing interface, a veth end say, through a packet socket); or user (a user-mode NAT carries eth0's traffic on host sockets, as far as --allow/--deny let it; eth0 is 10.0.2.15/24, the gateway 10.0.2.2 is the host's loopback and DNS forwarder)")
 	fs.StringVar(&o.ip, "ip", "", "eth0's IPv4 address and prefix, e.g. 10.0.0.2/24 (--net=user: 10.0.2.15/24)")
 	fs.StringVar(&o.gateway, "gateway", "", "eth0's IPv4 default gateway, e.g. 10.0.0.1 (--net=user: 10.0.2.2)")
 	fs.Var(ruleFlag{allow: true, rules: &o.rules}, "allow", "--net=user: let traffic to TARGET[:PORT[-PORT]][/tcp|/udp|/icmp] leave; TARGET is an address, a prefix or a DNS name (repeatable; rules apply in order, the first match decides)")
@@ -205,7 +205,7 @@ func runCmd(args []string, stderr io.Writer) int {
 		return code
 	}
 	if len(o.faults) > 0 && cfg.Stack.Eth0 == nil {
-		fmt.Fprintln(stderr, "netbox run: --fault needs a link to act on: --net=tap:NAME or --net=user")
+		fmt.Fprintln(stderr, "netbox run: --fault needs a link to act on: --net=tap:NAME, veth:NAME or user")
 		return 2
 	}
 	cfg.Faults, cfg.Stack.FaultSeed, cfg.CtlPath = o.faults, o.seed, o.ctl

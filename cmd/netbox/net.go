@@ -34,12 +34,13 @@ func configureNet(o *runOptions, cfg *sentry.Config, stderr io.Writer) int {
 		return 2
 	}
 	name, isTAP := strings.CutPrefix(o.net, "tap:")
+	vethName, isVeth := strings.CutPrefix(o.net, "veth:")
 	isUser := o.net == "user"
 	natOnly := len(o.rules) > 0 || o.egress != "" || len(o.publish) > 0 || len(o.dns) > 0
 	switch {
 	case o.net == "none":
 		if o.ip != "" || o.gateway != "" || o.ip6 != "" || o.gateway6 != "" {
-			return bad("--ip, --gateway, --ip6 and --gateway6 need --net=tap:NAME or --net=user")
+			return bad("--ip, --gateway, --ip6 and --gateway6 need --net=tap:NAME, veth:NAME or user")
 		}
 	case isUser:
 		if o.ip6 != "" || o.gateway6 != "" {
@@ -51,8 +52,8 @@ func configureNet(o *runOptions, cfg *sentry.Config, stderr io.Writer) int {
 		if o.gateway == "" {
 			o.gateway = userGateway
 		}
-	case !isTAP:
-		return bad("--net=%s: want none, tap:NAME or user", o.net)
+	case !isTAP && !isVeth:
+		return bad("--net=%s: want none, tap:NAME, veth:NAME or user", o.net)
 	}
 	if natOnly && !isUser {
 		return bad("--allow, --deny, --egress-default, --publish and --dns need --net=user")
@@ -84,15 +85,22 @@ func configureNet(o *runOptions, cfg *sentry.Config, stderr io.Writer) int {
 		}
 		link.Gateway6 = gw
 	}
-	if link.MAC, err = sentry.RandomMAC(); err != nil {
-		fmt.Fprintf(stderr, "netbox: %v\n", err)
-		return 125
-	}
+	link.MAC = sentry.AddressMAC(link.Addr.Addr())
 	cfg.Stack.Eth0 = link
 	if isUser {
 		n, code := natConfig(o, link, bad)
 		cfg.NAT = n
 		return code
+	}
+	if isVeth {
+		pl, err := sentry.OpenPacketLink(vethName)
+		if err != nil {
+			fmt.Fprintf(stderr, "netbox: --net: %v\n", err)
+			return 125
+		}
+		link.FD, link.MTU, link.GSOMaxSize = pl.FD, pl.MTU, pl.GSOMaxSize
+		link.RXChecksumOffload = true
+		return 0
 	}
 	if link.FD, err = sentry.OpenTAP(name); err != nil {
 		fmt.Fprintf(stderr, "netbox: --net: %v\n", err)

@@ -12,17 +12,16 @@ import (
 	"github.com/netbox-sandbox/netbox/internal/testenv"
 )
 
-// tapPeerSetup makes the kernel's side of the test link in namespace $1: a
-// TAP device nbtap0 with 10.77.0.1/24 and fd00:77::1/64, a web server on
-// port 8000 serving $2 and a UDP echo server on port 9000 (both dual-stack,
-// bounded in time); their pids go to $2/peer.pids.
-const tapPeerSetup = `set -eu
-ns=$1 dir=$2
+// peerSetup makes the kernel's side of the test link in namespace $1: the
+// device $3 (there already) gets 10.77.0.1/24 and fd00:77::1/64, a web
+// server on port 8000 serves $2 and a UDP echo server listens on port 9000
+// (both dual-stack, bounded in time); their pids go to $2/peer.pids.
+const peerSetup = `set -eu
+ns=$1 dir=$2 dev=$3
 ip -n "$ns" link set lo up
-ip -n "$ns" tuntap add dev nbtap0 mode tap
-ip -n "$ns" addr add 10.77.0.1/24 dev nbtap0
-ip -n "$ns" addr add fd00:77::1/64 dev nbtap0 nodad
-ip -n "$ns" link set nbtap0 up
+ip -n "$ns" addr add 10.77.0.1/24 dev "$dev"
+ip -n "$ns" addr add fd00:77::1/64 dev "$dev" nodad
+ip -n "$ns" link set "$dev" up
 ip netns exec "$ns" timeout 60 python3 -m http.server --bind :: --directory "$dir" 8000 >/dev/null 2>&1 &
 echo $! >"$dir/peer.pids"
 ip netns exec "$ns" timeout 60 python3 -c '
@@ -37,7 +36,7 @@ echo $! >>"$dir/peer.pids"
 `
 
 // tapClient runs inside netbox (eth0 10.77.0.2 and fd00:77::2 on the
-// TAP): it fetches the kernel's file, pings the kernel and has a datagram
+// link): it fetches the kernel's file, pings the kernel and has a datagram
 // echoed, over IPv4 and IPv6.
 const tapClient = `set -u
 dir=$1
@@ -67,7 +66,8 @@ for fam, dst in ((socket.AF_INET, "10.77.0.1"), (socket.AF_INET6, "fd00:77::1"))
 `
 
 // tapServer runs inside netbox: a web server on eth0 serving $1, and a UDP
-// echo on 9100, for as long as $1/stop does not exist (bounded).
+// echo on 9100, for as long as $1/stop does not exist (bounded). $1/ready
+// appears once both listen.
 const tapServer = `set -u
 dir=$1
 python3 -m http.server --bind :: --directory "$dir" 8100 >/dev/null 2>&1 &
@@ -76,11 +76,18 @@ python3 -c '
 import socket
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 s.bind(("::", 9100))
+open("'"$dir"'/udp-ready", "w").close()
 s.settimeout(20)
 for i in range(2):
     d, a = s.recvfrom(2048)
     s.sendto(d, a)
 ' &
+i=0
+until [ -e "$dir/udp-ready" ] && curl -s -o /dev/null http://127.0.0.1:8100/; do
+	i=$((i+1)); [ $i -lt 100 ] || break
+	sleep 0.1
+done
+touch "$dir/ready"
 i=0
 while [ ! -e "$dir/stop" ] && [ $i -lt 300 ]; do i=$((i+1)); sleep 0.1; done
 kill $srv
@@ -90,6 +97,13 @@ kill $srv
 // netbox's file, pings netbox and has a datagram echoed by it.
 const tapKernelClient = `set -u
 ns=$1 dir=$2
+i=0
+# Not before netbox listens: on a link that is up, a kernel whose ARP
+# went unanswered waits seconds before it asks again.
+until [ -e "$dir/ready" ]; do
+	i=$((i+1)); [ $i -lt 200 ] || { echo "netbox server never ready"; exit 1; }
+	sleep 0.1
+done
 i=0
 until ip netns exec "$ns" curl -s -o "$dir/got-kernel" http://10.77.0.2:8100/blob; do
 	i=$((i+1)); [ $i -lt 50 ] || { echo "netbox server never answered"; exit 1; }
@@ -117,30 +131,68 @@ for fam, dst in ((socket.AF_INET, "10.77.0.2"), (socket.AF_INET6, "fd00:77::2"))
 // every process are removed afterwards.
 func TestTAPKernelPeer(t *testing.T) {
 	t.Parallel()
+	ns := testNetNS(t, "nbtap")
+	if r := testenv.Shell(t, 10*time.Second, "", `ip -n "$1" tuntap add dev nbtap0 mode tap`, ns); r.Code != 0 {
+		t.Fatalf("ip tuntap add: %s", r.Stderr)
+	}
+	// The kernel and netbox share the namespace: the TAP's two sides.
+	kernelPeer(t, ns, ns, "nbtap0", "--net=tap:nbtap0")
+}
+
+// TestVethKernelPeer is TestTAPKernelPeer over a veth pair between two
+// namespaces the test makes, the way a CI set-up of namespaces is built:
+// netbox drives one end (a packet socket on it) in the first, the kernel
+// has the other in the second.
+func TestVethKernelPeer(t *testing.T) {
+	t.Parallel()
+	nbNS, peerNS := testNetNS(t, "nbveth"), testNetNS(t, "nbpeer")
+	if r := testenv.Shell(t, 10*time.Second, "", `set -e
+ip link add nbveth0 netns "$1" type veth peer name nbveth1 netns "$2"
+ip -n "$1" link set lo up
+ip -n "$1" link set nbveth0 up`, nbNS, peerNS); r.Code != 0 {
+		t.Fatalf("veth set-up: %s", r.Stderr)
+	}
+	kernelPeer(t, nbNS, peerNS, "nbveth1", "--net=veth:nbveth0")
+}
+
+// testNetNS makes a network namespace named after prefix, removed (with
+// every process left in it) when the test ends.
+func testNetNS(t *testing.T, prefix string) string {
 	for _, tool := range []string{"ip", "python3", "curl", "ping"} {
 		testenv.RequireTool(t, tool)
 	}
 	var b [4]byte
 	rand.Read(b[:])
-	ns := "nbtap-" + hex.EncodeToString(b[:])
-	dir := t.TempDir()
+	ns := prefix + "-" + hex.EncodeToString(b[:])
 	if r := testenv.Shell(t, 10*time.Second, "", `ip netns add "$1"`, ns); r.Code != 0 {
 		t.Fatalf("ip netns add: %s", r.Stderr)
 	}
 	t.Cleanup(func() {
-		testenv.Shell(t, 10*time.Second, "", `[ -f "$2/peer.pids" ] && kill $(cat "$2/peer.pids") 2>/dev/null; ip netns pids "$1" | xargs -r kill -9; ip netns del "$1"`, ns, dir)
+		testenv.Shell(t, 10*time.Second, "", `ip netns pids "$1" | xargs -r kill -9; ip netns del "$1"`, ns)
+	})
+	return ns
+}
+
+// kernelPeer runs the client and server scripts across a link: netbox in
+// namespace nbNS with eth0 on the link (netFlag), the kernel in peerNS
+// with peerDev, its end.
+func kernelPeer(t *testing.T, nbNS, peerNS, peerDev, netFlag string) {
+	dir := t.TempDir()
+	t.Cleanup(func() {
+		testenv.Shell(t, 10*time.Second, "", `[ -f "$1/peer.pids" ] && kill $(cat "$1/peer.pids") 2>/dev/null; true`, dir)
 	})
 	blob := make([]byte, 4<<20)
 	rand.Read(blob)
 	if err := os.WriteFile(filepath.Join(dir, "blob"), blob, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if r := testenv.Shell(t, 20*time.Second, "", tapPeerSetup, ns, dir); r.Code != 0 {
+	if r := testenv.Shell(t, 20*time.Second, "", peerSetup, peerNS, dir, peerDev); r.Code != 0 {
 		t.Fatalf("peer set-up: exit %d: %s%s", r.Code, r.Stdout, r.Stderr)
 	}
 	netbox := testenv.Netbox(t)
-	tapArgs := []string{"netns", "exec", ns, netbox, "run", "--net=tap:nbtap0", "--ip", "10.77.0.2/24", "--gateway", "10.77.0.1",
+	tapArgs := []string{"netns", "exec", nbNS, netbox, "run", netFlag, "--ip", "10.77.0.2/24", "--gateway", "10.77.0.1",
 		"--ip6", "fd00:77::2/64", "--"}
+	ns := peerNS
 
 	t.Run("netbox-to-kernel", func(t *testing.T) {
 		script := testenv.WriteScript(t, "client.sh", tapClient)
