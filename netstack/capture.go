@@ -9,6 +9,8 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/link/nested"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
+
+	"github.com/netbox-sandbox/netbox/netstack/pcap"
 )
 
 // Capture inside the sandbox (tcpdump, AF_PACKET). Packet sockets are the
@@ -51,16 +53,16 @@ func newCaptureEndpoint(st *Stack, child stack.LinkEndpoint) *captureEndpoint {
 // once and received once; tcpdump shows it once) to the capture and to
 // the --pcap file, then sends it.
 func (e *captureEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
-	fd, pcap := e.st.captureFD.Load(), e.st.pcap
-	if fd > 0 || pcap != nil {
+	fd, w := e.st.captureFD.Load(), e.st.pcap
+	if fd > 0 || w != nil {
 		now := time.Now()
 		for _, pkt := range pkts.AsSlice() {
 			frame := loFrame(pkt) // to lo's address: 00:00:00:00:00:00
 			if frame == nil {
 				continue
 			}
-			if pcap != nil {
-				pcap.write(now, frame)
+			if w != nil {
+				w.WriteFrame(now, frame)
 			}
 			if fd > 0 {
 				if pkt.NetworkProtocolNumber == header.IPv6ProtocolNumber {
@@ -77,11 +79,11 @@ func (e *captureEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.
 // link type is Ethernet too, so lo's and eth0's frames share it).
 type ethCapture struct {
 	nested.Endpoint
-	pcap *pcapWriter
+	w *pcap.Writer
 }
 
-func newEthCapture(pcap *pcapWriter, child stack.LinkEndpoint) *ethCapture {
-	e := &ethCapture{pcap: pcap}
+func newEthCapture(w *pcap.Writer, child stack.LinkEndpoint) *ethCapture {
+	e := &ethCapture{w: w}
 	e.Init(child, e)
 	return e
 }
@@ -92,7 +94,7 @@ func (e *ethCapture) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error
 	now := time.Now()
 	for _, pkt := range pkts.AsSlice() {
 		v := pkt.ToView()
-		e.pcap.write(now, v.AsSlice())
+		e.w.WriteFrame(now, v.AsSlice())
 		v.Release()
 	}
 	return e.Endpoint.WritePackets(pkts)
@@ -102,7 +104,7 @@ func (e *ethCapture) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error
 // they arrive (their link header parsed, the rest not yet).
 func (e *ethCapture) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, pkt *stack.PacketBuffer) {
 	frame := append(append([]byte(nil), pkt.LinkHeader().Slice()...), pkt.Data().AsRange().ToSlice()...)
-	e.pcap.write(time.Now(), frame)
+	e.w.WriteFrame(time.Now(), frame)
 	e.Endpoint.DeliverNetworkPacket(proto, pkt)
 }
 

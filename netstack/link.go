@@ -12,6 +12,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
 	"github.com/netbox-sandbox/netbox/netstack/fault"
+	"github.com/netbox-sandbox/netbox/netstack/pcap"
 )
 
 // The sandbox's link beyond lo: eth0, driven by netbox's stack over a
@@ -57,8 +58,8 @@ type LinkConfig struct {
 }
 
 // addEth0 creates eth0 in gs from cfg, with fault injection (none until
-// set) seeded by seed, and its frames copied to pcap when that is set.
-func addEth0(gs *stack.Stack, cfg *LinkConfig, seed uint64, pcap *pcapWriter) (*fault.Link, error) {
+// set) seeded by seed, and its frames copied to capture when that is set.
+func addEth0(gs *stack.Stack, cfg *LinkConfig, seed uint64, capture *pcap.Writer) (*fault.Link, error) {
 	ep := cfg.Endpoint
 	if ep == nil {
 		mtu := cfg.MTU
@@ -82,10 +83,10 @@ func addEth0(gs *stack.Stack, cfg *LinkConfig, seed uint64, pcap *pcapWriter) (*
 	}
 	faults := fault.New(ep, seed)
 	ep = faults
-	if pcap != nil {
+	if capture != nil {
 		// The capture sees what the sandbox sends, and what reaches it
 		// across the faulty wire, as tcpdump on the interface would.
-		ep = newEthCapture(pcap, ep)
+		ep = newEthCapture(capture, ep)
 	}
 	if err := gs.CreateNICWithOptions(ethNIC, ep, stack.NICOptions{Name: "eth0"}); err != nil {
 		return nil, fmt.Errorf("netstack: create eth0: %s", err)

@@ -33,6 +33,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 
 	"github.com/netbox-sandbox/netbox/netstack/fault"
+	"github.com/netbox-sandbox/netbox/netstack/pcap"
 )
 
 // loNIC is the loopback NIC's id.
@@ -104,7 +105,7 @@ type Stack struct {
 	// localAddrs are the sandbox's addresses (SetLocalAddrs); nil: lo's.
 	localAddrs atomic.Pointer[localAddrs]
 
-	pcap        *pcapWriter // Options.Pcap's; nil without
+	pcap        *pcap.Writer // Options.Pcap's; nil without
 	captureOnce sync.Once
 	captureFD   atomic.Int32 // the mirror's packet socket; 0: not capturing
 
@@ -145,7 +146,7 @@ func New(host HostSockets, id string, opts Options) (*Stack, error) {
 	}
 	st.gs, st.gsLite = gs, gsLite
 	if opts.Pcap != nil {
-		if st.pcap, err = newPcapWriter(opts.Pcap); err != nil {
+		if st.pcap, err = pcap.NewWriter(opts.Pcap); err != nil {
 			gs.Close()
 			gsLite.Close()
 			return nil, fmt.Errorf("netstack: pcap: %w", err)

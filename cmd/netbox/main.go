@@ -35,6 +35,8 @@ Usage:
   netbox run [flags] [--] PROG [ARGS...]
   netbox ctl PATH fault [LINK:][in:|out:]SPEC   change a running sandbox's faults (run --ctl PATH)
   netbox ctl PATH show                          its links' faults
+  netbox net create|rm|ls|show|fault|partition|heal ...   virtual networks
+                                                that sandboxes join (run --net=NAME)
   netbox --version
   netbox --help
 
@@ -73,6 +75,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runCmd(args[1:], stderr)
 	case "ctl":
 		return ctlCmd(args[1:], stdout, stderr)
+	case "net":
+		return netCmd(args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "netbox: unknown command %q (try 'netbox --help')\n", args[0])
 		return 2
@@ -86,6 +90,7 @@ type runOptions struct {
 	loopback    string
 	pcap        string
 	net         string
+	name        string
 	ip          string
 	gateway     string
 	ip6         string
@@ -106,7 +111,8 @@ func runFlags(out io.Writer) (*flag.FlagSet, *runOptions) {
 	fs.StringVar(&o.trace, "trace", "", "print each trapped call and its result, strace-style, to FILE (\"-\" or empty with --trace: stderr)")
 	fs.IntVar(&o.preserveFDs, "preserve-fds", 0, "pass the caller's fds 3..3+N-1 to the program")
 	fs.IntVar(&o.maxSockets, "max-sockets", 65536, "the most netbox sockets the sandbox may hold (EMFILE beyond)")
-	fs.StringVar(&o.net, "net", "none", "the sandbox's link beyond lo: none; tap:NAME (netbox's stack drives the TAP device NAME as eth0; needs --ip); veth:NAME (the same on an existing interface, a veth end say, through a packet socket); or user (a user-mode NAT carries eth0's traffic on host sockets, as far as --allow/--deny let it; eth0 is 10.0.2.15/24, the gateway 10.0.2.2 is the host's loopback and DNS forwarder)")
+	fs.StringVar(&o.net, "net", "none", "the sandbox's link beyond lo: none; tap:NAME (netbox's stack drives the TAP device NAME as eth0; needs --ip); veth:NAME (the same on an existing interface, a veth end say, through a packet socket); user (a user-mode NAT carries eth0's traffic on host sockets, as far as --allow/--deny let it; eth0 is 10.0.2.15/24, the gateway 10.0.2.2 is the host's loopback and DNS forwarder); or NAME, a network of `netbox net create NAME` (eth0 on its switch, with the address it gives unless --ip says)")
+	fs.StringVar(&o.name, "name", "", "--net=NAME: the sandbox's name on the network, for `netbox net fault/partition` (default: its address)")
 	fs.StringVar(&o.ip, "ip", "", "eth0's IPv4 address and prefix, e.g. 10.0.0.2/24 (--net=user: 10.0.2.15/24)")
 	fs.StringVar(&o.gateway, "gateway", "", "eth0's IPv4 default gateway, e.g. 10.0.0.1 (--net=user: 10.0.2.2)")
 	fs.Var(ruleFlag{allow: true, rules: &o.rules}, "allow", "--net=user: let traffic to TARGET[:PORT[-PORT]][/tcp|/udp|/icmp] leave; TARGET is an address, a prefix or a DNS name (repeatable; rules apply in order, the first match decides)")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/netbox-sandbox/netbox/netstack"
 	"github.com/netbox-sandbox/netbox/netstack/nat"
+	"github.com/netbox-sandbox/netbox/netstack/vswitch"
 	"github.com/netbox-sandbox/netbox/sentry"
 )
 
@@ -36,6 +37,7 @@ func configureNet(o *runOptions, cfg *sentry.Config, stderr io.Writer) int {
 	name, isTAP := strings.CutPrefix(o.net, "tap:")
 	vethName, isVeth := strings.CutPrefix(o.net, "veth:")
 	isUser := o.net == "user"
+	isSwitch := !isTAP && !isVeth && !isUser && o.net != "none"
 	natOnly := len(o.rules) > 0 || o.egress != "" || len(o.publish) > 0 || len(o.dns) > 0
 	switch {
 	case o.net == "none":
@@ -52,14 +54,25 @@ func configureNet(o *runOptions, cfg *sentry.Config, stderr io.Writer) int {
 		if o.gateway == "" {
 			o.gateway = userGateway
 		}
-	case !isTAP && !isVeth:
-		return bad("--net=%s: want none, tap:NAME, veth:NAME or user", o.net)
+	case isSwitch:
+		if err := vswitch.CheckName(o.net); err != nil {
+			return bad("--net=%s: want none, tap:NAME, veth:NAME, user or a network's name (%v)", o.net, err)
+		}
+		if o.ip6 != "" || o.gateway6 != "" || o.gateway != "" {
+			return bad("--net=%s: the network gives eth0's addresses (only --ip may ask for one)", o.net)
+		}
+	}
+	if o.name != "" && !isSwitch {
+		return bad("--name needs --net=NAME, a network of netbox net create")
 	}
 	if natOnly && !isUser {
 		return bad("--allow, --deny, --egress-default, --publish and --dns need --net=user")
 	}
 	if o.net == "none" {
 		return 0
+	}
+	if isSwitch {
+		return joinNetwork(o, cfg, stderr)
 	}
 	addr, err := netip.ParsePrefix(o.ip)
 	if err != nil || !addr.Addr().Is4() {
@@ -107,6 +120,23 @@ func configureNet(o *runOptions, cfg *sentry.Config, stderr io.Writer) int {
 		return 125
 	}
 	return 0
+}
+
+// joinNetwork puts eth0 on the switch of network o.net.
+func joinNetwork(o *runOptions, cfg *sentry.Config, stderr io.Writer) int {
+	path, err := vswitch.SocketPath(o.net)
+	if err == nil {
+		var m *vswitch.Member
+		if m, err = vswitch.Join(path, o.name, o.ip); err == nil {
+			cfg.Stack.Eth0 = &netstack.LinkConfig{
+				FD: m.FD, MTU: m.MTU, Addr: m.IP, Addr6: m.IP6,
+				MAC: sentry.AddressMAC(m.IP.Addr()),
+			}
+			return 0
+		}
+	}
+	fmt.Fprintf(stderr, "netbox: --net=%s: %v\n", o.net, err)
+	return 125
 }
 
 // natConfig is the user-mode NAT's configuration from the egress, publish

@@ -506,3 +506,45 @@ func (set Setting) Apply(l *Link) error {
 	}
 	return nil
 }
+
+// Shaper is one direction's faults for whole Ethernet frames that no
+// gVisor stack carries (a virtual switch's port), with Link's rules: ARP
+// passes untouched, corruption spares the headers.
+type Shaper struct {
+	sh   *shaper
+	send func([]byte)
+}
+
+// NewShaper hands each frame that survives its faults to send, which
+// must not keep the slice; seed and stream drive the random decisions
+// (one stream per port and direction, so that one seed gives each the
+// same sequence every run).
+func NewShaper(seed, stream uint64, send func(frame []byte)) *Shaper {
+	return &Shaper{send: send, sh: newShaper(rand.New(rand.NewPCG(seed, stream)), func(p *stack.PacketBuffer) {
+		b := p.ToBuffer()
+		send(b.Flatten())
+		b.Release()
+	})}
+}
+
+// Set changes the faults; frames already delayed keep their time.
+func (f *Shaper) Set(s Spec) { f.sh.set(s) }
+
+// Get is the faults.
+func (f *Shaper) Get() Spec { return f.sh.get() }
+
+// Pass sends frame on through the faults (at once, when there are none).
+// The caller keeps frame.
+func (f *Shaper) Pass(frame []byte) {
+	if len(frame) >= header.EthernetMinimumSize &&
+		header.Ethernet(frame).Type() == header.ARPProtocolNumber || !f.sh.isActive() {
+		f.send(frame)
+		return
+	}
+	p := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithData(append([]byte(nil), frame...))})
+	f.sh.pass(p, outCorrupt)
+	p.DecRef()
+}
+
+// Close drops the delayed frames and stops the shaper.
+func (f *Shaper) Close() { f.sh.close() }

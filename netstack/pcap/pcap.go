@@ -1,4 +1,5 @@
-package netstack
+// Package pcap writes frames to a pcap file.
+package pcap
 
 import (
 	"encoding/binary"
@@ -7,36 +8,36 @@ import (
 	"time"
 )
 
-// pcapWriter writes packets to a pcap file (the classic format tcpdump and
+// Writer writes Ethernet frames to a pcap file (the classic format tcpdump and
 // tshark read: microsecond timestamps, LINKTYPE_ETHERNET), one write per
 // packet, so that a file cut short by a kill holds every packet written.
-type pcapWriter struct {
+type Writer struct {
 	mu  sync.Mutex
 	w   io.Writer
 	err error // the first write error; nothing more is written after it
 }
 
-// pcapSnapLen is the longest packet a record holds whole.
-const pcapSnapLen = 262144
+// snapLen is the longest packet a record holds whole.
+const snapLen = 262144
 
-// newPcapWriter writes the file header.
-func newPcapWriter(w io.Writer) (*pcapWriter, error) {
+// NewWriter writes the file header to w.
+func NewWriter(w io.Writer) (*Writer, error) {
 	var h [24]byte
 	binary.LittleEndian.PutUint32(h[0:], 0xa1b2c3d4) // magic: microseconds
 	binary.LittleEndian.PutUint16(h[4:], 2)          // version 2.4
 	binary.LittleEndian.PutUint16(h[6:], 4)
-	binary.LittleEndian.PutUint32(h[16:], pcapSnapLen)
+	binary.LittleEndian.PutUint32(h[16:], snapLen)
 	binary.LittleEndian.PutUint32(h[20:], 1) // LINKTYPE_ETHERNET
 	if _, err := w.Write(h[:]); err != nil {
 		return nil, err
 	}
-	return &pcapWriter{w: w}, nil
+	return &Writer{w: w}, nil
 }
 
-// write records one frame seen at t.
-func (p *pcapWriter) write(t time.Time, frame []byte) {
+// WriteFrame records one frame seen at t; it is safe for concurrent use.
+func (p *Writer) WriteFrame(t time.Time, frame []byte) {
 	rec := make([]byte, 16, 16+len(frame))
-	n := min(len(frame), pcapSnapLen)
+	n := min(len(frame), snapLen)
 	binary.LittleEndian.PutUint32(rec[0:], uint32(t.Unix()))
 	binary.LittleEndian.PutUint32(rec[4:], uint32(t.Nanosecond()/1000))
 	binary.LittleEndian.PutUint32(rec[8:], uint32(n))
