@@ -15,7 +15,7 @@ import (
 )
 
 // InitMain is the sandbox's init, pid 1 of the sandbox's pid namespace:
-// it gives the sandbox its own /proc, brings lo up, closes inherited
+// it gives the sandbox its own /proc, closes inherited
 // descriptors, starts the program, forwards signals to it, reaps every
 // orphan, and exits with the program's status. When it exits the kernel
 // kills whatever is left in the namespace.
@@ -42,7 +42,8 @@ func InitMain(args []string) int {
 			mountResolvConf(resolv)
 		}
 	}
-	setLinkUp("lo")
+	// (Its network namespace holds nothing: the program's is its own,
+	// readied by ExecMain.)
 	// Nothing of netbox's, nor of its caller's beyond stdio and the
 	// preserved fds, reaches the program.
 	unix.CloseRange(uint(3+preserve), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
@@ -106,7 +107,9 @@ func InitMain(args []string) int {
 
 // ExecMain is the program's own process before it becomes the program: in
 // its fresh network namespace it brings lo up and mounts that
-// namespace's sysfs on /sys, then executes the program in place.
+// namespace's sysfs on /sys, then executes the program in place. Its
+// ioctls on lo are trapped, and netbox readies the namespace then (eth0
+// shown there, the addresses followed) before the program runs.
 //
 // args: program path, argv…
 func ExecMain(args []string) int {

@@ -2,6 +2,7 @@ package sentry
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"os"
 	"sort"
@@ -18,7 +19,11 @@ import (
 // namespace's rtnetlink address events and sets its stack's addresses to
 // match.
 type netConfig struct {
-	st *netstack.Stack
+	st     *netstack.Stack
+	eth0   *netstack.LinkConfig // shown in the namespace when set (eth0View)
+	peerNS int                  // the namespace of its view's peer
+
+	view *eth0View // eth0's view in the namespace, once made
 
 	mu    sync.Mutex
 	fd    int      // NETLINK_ROUTE socket in the namespace; 0 before use, -1 if it failed or closed
@@ -71,6 +76,15 @@ func (c *netConfig) open(tid int) bool {
 		return false
 	}
 	c.fd, c.addrs, c.buf = fd, make(map[ifAddr]bool), make([]byte, 1<<16)
+	if c.eth0 != nil {
+		// Before the dump, so that it sees eth0's addresses (which stay
+		// eth0's).
+		v, err := makeEth0View(tid, c.eth0, c.peerNS)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "netbox: eth0 will not show in the sandbox's namespace: %v\n", err)
+		}
+		c.view = v
+	}
 	// The dump: RTM_GETADDR for every family; its replies come before
 	// any event queued after it.
 	req := make([]byte, unix.NLMSG_HDRLEN+unix.SizeofIfAddrmsg)
@@ -199,7 +213,13 @@ func (c *netConfig) push() {
 	var v6 []netip.Addr
 	for a := range c.addrs {
 		if a.prefix.Addr().Is4() {
-			v4 = append(v4, a.prefix)
+			p := a.prefix
+			if c.view != nil && a.index == c.view.index {
+				// Added on eth0's view: local, but eth0's subnet stays
+				// eth0's route, not lo's.
+				p = netip.PrefixFrom(p.Addr(), 32)
+			}
+			v4 = append(v4, p)
 		} else if !a.prefix.Addr().IsLinkLocalUnicast() {
 			v6 = append(v6, a.prefix.Addr())
 		}

@@ -126,7 +126,7 @@ func Run(cfg Config) (int, error) {
 	fds := fdtable.New(cfg.MaxSockets)
 	h := syscalls.New(st, fds, cfg.Trace)
 	sw := &sweeper{st: st, fds: fds}
-	netCfg.st = st
+	netCfg.st, netCfg.eth0, netCfg.peerNS = st, cfg.Stack.Eth0, host.nsFD
 	st.Sweep = sw.sweep
 	st.Sockets = fds.Sockets
 
@@ -253,7 +253,7 @@ func initCommand(self string, cfg Config, resolv string) *exec.Cmd {
 		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getegid(), HostID: os.Getegid(), Size: 1}}
 		attr.GidMappingsEnableSetgroups = false
 		// The init keeps, across its exec, the capabilities it has in its
-		// new namespaces: it mounts /proc and /sys and brings lo up.
+		// new namespaces: it mounts /proc and /sys.
 		attr.AmbientCaps = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN}
 	}
 	cmd.SysProcAttr = attr

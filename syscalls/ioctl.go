@@ -48,6 +48,11 @@ var (
 func sysIoctl(h *Handler, t Task) (platform.Reply, bool) {
 	a := t.Call().Args
 	req := uint(uint32(a[1]))
+	if req == unix.SIOCGIFCONF || ifreqGet[req] || ifreqSet[req] {
+		// The namespace as netbox keeps it (eth0 shown there) before
+		// any answer about its interfaces, whoever's the fd.
+		h.st.SyncConfig(t.Call().Tid)
+	}
 	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
 		switch {
 		case req == unix.SIOCGIFCONF:

@@ -52,6 +52,8 @@ curl -s -o "$dir/got" http://10.89.0.2:8000/blob && echo "curl ok"
 curl -s -g -o "$dir/got6" "http://[fd00:89::2]:8000/blob" && echo "curl6 ok"
 ping -n -c 2 -i 0.2 -W 2 10.89.0.2 | grep -q " 0% packet loss" && echo "ping ok"
 ping -6 -n -c 2 -i 0.2 -W 2 fd00:89::2 | grep -q " 0% packet loss" && echo "ping6 ok"
+ip -o addr show dev eth0 | while read -r i n f a rest; do echo "eth0 has $a"; done
+ip route get 10.89.0.2
 python3 -c '
 import socket
 for fam, dst in ((socket.AF_INET, "10.89.0.2"), (socket.AF_INET6, "fd00:89::2")):
@@ -131,7 +133,9 @@ func TestNetSwitch(t *testing.T) {
 		cliDir := t.TempDir()
 		script := testenv.WriteScript(t, "client.sh", switchClient)
 		r := nb(60*time.Second, "run", "--net="+name, "--name", "cli", "--", "sh", script, cliDir)
-		for _, want := range []string{"curl ok", "curl6 ok", "ping ok", "ping6 ok", "udp ok echo-me 10.89.0.2", "udp ok echo-me fd00:89::2"} {
+		for _, want := range []string{"curl ok", "curl6 ok", "ping ok", "ping6 ok", "udp ok echo-me 10.89.0.2", "udp ok echo-me fd00:89::2",
+			// eth0 shows in the sandbox's namespace, as the switch gave it.
+			"eth0 has 10.89.0.3/24", "eth0 has fd00:89::3/64", "10.89.0.2 dev eth0 src 10.89.0.3"} {
 			if !strings.Contains(r.Stdout, want) {
 				t.Errorf("%q missing (exit %d):\n%s\n%s", want, r.Code, r.Stdout, r.Stderr)
 			}

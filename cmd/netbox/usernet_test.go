@@ -414,7 +414,7 @@ func TestUserNATUnprivileged(t *testing.T) {
 	h := startHostServers(t)
 	e := newEscapeEnv(t)
 	cmd := e.command(netboxUser, []string{"--net=user", fmt.Sprintf("--allow=10.0.2.2:%d", h.web)},
-		"/bin/sh", "-c", `id -u; curl -sS -o /dev/null -w "%{http_code} %{size_download}\n" "$0"`, fmt.Sprintf("http://10.0.2.2:%d/blob", h.web))
+		"/bin/sh", "-c", `id -u; curl -sS -o /dev/null -w "%{http_code} %{size_download}\n" "$0"; ip -4 -o addr show up | while read -r i n f a rest; do echo "$n $a"; done; ip route`, fmt.Sprintf("http://10.0.2.2:%d/blob", h.web))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.WaitDelay = 2 * time.Second
@@ -426,8 +426,23 @@ func TestUserNATUnprivileged(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("netbox did not end within a minute:\n%s%s", stdout.String(), stderr.String())
 	}
-	want := fmt.Sprintf("%d\n200 %d\n", escapeUID, len(h.blob))
-	if stdout.String() != want {
+	// eth0 shows in the sandbox's namespace (and lo is up) unprivileged
+	// too.
+	want := fmt.Sprintf("%d\n200 %d\n", escapeUID, len(h.blob)) +
+		"lo 127.0.0.1/8\neth0 10.0.2.15/24\n" +
+		"default via 10.0.2.2 dev eth0\n10.0.2.0/24 dev eth0 proto kernel scope link src 10.0.2.15\n"
+	if squeeze(stdout.String()) != want {
 		t.Errorf("got %q, want %q; stderr:\n%s", stdout.String(), want, stderr.String())
 	}
+}
+
+// squeeze turns each run of spaces into one and drops spaces ending a
+// line (ip -br pads its columns).
+func squeeze(s string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(s, "\n") {
+		b.WriteString(strings.Join(strings.Fields(l), " "))
+		b.WriteString("\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
