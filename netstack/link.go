@@ -42,6 +42,8 @@ type LinkConfig struct {
 	// not verify transport checksums (what the fault layer corrupts it
 	// still does).
 	RXChecksumOffload bool
+	// VnetHdr says FD is a TAP opened with IFF_VNET_HDR and TAPOffloads.
+	VnetHdr bool
 	// Endpoint, when set, is eth0's link instead of FD: an Ethernet link
 	// endpoint netbox drives at both ends (the user-mode NAT's).
 	Endpoint stack.LinkEndpoint
@@ -61,6 +63,13 @@ type LinkConfig struct {
 // set) seeded by seed, and its frames copied to capture when that is set.
 func addEth0(gs *stack.Stack, cfg *LinkConfig, seed uint64, capture *pcap.Writer) (*fault.Link, error) {
 	ep := cfg.Endpoint
+	if ep == nil && cfg.VnetHdr {
+		mtu := cfg.MTU
+		if mtu == 0 {
+			mtu = ethMTU
+		}
+		ep = newTAPVnet(cfg.FD, mtu, tcpip.LinkAddress(cfg.MAC[:]))
+	}
 	if ep == nil {
 		mtu := cfg.MTU
 		if mtu == 0 {

@@ -12,7 +12,10 @@ import (
 // OpenTAP attaches to the TAP device name in netbox's network namespace,
 // creating it when it does not exist (which needs CAP_NET_ADMIN), as a
 // non-blocking Ethernet device without packet information (IFF_TAP |
-// IFF_NO_PI). The caller owns the fd.
+// IFF_NO_PI) whose frames carry virtio-net headers (IFF_VNET_HDR), so
+// that netbox's may be segments for the kernel to cut; the kernel's come
+// cut and with their checksums finished (no offload).
+// The caller owns the fd.
 func OpenTAP(name string) (int, error) {
 	if len(name) == 0 || len(name) >= unix.IFNAMSIZ {
 		return -1, fmt.Errorf("tap %q: a device name is 1 to %d bytes", name, unix.IFNAMSIZ-1)
@@ -23,10 +26,19 @@ func OpenTAP(name string) (int, error) {
 	}
 	var ifr [40]byte
 	copy(ifr[:unix.IFNAMSIZ-1], name)
-	*(*uint16)(unsafe.Pointer(&ifr[unix.IFNAMSIZ])) = unix.IFF_TAP | unix.IFF_NO_PI
+	*(*uint16)(unsafe.Pointer(&ifr[unix.IFNAMSIZ])) = unix.IFF_TAP | unix.IFF_NO_PI | unix.IFF_VNET_HDR
 	if err := ioctl(fd, unix.TUNSETIFF, unsafe.Pointer(&ifr[0])); err != nil {
 		unix.Close(fd)
 		return -1, fmt.Errorf("tap %s: TUNSETIFF: %w", name, err)
+	}
+	hdrSize := int32(10) // struct virtio_net_hdr
+	if err := ioctl(fd, unix.TUNSETVNETHDRSZ, unsafe.Pointer(&hdrSize)); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("tap %s: TUNSETVNETHDRSZ: %w", name, err)
+	}
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.TUNSETOFFLOAD, 0); e != 0 {
+		unix.Close(fd)
+		return -1, fmt.Errorf("tap %s: TUNSETOFFLOAD: %w", name, e)
 	}
 	return fd, nil
 }

@@ -119,6 +119,7 @@ func configureNet(o *runOptions, cfg *sentry.Config, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "netbox: --net: %v\n", err)
 		return 125
 	}
+	link.VnetHdr = true
 	return 0
 }
 

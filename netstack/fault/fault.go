@@ -246,8 +246,19 @@ func (l *Link) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, p *stack.
 		return
 	}
 	p.NetworkProtocolNumber = proto
-	sh.pass(p, inCorrupt)
+	corrupt := inCorrupt
+	if l.Endpoint.Capabilities()&stack.CapabilityRXChecksumOffload != 0 {
+		// The stack will not check this link's checksums (the host
+		// vouches for them): a corrupted packet is dropped, as a check
+		// would have dropped it.
+		corrupt = dropCorrupt
+	}
+	sh.pass(p, corrupt)
 }
+
+// dropCorrupt is the corruption of a packet whose checksum nobody checks:
+// none arrives.
+func dropCorrupt(*stack.PacketBuffer, *rand.Rand) *stack.PacketBuffer { return nil }
 
 // outCorrupt is a copy of an outbound frame p with one bit flipped at a
 // random offset past the Ethernet and IP headers (a frame too short to
@@ -342,7 +353,10 @@ func (s *shaper) pass(p *stack.PacketBuffer, corrupt func(*stack.PacketBuffer, *
 	}
 	var q *stack.PacketBuffer
 	if bad < sp.Corrupt {
-		q = corrupt(p, s.rng)
+		if q = corrupt(p, s.rng); q == nil {
+			s.mu.Unlock()
+			return
+		}
 	} else {
 		q = p.IncRef()
 	}
