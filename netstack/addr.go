@@ -188,6 +188,23 @@ func (st *Stack) SyncConfig(tid int) {
 // and binds, connects and source addresses follow. Empty lists keep lo's
 // defaults for that family.
 func (st *Stack) SetLocalAddrs(v4 []netip.Prefix, v6 []netip.Addr) {
+	st.addrMu.Lock()
+	defer st.addrMu.Unlock()
+	st.givenAddrs = localAddrs{v4: v4, v6: v6}
+	st.setLocalAddrsLocked()
+}
+
+// resetLocalAddrs applies the namespace's addresses again (after eth0's
+// IPv6 configuration changed).
+func (st *Stack) resetLocalAddrs() {
+	st.addrMu.Lock()
+	defer st.addrMu.Unlock()
+	st.setLocalAddrsLocked()
+}
+
+// setLocalAddrsLocked is SetLocalAddrs with st.addrMu held.
+func (st *Stack) setLocalAddrsLocked() {
+	v4, v6 := st.givenAddrs.v4, st.givenAddrs.v6
 	l := &localAddrs{v4: v4, v6: v6}
 	if len(l.v4) == 0 {
 		l.v4 = defaultLocalAddrs.v4
@@ -198,8 +215,8 @@ func (st *Stack) SetLocalAddrs(v4 []netip.Prefix, v6 []netip.Addr) {
 	if e := st.opts.Eth0; e != nil {
 		// eth0's own addresses are local (alone: its prefix is a route).
 		l.v4 = append(slices.Clone(l.v4), netip.PrefixFrom(e.Addr.Addr(), 32))
-		if e.Addr6.IsValid() {
-			l.v6 = append(slices.Clone(l.v6), e.Addr6.Addr())
+		if a6 := st.eth6().addr; a6.IsValid() {
+			l.v6 = append(slices.Clone(l.v6), a6.Addr())
 		}
 	}
 	old := st.locals()
@@ -242,7 +259,7 @@ func (st *Stack) SetLocalAddrs(v4 []netip.Prefix, v6 []netip.Addr) {
 			routes = append(routes, tcpip.Route{Destination: subnetOf(p), NIC: loNIC})
 		}
 		if gs == st.gs {
-			routes = append(routes, ethRoutes(st.opts.Eth0)...)
+			routes = append(routes, st.ethRoutes()...)
 		}
 		gs.SetRouteTable(routes)
 	}
@@ -255,7 +272,8 @@ func (st *Stack) isEth0Addr(a netip.Addr) bool {
 	if e == nil {
 		return false
 	}
-	return a.Unmap() == e.Addr.Addr() || (e.Addr6.IsValid() && a == e.Addr6.Addr())
+	a6 := st.eth6().addr
+	return a.Unmap() == e.Addr.Addr() || (a6.IsValid() && a == a6.Addr())
 }
 
 // protocolAddress is an address with its prefix, as gVisor adds it.

@@ -54,9 +54,12 @@ type LinkConfig struct {
 	// Gateway, when valid, is the IPv4 default route's next hop.
 	Gateway netip.Addr
 	// Addr6, when valid, is eth0's IPv6 address and prefix; Gateway6,
-	// when valid, the IPv6 default route's next hop.
+	// when valid, the IPv6 default route's next hop. With SLAAC both
+	// come from router advertisements instead (Stack.Eth0Changed says
+	// when).
 	Addr6    netip.Prefix
 	Gateway6 netip.Addr
+	SLAAC    bool
 }
 
 // addEth0 creates eth0 in gs from cfg, with fault injection (none until
@@ -120,15 +123,17 @@ func (st *Stack) Faults(name string) (*fault.Link, error) {
 	return st.eth0Faults, nil
 }
 
-// ethRoutes are eth0's routes: its subnet, and the default route through
-// the gateway.
-func ethRoutes(cfg *LinkConfig) []tcpip.Route {
+// ethRoutes are eth0's routes: its subnets, and the default routes
+// through the gateways.
+func (st *Stack) ethRoutes() []tcpip.Route {
+	cfg := st.opts.Eth0
 	if cfg == nil {
 		return nil
 	}
+	e6 := st.eth6()
 	routes := []tcpip.Route{{Destination: subnetOf(cfg.Addr.Masked()), NIC: ethNIC}}
-	if cfg.Addr6.IsValid() {
-		routes = append(routes, tcpip.Route{Destination: subnetOf(cfg.Addr6.Masked()), NIC: ethNIC})
+	if e6.addr.IsValid() {
+		routes = append(routes, tcpip.Route{Destination: subnetOf(e6.addr.Masked()), NIC: ethNIC})
 	}
 	if cfg.Gateway.IsValid() {
 		routes = append(routes, tcpip.Route{
@@ -137,10 +142,10 @@ func ethRoutes(cfg *LinkConfig) []tcpip.Route {
 			NIC:         ethNIC,
 		})
 	}
-	if cfg.Gateway6.IsValid() {
+	if e6.gw.IsValid() {
 		routes = append(routes, tcpip.Route{
 			Destination: header.IPv6EmptySubnet,
-			Gateway:     tcpip.AddrFromSlice(cfg.Gateway6.AsSlice()),
+			Gateway:     tcpip.AddrFromSlice(e6.gw.AsSlice()),
 			NIC:         ethNIC,
 		})
 	}
@@ -155,7 +160,7 @@ func (st *Stack) routable(dst netip.Addr) bool {
 	}
 	ip, proto := dst.Unmap(), ipv4.ProtocolNumber
 	if ip.Is6() {
-		if !st.opts.Eth0.Addr6.IsValid() {
+		if !st.eth6().addr.IsValid() {
 			return false
 		}
 		proto = ipv6.ProtocolNumber
@@ -175,7 +180,7 @@ func (st *Stack) ethSource(dst netip.Addr) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	if ip := dst.Unmap(); ip.Is6() {
-		return st.opts.Eth0.Addr6.Addr(), true
+		return st.eth6().addr.Addr(), true
 	}
 	src := st.opts.Eth0.Addr.Addr()
 	if dst.Is4In6() {

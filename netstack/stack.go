@@ -62,6 +62,10 @@ type Options struct {
 	// namespace of thread tid, where netbox mirrors its loopback traffic
 	// for the program's own packet sockets (capture.go).
 	OpenCapture func(tid int) (int, error)
+	// Eth0Changed, when set, hears eth0's IPv6 address and default
+	// router change (SLAAC).
+	Eth0Changed func(addr6 netip.Prefix, gateway6 netip.Addr)
+
 	// SyncConfig, when set, brings the stack's addresses up to date with
 	// the network namespace of thread tid (SetLocalAddrs), before a call
 	// that depends on them.
@@ -104,6 +108,9 @@ type Stack struct {
 
 	// localAddrs are the sandbox's addresses (SetLocalAddrs); nil: lo's.
 	localAddrs atomic.Pointer[localAddrs]
+	addrMu     sync.Mutex // orders changes of the addresses
+	givenAddrs localAddrs // the namespace's, as SetLocalAddrs last had them
+	ipv6       eth6State  // eth0's IPv6 configuration
 
 	pcap        *pcap.Writer // Options.Pcap's; nil without
 	captureOnce sync.Once
@@ -135,11 +142,18 @@ func New(host HostSockets, id string, opts Options) (*Stack, error) {
 		listeners: make(map[uint16][]*Socket),
 		clients:   make(map[string]connInfo),
 	}
-	gs, err := newLoopbackStack(newCaptureEndpoint(st, loopback.New()))
+	ip6 := ipv6.NewProtocol
+	if e := opts.Eth0; e != nil {
+		st.ipv6.cur = eth6{addr: e.Addr6, gw: e.Gateway6}
+		if e.SLAAC {
+			ip6 = ipv6.NewProtocolWithOptions(slaacConfig(ndpDispatcher{st}))
+		}
+	}
+	gs, err := newLoopbackStack(newCaptureEndpoint(st, loopback.New()), ip6)
 	if err != nil {
 		return nil, err
 	}
-	gsLite, err := newLoopbackStack(newCaptureEndpoint(st, loopback.New()))
+	gsLite, err := newLoopbackStack(newCaptureEndpoint(st, loopback.New()), ipv6.NewProtocol)
 	if err != nil {
 		gs.Close()
 		return nil, err
@@ -211,11 +225,10 @@ func (st *Stack) Close() {
 }
 
 // newLoopbackStack is a gVisor stack whose only interface is lo (the link
-// endpoint given) with
-// 127.0.0.1/8 and ::1.
-func newLoopbackStack(lo stack.LinkEndpoint) (*stack.Stack, error) {
+// endpoint given) with 127.0.0.1/8 and ::1, its IPv6 made by ip6.
+func newLoopbackStack(lo stack.LinkEndpoint, ip6 stack.NetworkProtocolFactory) (*stack.Stack, error) {
 	gs := stack.New(stack.Options{
-		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocol, arp.NewProtocol},
+		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ip6, arp.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
 		RawFactory:         raw.EndpointFactory{},
 	})

@@ -25,7 +25,8 @@ import (
 
 // eth0View is eth0's view in one namespace.
 type eth0View struct {
-	index uint32 // its interface index there
+	ns    int    // the namespace (an fd), for later changes
+	index uint32 // eth0's interface index there
 }
 
 // makeEth0View creates eth0's view in thread tid's network namespace
@@ -33,17 +34,52 @@ type eth0View struct {
 // its peer in the namespace peerNS (an fd), and brings lo up there too
 // (the program's own attempt fails without privileges).
 func makeEth0View(tid int, link *netstack.LinkConfig, peerNS int) (*eth0View, error) {
-	v := &eth0View{}
-	_, err := inNetNS(tid, func() (int, error) {
+	ns, err := unix.Open(fmt.Sprintf("/proc/%d/ns/net", tid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("sentry: eth0 in the sandbox's namespace: %w", err)
+	}
+	v := &eth0View{ns: ns}
+	_, err = inNetNSFile(ns, func() (int, error) {
 		setLinkUp("lo")
 		index, err := configureView(link, peerNS)
 		v.index = index
 		return -1, err
 	})
 	if err != nil {
+		unix.Close(ns)
 		return nil, fmt.Errorf("sentry: eth0 in the sandbox's namespace: %w", err)
 	}
 	return v, nil
+}
+
+// setIPv6 shows eth0's IPv6 address and default router as SLAAC made
+// them (the old ones stay until the program removes them).
+func (v *eth0View) setIPv6(addr netip.Prefix, gw netip.Addr) error {
+	_, err := inNetNSFile(v.ns, func() (int, error) {
+		nl, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+		if err != nil {
+			return -1, err
+		}
+		defer unix.Close(nl)
+		if addr.IsValid() {
+			if err := addAddress(nl, v.index, addr); err != nil && err != unix.EEXIST {
+				return -1, err
+			}
+		}
+		if gw.IsValid() {
+			if err := setDefaultRoute(nl, v.index, gw, unix.NLM_F_CREATE|unix.NLM_F_REPLACE); err != nil {
+				return -1, err
+			}
+		}
+		return -1, nil
+	})
+	return err
+}
+
+func (v *eth0View) close() {
+	if v != nil {
+		unix.Close(v.ns)
+	}
 }
 
 // configureView makes the calling thread's eth0: a veth end with the
@@ -114,7 +150,7 @@ func configureView(link *netstack.LinkConfig, peerNS int) (uint32, error) {
 	}
 	for _, gw := range []netip.Addr{link.Gateway, link.Gateway6} {
 		if gw.IsValid() {
-			if err := addDefaultRoute(nl, index, gw); err != nil {
+			if err := setDefaultRoute(nl, index, gw, unix.NLM_F_CREATE|unix.NLM_F_EXCL); err != nil {
 				return 0, fmt.Errorf("default route via %v: %w", gw, err)
 			}
 		}
@@ -149,8 +185,9 @@ func addAddress(nl int, index uint32, a netip.Prefix) error {
 	return rtRequest(nl, unix.RTM_NEWADDR, unix.NLM_F_CREATE|unix.NLM_F_EXCL, msg)
 }
 
-// addDefaultRoute is `ip route add default via GW dev INDEX`.
-func addDefaultRoute(nl int, index uint32, gw netip.Addr) error {
+// setDefaultRoute is `ip route add default via GW dev INDEX` (flags:
+// NLM_F_CREATE with NLM_F_EXCL, or NLM_F_REPLACE for `ip route replace`).
+func setDefaultRoute(nl int, index uint32, gw netip.Addr, flags uint16) error {
 	family := byte(unix.AF_INET)
 	if gw.Is6() {
 		family = unix.AF_INET6
@@ -162,7 +199,7 @@ func addDefaultRoute(nl int, index uint32, gw netip.Addr) error {
 	var oif [4]byte
 	binary.LittleEndian.PutUint32(oif[:], index)
 	msg = rtAttr(msg, unix.RTA_OIF, oif[:])
-	return rtRequest(nl, unix.RTM_NEWROUTE, unix.NLM_F_CREATE|unix.NLM_F_EXCL, msg)
+	return rtRequest(nl, unix.RTM_NEWROUTE, flags, msg)
 }
 
 // rtAttr appends a route attribute (struct rtattr, aligned).

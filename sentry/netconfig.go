@@ -79,7 +79,10 @@ func (c *netConfig) open(tid int) bool {
 	if c.eth0 != nil {
 		// Before the dump, so that it sees eth0's addresses (which stay
 		// eth0's).
-		v, err := makeEth0View(tid, c.eth0, c.peerNS)
+		// With SLAAC, what was learned so far; eth0Changed adds the rest.
+		link := *c.eth0
+		link.Addr6, link.Gateway6 = c.st.Eth0IPv6()
+		v, err := makeEth0View(tid, &link, c.peerNS)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "netbox: eth0 will not show in the sandbox's namespace: %v\n", err)
 		}
@@ -235,9 +238,22 @@ func (c *netConfig) push() {
 	c.st.SetLocalAddrs(v4, v6)
 }
 
+// eth0Changed shows eth0's IPv6 configuration, as SLAAC changed it, in
+// the namespace (netstack.Options.Eth0Changed).
+func (c *netConfig) eth0Changed(addr6 netip.Prefix, gw6 netip.Addr) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.view != nil {
+		if err := c.view.setIPv6(addr6, gw6); err != nil {
+			fmt.Fprintf(os.Stderr, "netbox: eth0's IPv6 (%v via %v) will not show in the sandbox's namespace: %v\n", addr6, gw6, err)
+		}
+	}
+}
+
 func (c *netConfig) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.view.close()
 	if c.f != nil {
 		c.f.Close()
 	}

@@ -140,19 +140,23 @@ func openCapture(tid int) (int, error) {
 // never unlocked: it ends with its goroutine rather than serve others from
 // the wrong namespace.
 func inNetNS(pid int, fn func() (int, error)) (int, error) {
+	ns, err := unix.Open(fmt.Sprintf("/proc/%d/ns/net", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("sentry: open sandbox namespace: %w", err)
+	}
+	defer unix.Close(ns)
+	return inNetNSFile(ns, fn)
+}
+
+// inNetNSFile is inNetNS for the namespace the fd ns refers to.
+func inNetNSFile(ns int, fn func() (int, error)) (int, error) {
 	type result struct {
 		fd  int
 		err error
 	}
 	c := make(chan result, 1)
 	go func() {
-		runtime.LockOSThread()
-		ns, err := unix.Open(fmt.Sprintf("/proc/%d/ns/net", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			c <- result{-1, fmt.Errorf("sentry: open sandbox namespace: %w", err)}
-			return
-		}
-		defer unix.Close(ns)
+		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
 		if err := unix.Setns(ns, unix.CLONE_NEWNET); err != nil {
 			c <- result{-1, fmt.Errorf("sentry: join sandbox namespace: %w", err)}
 			return

@@ -90,6 +90,7 @@ func Run(cfg Config) (int, error) {
 	netCfg := &netConfig{}
 	defer netCfg.close()
 	cfg.Stack.SyncConfig = netCfg.sync
+	cfg.Stack.Eth0Changed = netCfg.eth0Changed
 	resolv := ""
 	if cfg.NAT != nil {
 		n, err := startNAT(&cfg)

@@ -123,7 +123,7 @@ func runFlags(out io.Writer) (*flag.FlagSet, *runOptions) {
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the faults' random decisions: the same seed and traffic give the same drops")
 	fs.StringVar(&o.ctl, "ctl", "", "listen on the unix socket PATH for `netbox ctl PATH ...` (change faults while the program runs)")
 	fs.Var(&o.dns, "dns", "--net=user: the host-side resolver the gateway's DNS forwarder asks, IP[:PORT] (default: the host's /etc/resolv.conf; repeatable)")
-	fs.StringVar(&o.ip6, "ip6", "", "eth0's IPv6 address and prefix, e.g. fd00::2/64")
+	fs.StringVar(&o.ip6, "ip6", "", "eth0's IPv6 address and prefix, e.g. fd00::2/64; auto: from router advertisements (SLAAC), the default router too")
 	fs.StringVar(&o.gateway6, "gateway6", "", "eth0's IPv6 default gateway, e.g. fd00::1")
 	fs.StringVar(&o.pcap, "pcap", "", "write every packet of the sandbox's interfaces (lo, and eth0 with --net) to FILE in pcap format; loopback TCP then goes through netbox's stack, as with --loopback=netstack")
 	fs.StringVar(&o.loopback, "loopback", "fastpath", "how TCP between the sandbox's own sockets travels: fastpath (a native unix connection) or netstack (gVisor's TCP on the loopback NIC)")

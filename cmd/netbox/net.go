@@ -86,9 +86,17 @@ func configureNet(o *runOptions, cfg *sentry.Config, stderr io.Writer) int {
 		}
 		link.Gateway = gw
 	}
-	if o.ip6 != "" {
+	switch {
+	case o.ip6 == "auto":
+		// SLAAC: the address and default router come from router
+		// advertisements.
+		if o.gateway6 != "" {
+			return bad("--gateway6: with --ip6=auto the routers advertise themselves")
+		}
+		link.SLAAC = true
+	case o.ip6 != "":
 		if link.Addr6, err = netip.ParsePrefix(o.ip6); err != nil || !link.Addr6.Addr().Is6() || link.Addr6.Addr().Is4In6() {
-			return bad("--ip6=%q: want an IPv6 address and prefix, e.g. fd00::2/64", o.ip6)
+			return bad("--ip6=%q: want an IPv6 address and prefix, e.g. fd00::2/64, or auto", o.ip6)
 		}
 	}
 	if o.gateway6 != "" {

@@ -234,3 +234,93 @@ func kernelPeer(t *testing.T, nbNS, peerNS, peerDev, netFlag string) {
 		}
 	})
 }
+
+// slaacClient runs inside netbox with --ip6 auto: it waits (bounded) for
+// the address SLAAC makes from the router's advertisement, shows it and
+// the default route in the sandbox's namespace, and reaches the kernel
+// over IPv6.
+const slaacClient = `set -u
+dir=$1
+i=0
+until ip -6 addr show dev eth0 scope global | grep -q inet6; do
+	i=$((i+1)); [ $i -lt 100 ] || { echo "no address from the advertisements"; exit 1; }
+	sleep 0.1
+done
+ip -6 -o addr show dev eth0 scope global | while read -r i n f a rest; do echo "eth0 has $a"; done
+ip -6 route show default | while read -r d v gw rest; do echo "default $v ${gw%%:*}"; done
+curl -s -g -o /dev/null "http://[fd00:77::1]:8000/blob" && echo "curl6 ok"
+ping -6 -n -c 2 -i 0.2 -W 2 fd00:77::1 | grep -q " 0% packet loss" && echo "ping6 ok"
+# Now the kernel pings the address; then it says done.
+touch "$dir/up"
+i=0
+until [ -e "$dir/done" ] || [ $i -ge 100 ]; do i=$((i+1)); sleep 0.1; done
+`
+
+// TestVethSLAAC: over a veth, a kernel router (radvd) advertises
+// fd00:77::/64; netbox with --ip6 auto takes the address SLAAC makes from
+// the prefix and eth0's MAC (02:6e:0a:4d:00:02, from 10.77.0.2) and the
+// router as its default route, shows both in the sandbox's namespace, and
+// reaches the kernel over IPv6; the kernel reaches that address too.
+func TestVethSLAAC(t *testing.T) {
+	t.Parallel()
+	testenv.RequireTool(t, "radvd")
+	nbNS, peerNS := testNetNS(t, "nbslaac"), testNetNS(t, "nbrtr")
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "radvd.conf")
+	if err := os.WriteFile(conf, []byte(`interface nbveth1 {
+	AdvSendAdvert on;
+	MinRtrAdvInterval 3;
+	MaxRtrAdvInterval 10;
+	prefix fd00:77::/64 { AdvOnLink on; AdvAutonomous on; };
+};
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "blob"), []byte("slaac"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := testenv.Shell(t, 10*time.Second, "", `set -e
+ip link add nbveth0 netns "$1" type veth peer name nbveth1 netns "$2"
+ip -n "$1" link set lo up
+ip -n "$1" link set nbveth0 up`, nbNS, peerNS); r.Code != 0 {
+		t.Fatalf("veth set-up: %s", r.Stderr)
+	}
+	if r := testenv.Shell(t, 20*time.Second, "", peerSetup, peerNS, dir, "nbveth1"); r.Code != 0 {
+		t.Fatalf("peer set-up: exit %d: %s%s", r.Code, r.Stdout, r.Stderr)
+	}
+	t.Cleanup(func() {
+		testenv.Shell(t, 10*time.Second, "", `[ -f "$1/peer.pids" ] && kill $(cat "$1/peer.pids") 2>/dev/null; true`, dir)
+	})
+	// A router: forwarding on, radvd (bounded; killed with the namespace).
+	if r := testenv.Shell(t, 10*time.Second, "", `set -e
+ip netns exec "$1" sysctl -qw net.ipv6.conf.all.forwarding=1
+ip netns exec "$1" timeout 60 radvd -n -C "$2" -p "$3/radvd.pid" -m stderr >"$3/radvd.log" 2>&1 &`, peerNS, conf, dir); r.Code != 0 {
+		t.Fatalf("radvd: %s", r.Stderr)
+	}
+	netbox := testenv.Netbox(t)
+	script := testenv.WriteScript(t, "slaac.sh", slaacClient)
+	res := make(chan testenv.Result, 1)
+	go func() {
+		res <- testenv.Shell(t, 60*time.Second, "", `exec ip "$@"`,
+			"netns", "exec", nbNS, netbox, "run", "--net=veth:nbveth0", "--ip", "10.77.0.2/24", "--ip6", "auto", "--", "sh", script, dir)
+	}()
+	var kernel testenv.Result
+	for i := 0; i < 300; i++ {
+		if _, err := os.Stat(filepath.Join(dir, "up")); err == nil {
+			kernel = testenv.Shell(t, 10*time.Second, "", `ip netns exec "$1" ping -6 -n -c 2 -i 0.2 -W 2 fd00:77::6e:aff:fe4d:2`, peerNS)
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	os.WriteFile(filepath.Join(dir, "done"), nil, 0o644)
+	r := <-res
+	for _, want := range []string{"eth0 has fd00:77::6e:aff:fe4d:2/64", "default via fe80", "curl6 ok", "ping6 ok"} {
+		if !strings.Contains(r.Stdout, want) {
+			log, _ := os.ReadFile(filepath.Join(dir, "radvd.log"))
+			t.Errorf("%q missing (exit %d):\n%s\n%s\nradvd: %s", want, r.Code, r.Stdout, r.Stderr, log)
+		}
+	}
+	if !strings.Contains(kernel.Stdout, " 0% packet loss") {
+		t.Errorf("the kernel could not ping netbox's SLAAC address: %s%s", kernel.Stdout, kernel.Stderr)
+	}
+}

@@ -25,6 +25,7 @@ var toolPackages = map[string]string{
 	"ping":    "iputils-ping",
 	"ss":      "iproute2",
 	"tcpdump": "tcpdump",
+	"radvd":   "radvd",
 	"gcc":     "gcc",
 	"go":      "golang-go",
 	"sh":      "dash",
