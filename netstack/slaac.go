@@ -150,5 +150,5 @@ func (d ndpDispatcher) OnAutoGenAddressInvalidated(nic tcpip.NICID, a tcpip.Addr
 }
 
 func (ndpDispatcher) OnRecursiveDNSServerOption(tcpip.NICID, []tcpip.Address, time.Duration) {}
-func (ndpDispatcher) OnDNSSearchListOption(tcpip.NICID, []string, time.Duration)              {}
-func (ndpDispatcher) OnDHCPv6Configuration(tcpip.NICID, ipv6.DHCPv6ConfigurationFromNDPRA)    {}
+func (ndpDispatcher) OnDNSSearchListOption(tcpip.NICID, []string, time.Duration)             {}
+func (ndpDispatcher) OnDHCPv6Configuration(tcpip.NICID, ipv6.DHCPv6ConfigurationFromNDPRA)   {}
