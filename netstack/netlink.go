@@ -43,6 +43,9 @@ type nlSock struct {
 	opts map[int]int32
 	// pending are reply datagrams the placeholder had no room for yet.
 	pending [][]byte
+	// kernel is the kernel's sock_diag socket in the opener's namespace
+	// (Options.KernelDiag; the stack's, shared), or -1.
+	kernel int
 }
 
 // nlTables is the stack's netlink state; Stack.mu guards the maps.
@@ -141,7 +144,12 @@ func (st *Stack) NewNetlinkSocket(typ, protocol int, c Caller) (*Socket, int, er
 	}
 	s := &Socket{Family: unix.AF_NETLINK, Type: typ, Protocol: protocol, st: st, sk: &Sock{}}
 	s.sk.opts = defaultSockOpts(typ)
-	s.sk.nl = &nlSock{protocol: protocol, netAdmin: c.Capable(capNetAdmin), opts: make(map[int]int32)}
+	s.sk.nl = &nlSock{protocol: protocol, netAdmin: c.Capable(capNetAdmin), opts: make(map[int]int32), kernel: -1}
+	if st.opts.KernelDiag != nil {
+		if fd, err := st.opts.KernelDiag(c.Tid()); err == nil {
+			s.sk.nl.kernel = fd
+		}
+	}
 	s.UID = c.UID()
 	s.Ops = netlinkOps{}
 	fd, err := st.host.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
@@ -399,8 +407,12 @@ func (s *Socket) netlinkInput(data []byte) {
 	portID := s.sk.nl.portID
 	netAdmin := s.sk.nl.netAdmin
 	capAck := s.sk.nl.opts[unix.NETLINK_CAP_ACK] != 0
+	kernel := s.sk.nl.kernel
 	s.mu.Unlock()
 	s.queueNetlink(netlinkRcv(data, portID, capAck, func(out *nlReplies, h nlmsghdr, body []byte) error {
+		if h.Type == sockDiagByFamily && len(body) >= sockDiagReqLen && body[0] == unix.AF_UNIX {
+			return s.st.relayUnixDiag(out, h, body, kernel)
+		}
 		return s.st.sockDiagRcvMsg(out, h, body, netAdmin)
 	}))
 }

@@ -62,6 +62,11 @@ type Options struct {
 	// namespace of thread tid, where netbox mirrors its loopback traffic
 	// for the program's own packet sockets (capture.go).
 	OpenCapture func(tid int) (int, error)
+	// KernelDiag, when set, returns a NETLINK_SOCK_DIAG socket of the
+	// kernel's in thread tid's network namespace, for the requests netbox
+	// passes on (unix_diag).
+	KernelDiag func(tid int) (int, error)
+
 	// Eth0Changed, when set, hears eth0's IPv6 address and default
 	// router change (SLAAC).
 	Eth0Changed func(addr6 netip.Prefix, gateway6 netip.Addr)
@@ -109,6 +114,9 @@ type Stack struct {
 	// localAddrs are the sandbox's addresses (SetLocalAddrs); nil: lo's.
 	localAddrs atomic.Pointer[localAddrs]
 	addrMu     sync.Mutex // orders changes of the addresses
+	// diagRelayMu orders relayed unix_diag requests: a namespace's
+	// kernel socket is shared by every netlink socket made there.
+	diagRelayMu sync.Mutex
 	givenAddrs localAddrs // the namespace's, as SetLocalAddrs last had them
 	ipv6       eth6State  // eth0's IPv6 configuration
 

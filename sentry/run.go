@@ -86,6 +86,11 @@ func Run(cfg Config) (int, error) {
 	ifSockets := &perNetNS{open: ioctlSocket}
 	defer ifSockets.close()
 	cfg.Stack.IfSocket = ifSockets.get
+	diagSockets := &perNetNS{open: func() (int, error) {
+		return unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	}}
+	defer diagSockets.close()
+	cfg.Stack.KernelDiag = diagSockets.get
 	cfg.Stack.OpenCapture = openCapture
 	netCfg := &netConfig{}
 	defer netCfg.close()

@@ -69,7 +69,9 @@ func TestToolTraceroute(t *testing.T) {
 
 // ssScript starts a TCP listener and a UDP socket in python3, connects to
 // the listener, and runs ss -tanup while they live: ss must list them
-// (netbox's sock_diag) with the process that holds each.
+// (netbox's sock_diag) with the process that holds each; then ss -xlp
+// must list its abstract unix listener (unix_diag, the kernel's, passed
+// on by netbox).
 const ssScript = `
 import socket, subprocess, sys
 l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -90,6 +92,11 @@ rows = [l.split() for l in out.splitlines()[1:] if l.strip()]
 for w in want:
     if not any(r[0] == w[0] and r[1] == w[1] and r[4] == w[2] and r[5] == w[3] and 'python3' in r[6] for r in rows):
         print("missing", w); sys.exit(1)
+x = socket.socket(socket.AF_UNIX); x.bind("\0netbox-ss-test"); x.listen(4)
+out = subprocess.run(["ss", "-xlp"], capture_output=True, text=True).stdout
+print(out)
+if not any(r.split()[:2] == ["u_str", "LISTEN"] and "@netbox-ss-test" in r and "python3" in r for r in out.splitlines()):
+    print("missing the unix listener"); sys.exit(1)
 print("ss ok")
 `
 

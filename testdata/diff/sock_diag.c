@@ -15,8 +15,11 @@
  * short request; an exact (non-dump) lookup of one connection and of a port
  * nobody uses. The send path with connect()+send()/recv() and write()/read();
  * bind() and sendmsg() address errors; SOCK_STREAM/SOCK_DGRAM netlink types.
+ * unix_diag (ss -x): a dump finds the program's abstract listener with its
+ * type, state, name and backlog, and its socketpair; an exact lookup by
+ * inode answers it alone; an inode nobody has is ENOENT, inode 0 EINVAL.
  */
-/* spec: NL-01 NL-02 NL-03 NL-07 NL-09 NL-13 NL-18 OBS-08 */
+/* spec: NL-01 NL-02 NL-03 NL-07 NL-09 NL-13 NL-18 OBS-08 UNIX-20 OBS-04 */
 #include "common.h"
 #include <sys/stat.h>
 #include <netinet/tcp.h>
@@ -24,6 +27,9 @@
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/inet_diag.h>
+#include <linux/unix_diag.h>
+#include <sys/un.h>
+#include <stddef.h>
 
 #define BUFSZ 32768
 
@@ -436,6 +442,111 @@ static int tcp_listener4(int port, int backlog)
 	return fd;
 }
 
+/* unix_diag: what a dump or an exact lookup says of the program's own
+ * unix sockets (lis: an abstract listener; pair: a socketpair). */
+static void unix_diag(void)
+{
+	char name[64];
+	snprintf(name, sizeof name, "nbdiag-%d", getpid());
+	int lis = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	memcpy(a.sun_path + 1, name, strlen(name));
+	socklen_t al = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name);
+	show("unix bind", bind(lis, (struct sockaddr *)&a, al));
+	show("unix listen", listen(lis, 3));
+	int pair[2];
+	show("unix socketpair", socketpair(AF_UNIX, SOCK_DGRAM, 0, pair));
+	struct stat ls, ps;
+	fstat(lis, &ls);
+	fstat(pair[0], &ps);
+
+	struct {
+		struct nlmsghdr h;
+		struct unix_diag_req r;
+	} q;
+	for (int round = 0; round < 4; round++) {
+		memset(&q, 0, sizeof q);
+		q.h.nlmsg_len = sizeof q;
+		q.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+		q.h.nlmsg_flags = NLM_F_REQUEST | (round == 0 ? NLM_F_DUMP : 0);
+		q.h.nlmsg_seq = ++seqno;
+		q.r.sdiag_family = AF_UNIX;
+		q.r.udiag_states = ~0U;
+		q.r.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_RQLEN | UDIAG_SHOW_PEER;
+		q.r.udiag_cookie[0] = q.r.udiag_cookie[1] = ~0U;
+		const char *label = "unix dump";
+		if (round == 1) {
+			label = "unix exact";
+			q.r.udiag_ino = ls.st_ino;
+		} else if (round == 2) {
+			label = "unix exact nobody";
+			q.r.udiag_ino = 0x7ffffff0;
+		} else if (round == 3) {
+			label = "unix exact inode 0";
+		}
+		int fd = nl_open();
+		if (nl_send(fd, &q, sizeof q, 0) < 0) {
+			printf("%s send: -1 %s\n", label, errname(errno));
+			close(fd);
+			continue;
+		}
+		unsigned pid = nl_name(NULL, fd); /* autobound by the send */
+		int found_lis = 0, found_pair = 0, msgs = 0, ok_hdr = 1, done = 0;
+		char fin[64] = "none";
+		for (int i = 0; i < 1000 && !done; i++) {
+			int from_kernel = 1;
+			ssize_t r = nl_recv(fd, rbuf, 0, 0, &from_kernel);
+			if (r <= 0) {
+				printf("%s recv: %zd %s\n", label, r, r < 0 ? errname(errno) : "");
+				break;
+			}
+			int rl = r;
+			for (struct nlmsghdr *h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, rl); h = NLMSG_NEXT(h, rl)) {
+				ok_hdr &= h->nlmsg_seq == q.h.nlmsg_seq && h->nlmsg_pid == pid;
+				if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+					int e = *(int *)NLMSG_DATA(h);
+					snprintf(fin, sizeof fin, "%s %s", h->nlmsg_type == NLMSG_DONE ? "DONE" : "ERROR",
+						 e == 0 ? "0" : e < 0 ? errname(-e) : "positive");
+					done = 1;
+					break;
+				}
+				if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+					continue;
+				msgs++;
+				struct unix_diag_msg *m = NLMSG_DATA(h);
+				if (m->udiag_ino == ls.st_ino) {
+					found_lis++;
+					int name_ok = 0;
+					unsigned rq = 99, wq = 99;
+					int alen = h->nlmsg_len - NLMSG_LENGTH(sizeof *m);
+					for (struct rtattr *at = (struct rtattr *)(m + 1); RTA_OK(at, alen); at = RTA_NEXT(at, alen)) {
+						if (at->rta_type == UNIX_DIAG_NAME)
+							name_ok = RTA_PAYLOAD(at) == 1 + strlen(name) &&
+								  memcmp((char *)RTA_DATA(at) + 1, name, strlen(name)) == 0;
+						if (at->rta_type == UNIX_DIAG_RQLEN) {
+							struct unix_diag_rqlen *ql = RTA_DATA(at);
+							rq = ql->udiag_rqueue;
+							wq = ql->udiag_wqueue;
+						}
+					}
+					printf("%s listener: family=%d type=%d state=%d name_ok=%d rqueue=%u wqueue=%u flags=0x%x\n",
+					       label, m->udiag_family, m->udiag_type, m->udiag_state, name_ok, rq, wq, h->nlmsg_flags);
+				}
+				if (m->udiag_ino == ps.st_ino)
+					found_pair++;
+			}
+			if (round != 0)
+				break; /* an exact lookup answers once */
+		}
+		printf("%s: listener=%d pair=%d some=%d final=%s hdr_ok=%d\n", label, found_lis, found_pair,
+		       msgs > 0, fin, ok_hdr);
+		close(fd);
+	}
+	close(lis);
+	close(pair[0]);
+	close(pair[1]);
+}
+
 int main(void)
 {
 	common_init();
@@ -561,6 +672,9 @@ int main(void)
 	showfd("socket SOCK_DGRAM", s);
 	if (s >= 0)
 		close(s);
+
+	/* 7. unix_diag. */
+	unix_diag();
 
 	close(cli);
 	close(srv);
