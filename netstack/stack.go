@@ -117,8 +117,8 @@ type Stack struct {
 	// diagRelayMu orders relayed unix_diag requests: a namespace's
 	// kernel socket is shared by every netlink socket made there.
 	diagRelayMu sync.Mutex
-	givenAddrs localAddrs // the namespace's, as SetLocalAddrs last had them
-	ipv6       eth6State  // eth0's IPv6 configuration
+	givenAddrs  localAddrs // the namespace's, as SetLocalAddrs last had them
+	ipv6        eth6State  // eth0's IPv6 configuration
 
 	pcap        *pcap.Writer // Options.Pcap's; nil without
 	captureOnce sync.Once
