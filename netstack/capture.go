@@ -9,8 +9,6 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/link/nested"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
-
-	"github.com/netbox-sandbox/netbox/netstack/pcap"
 )
 
 // Capture inside the sandbox (tcpdump, AF_PACKET). Packet sockets are the
@@ -76,14 +74,16 @@ func (e *captureEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.
 }
 
 // ethCapture copies eth0's frames, both ways, to the --pcap file (whose
-// link type is Ethernet too, so lo's and eth0's frames share it).
+// link type is Ethernet too, so lo's and eth0's frames share it) and, once
+// the program opened a packet socket, to the eth0 shown in its namespace
+// (see mirrorEth). It costs two loads per batch when neither is on.
 type ethCapture struct {
 	nested.Endpoint
-	w *pcap.Writer
+	st *Stack
 }
 
-func newEthCapture(w *pcap.Writer, child stack.LinkEndpoint) *ethCapture {
-	e := &ethCapture{w: w}
+func newEthCapture(st *Stack, child stack.LinkEndpoint) *ethCapture {
+	e := &ethCapture{st: st}
 	e.Init(child, e)
 	return e
 }
@@ -91,11 +91,19 @@ func newEthCapture(w *pcap.Writer, child stack.LinkEndpoint) *ethCapture {
 // WritePackets implements stack.LinkWriter: the frames as they leave,
 // link header included.
 func (e *ethCapture) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
-	now := time.Now()
-	for _, pkt := range pkts.AsSlice() {
-		v := pkt.ToView()
-		e.w.WriteFrame(now, v.AsSlice())
-		v.Release()
+	w, out := e.st.pcap, e.st.ethCapOut.Load()
+	if w != nil || out > 0 {
+		now := time.Now()
+		for _, pkt := range pkts.AsSlice() {
+			v := pkt.ToView()
+			if w != nil {
+				w.WriteFrame(now, v.AsSlice())
+			}
+			if out > 0 {
+				unix.Write(int(out), v.AsSlice())
+			}
+			v.Release()
+		}
 	}
 	return e.Endpoint.WritePackets(pkts)
 }
@@ -103,9 +111,32 @@ func (e *ethCapture) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error
 // DeliverNetworkPacket implements stack.NetworkDispatcher: the frames as
 // they arrive (their link header parsed, the rest not yet).
 func (e *ethCapture) DeliverNetworkPacket(proto tcpip.NetworkProtocolNumber, pkt *stack.PacketBuffer) {
-	frame := append(append([]byte(nil), pkt.LinkHeader().Slice()...), pkt.Data().AsRange().ToSlice()...)
-	e.w.WriteFrame(time.Now(), frame)
+	w, in := e.st.pcap, e.st.ethCapIn.Load()
+	if w != nil || in > 0 {
+		frame := append(append([]byte(nil), pkt.LinkHeader().Slice()...), pkt.Data().AsRange().ToSlice()...)
+		if w != nil {
+			w.WriteFrame(time.Now(), frame)
+		}
+		if in > 0 {
+			mirrorIn(int(in), frame)
+		}
+	}
 	e.Endpoint.DeliverNetworkPacket(proto, pkt)
+}
+
+// mirrorIn writes a frame eth0 received to the peer of the eth0 shown in
+// the program's namespace, where the program's packet sockets take it as
+// received. That namespace's own IP stack must not answer it (it has
+// eth0's address, no sockets: it would reset every TCP connection), so a
+// unicast frame goes to another host's MAC (PACKET_OTHERHOST, dropped by
+// ip_rcv, ipv6_rcv and arp_rcv); broadcast and multicast go as they are
+// (the kernel may answer an ARP request: its reply dies at the peer).
+// Frames longer than the MTU (segments of a GSO link) are not mirrored.
+func mirrorIn(fd int, frame []byte) {
+	if len(frame) >= header.EthernetMinimumSize && frame[0]&1 == 0 {
+		copy(frame, captureDstMAC[:])
+	}
+	unix.Write(fd, frame)
 }
 
 // loFrame is a packet lo carries as an Ethernet frame from and to lo's
@@ -137,6 +168,12 @@ func (st *Stack) StartCapture(tid int) {
 	st.captureOnce.Do(func() {
 		if st.opts.OpenCapture == nil {
 			return
+		}
+		if st.opts.OpenEthCapture != nil && st.opts.Eth0 != nil {
+			if out, in, err := st.opts.OpenEthCapture(tid); err == nil {
+				st.ethCapOut.Store(int32(out))
+				st.ethCapIn.Store(int32(in))
+			}
 		}
 		fd, err := st.opts.OpenCapture(tid)
 		if err != nil {

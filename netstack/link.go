@@ -12,7 +12,6 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 
 	"github.com/netbox-sandbox/netbox/netstack/fault"
-	"github.com/netbox-sandbox/netbox/netstack/pcap"
 )
 
 // The sandbox's link beyond lo: eth0, driven by netbox's stack over a
@@ -63,8 +62,8 @@ type LinkConfig struct {
 }
 
 // addEth0 creates eth0 in gs from cfg, with fault injection (none until
-// set) seeded by seed, and its frames copied to capture when that is set.
-func addEth0(gs *stack.Stack, cfg *LinkConfig, seed uint64, capture *pcap.Writer) (*fault.Link, error) {
+// set) seeded by seed, and its frames copied to the captures.
+func (st *Stack) addEth0(gs *stack.Stack, cfg *LinkConfig, seed uint64) (*fault.Link, error) {
 	ep := cfg.Endpoint
 	if ep == nil && cfg.VnetHdr {
 		mtu := cfg.MTU
@@ -94,12 +93,9 @@ func addEth0(gs *stack.Stack, cfg *LinkConfig, seed uint64, capture *pcap.Writer
 		}
 	}
 	faults := fault.New(ep, seed)
-	ep = faults
-	if capture != nil {
-		// The capture sees what the sandbox sends, and what reaches it
-		// across the faulty wire, as tcpdump on the interface would.
-		ep = newEthCapture(capture, ep)
-	}
+	// The captures see what the sandbox sends, and what reaches it
+	// across the faulty wire, as tcpdump on the interface would.
+	ep = newEthCapture(st, faults)
 	if err := gs.CreateNICWithOptions(ethNIC, ep, stack.NICOptions{Name: "eth0"}); err != nil {
 		return nil, fmt.Errorf("netstack: create eth0: %s", err)
 	}

@@ -62,6 +62,12 @@ type Options struct {
 	// namespace of thread tid, where netbox mirrors its loopback traffic
 	// for the program's own packet sockets (capture.go).
 	OpenCapture func(tid int) (int, error)
+	// OpenEthCapture opens the two packet sockets netbox mirrors eth0's
+	// frames through for the program's packet sockets: out, bound to the
+	// eth0 shown in thread tid's namespace (what eth0 sends shows there
+	// as sent), and in, bound to that eth0's peer (what eth0 receives
+	// arrives there as received). Nil when eth0 is not shown.
+	OpenEthCapture func(tid int) (out, in int, err error)
 	// KernelDiag, when set, returns a NETLINK_SOCK_DIAG socket of the
 	// kernel's in thread tid's network namespace, for the requests netbox
 	// passes on (unix_diag).
@@ -123,6 +129,8 @@ type Stack struct {
 	pcap        *pcap.Writer // Options.Pcap's; nil without
 	captureOnce sync.Once
 	captureFD   atomic.Int32 // the mirror's packet socket; 0: not capturing
+	ethCapOut   atomic.Int32 // eth0's mirror sockets (OpenEthCapture); 0: none
+	ethCapIn    atomic.Int32
 
 	mu sync.Mutex
 	udpTables
@@ -175,7 +183,7 @@ func New(host HostSockets, id string, opts Options) (*Stack, error) {
 		}
 	}
 	if opts.Eth0 != nil {
-		if st.eth0Faults, err = addEth0(gs, opts.Eth0, opts.FaultSeed, st.pcap); err != nil {
+		if st.eth0Faults, err = st.addEth0(gs, opts.Eth0, opts.FaultSeed); err != nil {
 			gs.Close()
 			gsLite.Close()
 			return nil, err
@@ -227,8 +235,10 @@ func (st *Stack) Close() {
 	st.mu.Unlock()
 	st.gs.Close()
 	st.gsLite.Close()
-	if fd := st.captureFD.Load(); fd > 0 {
-		unix.Close(int(fd))
+	for _, fd := range []int32{st.captureFD.Load(), st.ethCapOut.Load(), st.ethCapIn.Load()} {
+		if fd > 0 {
+			unix.Close(int(fd))
+		}
 	}
 }
 

@@ -25,8 +25,53 @@ import (
 
 // eth0View is eth0's view in one namespace.
 type eth0View struct {
-	ns    int    // the namespace (an fd), for later changes
-	index uint32 // eth0's interface index there
+	ns     int    // the namespace (an fd), for later changes
+	index  uint32 // eth0's interface index there
+	peerNS int    // the peer's namespace (netbox's private one)
+}
+
+// viewPeerName is the name of eth0's peer in netbox's private namespace.
+func viewPeerName() string { return fmt.Sprintf("nbview%d", os.Getpid()%100000000) }
+
+// openCapture opens the sockets netbox mirrors eth0's frames through
+// (netstack.Options.OpenEthCapture): one bound to eth0 in the program's
+// namespace, one to its peer; both send only (protocol 0 receives
+// nothing).
+func (v *eth0View) openCapture() (out, in int, err error) {
+	open := func(index func() (int, error)) func() (int, error) {
+		return func() (int, error) {
+			i, err := index()
+			if err != nil {
+				return -1, err
+			}
+			fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+			if err != nil {
+				return -1, err
+			}
+			if err := unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: i}); err != nil {
+				unix.Close(fd)
+				return -1, err
+			}
+			return fd, nil
+		}
+	}
+	byName := func(name string) func() (int, error) {
+		return func() (int, error) {
+			ifi, err := net.InterfaceByName(name)
+			if err != nil {
+				return -1, err
+			}
+			return ifi.Index, nil
+		}
+	}
+	if out, err = inNetNSFile(v.ns, open(func() (int, error) { return int(v.index), nil })); err != nil {
+		return -1, -1, fmt.Errorf("sentry: eth0 capture socket: %w", err)
+	}
+	if in, err = inNetNSFile(v.peerNS, open(byName(viewPeerName()))); err != nil {
+		unix.Close(out)
+		return -1, -1, fmt.Errorf("sentry: eth0 capture socket (peer): %w", err)
+	}
+	return out, in, nil
 }
 
 // makeEth0View creates eth0's view in thread tid's network namespace
@@ -38,7 +83,7 @@ func makeEth0View(tid int, link *netstack.LinkConfig, peerNS int) (*eth0View, er
 	if err != nil {
 		return nil, fmt.Errorf("sentry: eth0 in the sandbox's namespace: %w", err)
 	}
-	v := &eth0View{ns: ns}
+	v := &eth0View{ns: ns, peerNS: peerNS}
 	_, err = inNetNSFile(ns, func() (int, error) {
 		setLinkUp("lo")
 		index, err := configureView(link, peerNS)
@@ -122,7 +167,7 @@ func configureView(link *netstack.LinkConfig, peerNS int) (uint32, error) {
 	eth0 = rtAttr(eth0, unix.IFLA_MTU, u32[:])
 	info := rtAttr(nil, unix.IFLA_INFO_KIND, cstring("veth"))
 	info = rtAttr(info, unix.IFLA_INFO_DATA, rtAttr(nil, vethInfoPeer, eth0))
-	msg := rtAttr(ifinfo(unix.IFF_UP), unix.IFLA_IFNAME, cstring(fmt.Sprintf("nbview%d", os.Getpid()%100000000)))
+	msg := rtAttr(ifinfo(unix.IFF_UP), unix.IFLA_IFNAME, cstring(viewPeerName()))
 	msg = rtAttr(msg, unix.IFLA_MTU, u32[:])
 	msg = rtAttr(msg, unix.IFLA_LINKINFO, info)
 	if err := rtRequest(peerNL, unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL, msg); err != nil {

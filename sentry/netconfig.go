@@ -238,6 +238,19 @@ func (c *netConfig) push() {
 	c.st.SetLocalAddrs(v4, v6)
 }
 
+// openEthCapture is netstack.Options.OpenEthCapture: the sockets of the
+// namespace's eth0 view (which the first call of the namespace made).
+func (c *netConfig) openEthCapture(tid int) (out, in int, err error) {
+	c.sync(tid)
+	c.mu.Lock()
+	v := c.view
+	c.mu.Unlock()
+	if v == nil {
+		return -1, -1, unix.ENODEV
+	}
+	return v.openCapture()
+}
+
 // eth0Changed shows eth0's IPv6 configuration, as SLAAC changed it, in
 // the namespace (netstack.Options.Eth0Changed).
 func (c *netConfig) eth0Changed(addr6 netip.Prefix, gw6 netip.Addr) {

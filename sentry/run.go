@@ -96,6 +96,7 @@ func Run(cfg Config) (int, error) {
 	defer netCfg.close()
 	cfg.Stack.SyncConfig = netCfg.sync
 	cfg.Stack.Eth0Changed = netCfg.eth0Changed
+	cfg.Stack.OpenEthCapture = netCfg.openEthCapture
 	resolv := ""
 	if cfg.NAT != nil {
 		n, err := startNAT(&cfg)

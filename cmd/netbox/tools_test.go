@@ -112,6 +112,44 @@ func TestToolSS(t *testing.T) {
 	}
 }
 
+// tcpdumpEth0Script starts tcpdump -i any inside a --net=user sandbox and
+// pings the gateway twice: the pings cross eth0, and tcpdump must show
+// them there (netbox mirrors eth0's frames to the eth0 it shows).
+const tcpdumpEth0Script = `set -u
+timeout 20 tcpdump -n -l -i any -c 4 icmp >dump.txt 2>dump.err &
+dump=$!
+i=0
+until grep -q listening dump.err; do
+	i=$((i+1)); [ $i -lt 100 ] || { echo "tcpdump never started"; cat dump.err; exit 1; }
+	sleep 0.1
+done
+ping -n -c 2 -i 0.2 10.0.2.2 >/dev/null
+wait $dump
+cat dump.txt
+`
+
+// TestToolTcpdumpEth0: tcpdump -i any inside the sandbox shows eth0's
+// traffic, sent ("Out") and received (from another host's view: netbox
+// addresses the received copies to another MAC so that the namespace's
+// own IP stack ignores them; tcpdump marks them "P").
+func TestToolTcpdumpEth0(t *testing.T) {
+	t.Parallel()
+	for _, tool := range []string{"tcpdump", "ping"} {
+		testenv.RequireTool(t, tool)
+	}
+	script := testenv.WriteScript(t, "dump.sh", tcpdumpEth0Script)
+	r := testenv.RunNetbox(t, 60*time.Second, t.TempDir(), "run", "--net=user", "--", "sh", script)
+	want := []string{
+		"eth0  Out IP 10.0.2.15 > 10.0.2.2: ICMP echo request",
+		"eth0  P   IP 10.0.2.2 > 10.0.2.15: ICMP echo reply",
+	}
+	for _, w := range want {
+		if strings.Count(r.Stdout, w) != 2 {
+			t.Errorf("want 2 of %q:\nstdout:\n%s\nstderr:\n%s", w, r.Stdout, r.Stderr)
+		}
+	}
+}
+
 // serveLoopback8000 starts python3's web server on 127.0.0.1:8000 in the
 // current directory as $srv and waits for it (bounded).
 const serveLoopback8000 = `set -u
