@@ -139,7 +139,8 @@ func joinNetwork(o *runOptions, cfg *sentry.Config, stderr io.Writer) int {
 		if m, err = vswitch.Join(path, o.name, o.ip); err == nil {
 			cfg.Stack.Eth0 = &netstack.LinkConfig{
 				FD: m.FD, MTU: m.MTU, Addr: m.IP, Addr6: m.IP6,
-				MAC: sentry.AddressMAC(m.IP.Addr()),
+				MAC:        sentry.AddressMAC(m.IP.Addr()),
+				GSOMaxSize: vswitch.GSOMaxSize, RXChecksumOffload: true,
 			}
 			return 0
 		}

@@ -525,38 +525,47 @@ func (set Setting) Apply(l *Link) error {
 // gVisor stack carries (a virtual switch's port), with Link's rules: ARP
 // passes untouched, corruption spares the headers.
 type Shaper struct {
-	sh   *shaper
-	send func([]byte)
+	sh     *shaper
+	send   func([]byte)
+	hdrLen int
 }
 
-// NewShaper hands each frame that survives its faults to send, which
-// must not keep the slice; seed and stream drive the random decisions
-// (one stream per port and direction, so that one seed gives each the
-// same sequence every run).
-func NewShaper(seed, stream uint64, send func(frame []byte)) *Shaper {
-	return &Shaper{send: send, sh: newShaper(rand.New(rand.NewPCG(seed, stream)), func(p *stack.PacketBuffer) {
+// NewShaper hands each message that survives its faults to send, which
+// must not keep the slice. A message is hdrLen bytes of a header of the
+// carrier's (a virtio-net header, whose segments' checksums may be left
+// to finish: a corrupted one is dropped, as a check would drop it), then
+// an Ethernet frame. seed and stream drive the random decisions (one
+// stream per port and direction, so that one seed gives each the same
+// sequence every run).
+func NewShaper(seed, stream uint64, hdrLen int, send func(msg []byte)) *Shaper {
+	return &Shaper{send: send, hdrLen: hdrLen, sh: newShaper(rand.New(rand.NewPCG(seed, stream)), func(p *stack.PacketBuffer) {
 		b := p.ToBuffer()
 		send(b.Flatten())
 		b.Release()
 	})}
 }
 
-// Set changes the faults; frames already delayed keep their time.
+// Set changes the faults; messages already delayed keep their time.
 func (f *Shaper) Set(s Spec) { f.sh.set(s) }
 
 // Get is the faults.
 func (f *Shaper) Get() Spec { return f.sh.get() }
 
-// Pass sends frame on through the faults (at once, when there are none).
-// The caller keeps frame.
-func (f *Shaper) Pass(frame []byte) {
+// Pass sends msg on through the faults (at once, when there are none).
+// The caller keeps msg.
+func (f *Shaper) Pass(msg []byte) {
+	frame := msg[min(f.hdrLen, len(msg)):]
 	if len(frame) >= header.EthernetMinimumSize &&
 		header.Ethernet(frame).Type() == header.ARPProtocolNumber || !f.sh.isActive() {
-		f.send(frame)
+		f.send(msg)
 		return
 	}
-	p := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithData(append([]byte(nil), frame...))})
-	f.sh.pass(p, outCorrupt)
+	corrupt := outCorrupt
+	if f.hdrLen > 0 {
+		corrupt = dropCorrupt
+	}
+	p := stack.NewPacketBuffer(stack.PacketBufferOptions{Payload: buffer.MakeWithData(append([]byte(nil), msg...))})
+	f.sh.pass(p, corrupt)
 	p.DecRef()
 }
 

@@ -53,9 +53,16 @@ var (
 // DefaultMTU is Ethernet's.
 const DefaultMTU = 1500
 
-// maxFrame bounds a frame the switch reads (the largest MTU it allows
-// plus the Ethernet header).
-const maxFrame = 65535 + 14
+// A message on a member's connection is a virtio-net header (struct
+// virtio_net_hdr, 10 bytes) and a frame: members hand each other TCP
+// segments of up to 64 KiB whole, with checksums left to finish, as
+// gVisor does for a host that segments (host GSO); nobody cuts them,
+// as a veth between two namespaces passes GSO packets on. The switch
+// reads the frame behind the header and passes both on.
+const vnetHdrLen = 10
+
+// maxMessage bounds a message the switch reads.
+const maxMessage = 1 << 17
 
 // sockBuf is the switch's socket buffer towards each member: what a
 // member that reads slowly may have waiting before the switch drops
@@ -184,7 +191,9 @@ type reply struct {
 	IP    string `json:"ip,omitempty"`
 	IP6   string `json:"ip6,omitempty"`
 	MTU   uint32 `json:"mtu,omitempty"`
-	Out   string `json:"out,omitempty"`
+	// VnetHdr is the length of the header before each frame (vnetHdrLen).
+	VnetHdr int    `json:"vnet_hdr,omitempty"`
+	Out     string `json:"out,omitempty"`
 }
 
 func (sw *Switch) handshake(c *net.UnixConn) {
@@ -205,7 +214,7 @@ func (sw *Switch) handshake(c *net.UnixConn) {
 		if err != nil {
 			rep.Error = err.Error()
 		} else {
-			rep.Name, rep.IP, rep.MTU = p.name, p.ip.String(), sw.cfg.MTU
+			rep.Name, rep.IP, rep.MTU, rep.VnetHdr = p.name, p.ip.String(), sw.cfg.MTU, vnetHdrLen
 			if p.ip6.IsValid() {
 				rep.IP6 = p.ip6.String()
 			}
@@ -262,8 +271,8 @@ func (sw *Switch) join(c *net.UnixConn, req request) (*port, error) {
 	if sw.cfg.Subnet6.IsValid() {
 		p.ip6 = hostIn(sw.cfg.Subnet6, ip)
 	}
-	p.fromWire = fault.NewShaper(sw.cfg.Seed, sw.stream, func(f []byte) { sw.forward(p, f) })
-	p.toWire = fault.NewShaper(sw.cfg.Seed, sw.stream+1, p.transmit)
+	p.fromWire = fault.NewShaper(sw.cfg.Seed, sw.stream, vnetHdrLen, func(m []byte) { sw.forward(p, m) })
+	p.toWire = fault.NewShaper(sw.cfg.Seed, sw.stream+1, vnetHdrLen, p.transmit)
 	sw.stream += 2
 	sw.ports[name] = p
 	sw.taken[ip.Addr()] = true
@@ -330,13 +339,13 @@ func hostIn(sub6, ip4 netip.Prefix) netip.Prefix {
 
 // serve reads the member's frames until it goes.
 func (sw *Switch) serve(p *port) {
-	buf := make([]byte, maxFrame)
+	buf := make([]byte, maxMessage)
 	for {
 		n, err := p.conn.Read(buf)
 		if err != nil || n == 0 {
 			break
 		}
-		if n >= 14 {
+		if n >= vnetHdrLen+14 {
 			p.fromWire.Pass(buf[:n])
 		}
 	}
@@ -367,7 +376,7 @@ func (sw *Switch) leave(p *port) {
 	}
 }
 
-// transmit sends a frame to the member, or drops it when the member's
+// transmit sends a message to the member, or drops it when the member's
 // socket is full (or gone): the switch never waits for one member.
 func (p *port) transmit(f []byte) {
 	p.raw.Write(func(fd uintptr) bool {
@@ -381,7 +390,8 @@ func (p *port) transmit(f []byte) {
 // every other port when the destination is unknown, broadcast or
 // multicast; never across a partition (ARP excepted, as on a faulty
 // link: see fault.Link).
-func (sw *Switch) forward(from *port, f []byte) {
+func (sw *Switch) forward(from *port, msg []byte) {
+	f := msg[vnetHdrLen:]
 	var dst, src [6]byte
 	copy(dst[:], f[0:6])
 	copy(src[:], f[6:12])
@@ -419,7 +429,7 @@ func (sw *Switch) forward(from *port, f []byte) {
 		sw.cfg.Pcap.WriteFrame(time.Now(), f)
 	}
 	for _, q := range to {
-		q.toWire.Pass(f)
+		q.toWire.Pass(msg)
 	}
 }
 

@@ -42,7 +42,8 @@ func frame(dst, src byte, typ uint16, payload string) []byte {
 	if dst == 0xff {
 		copy(f[:6], []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	}
-	return append(f, payload...)
+	// Behind an (empty) virtio-net header.
+	return append(append(make([]byte, vnetHdrLen), f...), payload...)
 }
 
 // recv is the next frame m gets, or nil after 200 ms.
