@@ -46,7 +46,7 @@ kill $srv
 
 // switchClient runs inside netbox as member cli: it fetches srv's file
 // over IPv4 and IPv6, pings it and has a datagram echoed.
-const switchClient = `set -u
+var switchClient = `set -u
 dir=$1
 curl -s -o "$dir/got" http://10.89.0.2:8000/blob && echo "curl ok"
 curl -s -g -o "$dir/got6" "http://[fd00:89::2]:8000/blob" && echo "curl6 ok"
@@ -54,16 +54,7 @@ ping -n -c 2 -i 0.2 -W 2 10.89.0.2 | grep -q " 0% packet loss" && echo "ping ok"
 ping -6 -n -c 2 -i 0.2 -W 2 fd00:89::2 | grep -q " 0% packet loss" && echo "ping6 ok"
 ip -o addr show dev eth0 | while read -r i n f a rest; do echo "eth0 has $a"; done
 ip route get 10.89.0.2
-python3 -c '
-import socket
-for fam, dst in ((socket.AF_INET, "10.89.0.2"), (socket.AF_INET6, "fd00:89::2")):
-    s = socket.socket(fam, socket.SOCK_DGRAM)
-    s.settimeout(2)
-    s.sendto(b"echo-me", (dst, 9000))
-    d, a = s.recvfrom(2048)
-    print("udp ok", d.decode(), a[0])
-'
-`
+` + udpEchoScript("", "10.89.0.2", "fd00:89::2", 9000, "echo-me")
 
 // TestNetSwitch makes a network (netbox net create), starts a server
 // sandbox and client sandboxes on it: the client reaches the server over

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,7 +39,7 @@ echo $! >>"$dir/peer.pids"
 // tapClient runs inside netbox (eth0 10.77.0.2 and fd00:77::2 on the
 // link): it fetches the kernel's file, pings the kernel and has a datagram
 // echoed, over IPv4 and IPv6.
-const tapClient = `set -u
+var tapClient = `set -u
 dir=$1
 i=0
 until curl -s -o "$dir/got" http://10.77.0.1:8000/blob; do
@@ -49,21 +50,7 @@ echo "curl ok"
 curl -s -g -o "$dir/got6" "http://[fd00:77::1]:8000/blob" && echo "curl6 ok"
 ping -n -c 2 -i 0.2 -W 2 10.77.0.1 | grep -q " 0% packet loss" && echo "ping ok"
 ping -6 -n -c 2 -i 0.2 -W 2 fd00:77::1 | grep -q " 0% packet loss" && echo "ping6 ok"
-python3 -c '
-import socket
-for fam, dst in ((socket.AF_INET, "10.77.0.1"), (socket.AF_INET6, "fd00:77::1")):
-    s = socket.socket(fam, socket.SOCK_DGRAM)
-    s.settimeout(2)
-    for i in range(5):
-        s.sendto(b"echo-me", (dst, 9000))
-        try:
-            d, a = s.recvfrom(2048)
-            print("udp ok", d.decode(), a[0])
-            break
-        except TimeoutError:
-            pass
-'
-`
+` + udpEchoScript("", "10.77.0.1", "fd00:77::1", 9000, "echo-me")
 
 // tapServer runs inside netbox: a web server on eth0 serving $1, and a UDP
 // echo on 9100, for as long as $1/stop does not exist (bounded). $1/ready
@@ -95,7 +82,7 @@ kill $srv
 
 // tapKernelClient runs in the peer's namespace $1: the kernel fetches
 // netbox's file, pings netbox and has a datagram echoed by it.
-const tapKernelClient = `set -u
+var tapKernelClient = `set -u
 ns=$1 dir=$2
 i=0
 # Not before netbox listens: on a link that is up, a kernel whose ARP
@@ -113,16 +100,28 @@ echo "curl ok"
 ip netns exec "$ns" curl -s -g -o "$dir/got-kernel6" "http://[fd00:77::2]:8100/blob" && echo "curl6 ok"
 ip netns exec "$ns" ping -n -c 2 -i 0.2 -W 2 10.77.0.2 | grep -q " 0% packet loss" && echo "ping ok"
 ip netns exec "$ns" ping -6 -n -c 2 -i 0.2 -W 2 fd00:77::2 | grep -q " 0% packet loss" && echo "ping6 ok"
-ip netns exec "$ns" python3 -c '
+` + udpEchoScript(`ip netns exec "$ns"`, "10.77.0.2", "fd00:77::2", 9100, "echo-you")
+
+// udpEchoScript is a shell command (run through prefix, e.g. `ip netns
+// exec NS`) that has msg echoed by the UDP servers at v4 and v6, port
+// port, printing "udp ok MSG ADDR" for each answer (five tries each).
+func udpEchoScript(prefix, v4, v6 string, port int, msg string) string {
+	return fmt.Sprintf(`%s python3 -c '
 import socket
-for fam, dst in ((socket.AF_INET, "10.77.0.2"), (socket.AF_INET6, "fd00:77::2")):
+for fam, dst in ((socket.AF_INET, "%s"), (socket.AF_INET6, "%s")):
     s = socket.socket(fam, socket.SOCK_DGRAM)
     s.settimeout(2)
-    s.sendto(b"echo-you", (dst, 9100))
-    d, a = s.recvfrom(2048)
-    print("udp ok", d.decode(), a[0])
+    for i in range(5):
+        s.sendto(b"%s", (dst, %d))
+        try:
+            d, a = s.recvfrom(2048)
+            print("udp ok", d.decode(), a[0])
+            break
+        except TimeoutError:
+            pass
 '
-`
+`, prefix, v4, v6, msg, port)
+}
 
 // TestTAPKernelPeer runs netbox with eth0 on a TAP device whose other side
 // is a real Linux kernel, in a network namespace the test makes: a client
