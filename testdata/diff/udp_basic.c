@@ -59,7 +59,7 @@ static ssize_t recv_from_show(const char *label, int fd, int flags, int want_por
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 	memset(&ss, 0, sizeof ss);
-	wait_in(fd, 1000);
+	wait_in(fd, 2000);
 	ssize_t r = recvfrom(fd, buf, 100, flags, (struct sockaddr *)&ss, &len);
 	if (r < 0) {
 		printf("%s: -1 %s\n", label, errname(errno));
@@ -164,7 +164,7 @@ int main(void)
 	show("sendto 20", send_to(s1, buf, 20, rport));
 	show("sendto 30", send_to(s1, buf, 30, rport));
 	for (int i = 0; i < 3; i++) {
-		wait_in(r1, 1000);
+		wait_in(r1, 2000);
 		show("recv 100-byte buffer", recv(r1, buf, 100, MSG_DONTWAIT));
 	}
 	show("recv after 3", recv(r1, buf, 100, MSG_DONTWAIT));
@@ -173,9 +173,9 @@ int main(void)
 	memset(buf, 't', sizeof buf);
 	for (int i = 0; i < 4; i++)
 		send_to(s1, buf, 100, rport);
-	wait_in(r1, 1000);
+	wait_in(r1, 2000);
 	show("recv 100 into 10", recv(r1, buf, 10, 0));
-	wait_in(r1, 1000);
+	wait_in(r1, 2000);
 	show("recv 100 into 10 MSG_TRUNC", recv(r1, buf, 10, MSG_TRUNC));
 	{
 		struct iovec iov = { buf, 10 };
@@ -183,28 +183,28 @@ int main(void)
 		memset(&m, 0, sizeof m);
 		m.msg_iov = &iov;
 		m.msg_iovlen = 1;
-		wait_in(r1, 1000);
+		wait_in(r1, 2000);
 		ssize_t n = recvmsg(r1, &m, 0);
 		printf("recvmsg 100 into 10: %zd msg_flags MSG_TRUNC=%d\n", n,
 		       !!(m.msg_flags & MSG_TRUNC));
 		memset(&m, 0, sizeof m);
 		m.msg_iov = &iov;
 		m.msg_iovlen = 1;
-		wait_in(r1, 1000);
+		wait_in(r1, 2000);
 		n = recvmsg(r1, &m, MSG_TRUNC);
 		printf("recvmsg 100 into 10 MSG_TRUNC: %zd msg_flags MSG_TRUNC=%d\n", n,
 		       !!(m.msg_flags & MSG_TRUNC));
 	}
 	/* recv with MSG_TRUNC and a NULL buffer of length 0 gives the size */
 	send_to(s1, buf, 77, rport);
-	wait_in(r1, 1000);
+	wait_in(r1, 2000);
 	show("recv NULL,0 MSG_TRUNC|MSG_PEEK", recv(r1, NULL, 0, MSG_TRUNC | MSG_PEEK));
 	show("recv NULL,0 MSG_TRUNC", recv(r1, NULL, 0, MSG_TRUNC));
 	show("recv after size probe", recv(r1, buf, 100, MSG_DONTWAIT));
 
 	/* --- zero-length datagram --- */
 	show("sendto zero-length", send_to(s1, "", 0, rport));
-	print_revents("poll zero-length queued", wait_in(r1, 1000));
+	print_revents("poll zero-length queued", wait_in(r1, 2000));
 	recv_from_show("recvfrom zero-length", r1, 0, s1port);
 	show("recv empty MSG_DONTWAIT", recv(r1, buf, 100, MSG_DONTWAIT));
 
@@ -230,7 +230,7 @@ int main(void)
 		m.msg_namelen = sizeof src;
 		m.msg_iov = riov;
 		m.msg_iovlen = 3;
-		wait_in(r1, 1000);
+		wait_in(r1, 2000);
 		ssize_t n = recvmsg(r1, &m, 0);
 		if (n < 0) {
 			printf("recvmsg 3 iovecs: -1 %s\n", errname(errno));
@@ -248,7 +248,7 @@ int main(void)
 		memset(&m, 0, sizeof m);
 		m.msg_iov = tiov;
 		m.msg_iovlen = 2;
-		wait_in(r1, 1000);
+		wait_in(r1, 2000);
 		n = recvmsg(r1, &m, 0);
 		printf("recvmsg into 2+1 bytes: %zd \"%.2s\" \"%.1s\" MSG_TRUNC=%d\n", n, b1, b2,
 		       !!(m.msg_flags & MSG_TRUNC));
@@ -274,7 +274,7 @@ int main(void)
 	show("send connected", send(c, "hello", 5, 0));
 	recv_from_show("recvfrom from connected", r1, 0, cport);
 	show("reply sendto", send_to(r1, "reply", 5, cport));
-	wait_in(c, 1000);
+	wait_in(c, 2000);
 	show("recv connected", recv(c, buf, sizeof buf, 0));
 	/* sendto with an explicit address on a connected UDP socket is allowed */
 	show("sendto on connected (to peer)", send_to(c, "expl", 4, rport));
@@ -344,16 +344,16 @@ int main(void)
 		struct sockaddr_in d = sin4("127.0.0.1", dead);
 		show("connect to closed port", connect(e, (struct sockaddr *)&d, sizeof d));
 		show("send to closed port", send(e, "ping", 4, 0));
-		print_revents("poll after send to closed port", wait_in(e, 1000));
+		print_revents("poll after send to closed port", wait_in(e, 2000));
 		show("recv after port unreachable", recv(e, buf, sizeof buf, MSG_DONTWAIT)); /* bounded: no blocking recv */
 		show("recv again MSG_DONTWAIT", recv(e, buf, sizeof buf, MSG_DONTWAIT));
 
 		show("send to closed port 2", send(e, "ping", 4, 0));
-		print_revents("poll 2", wait_in(e, 1000));
+		print_revents("poll 2", wait_in(e, 2000));
 		show("send with pending error", send(e, "ping", 4, 0));
 		print_revents("poll 3 (error consumed by send)", wait_in(e, 200));
 		show("send to closed port 3", send(e, "ping", 4, 0));
-		print_revents("poll 4", wait_in(e, 1000));
+		print_revents("poll 4", wait_in(e, 2000));
 		int err = -1;
 		socklen_t el = sizeof err;
 		getsockopt(e, SOL_SOCKET, SO_ERROR, &err, &el);
@@ -390,7 +390,7 @@ int main(void)
 			if (send_to(s1, big, sizeof big, sp) == (ssize_t)sizeof big)
 				sent++;
 		printf("small rcvbuf all sends succeeded: %d\n", sent == 64);
-		wait_in(small, 1000);
+		wait_in(small, 2000);
 		while (recv(small, big, sizeof big, MSG_DONTWAIT) >= 0)
 			got++;
 		printf("small rcvbuf received some: %d\n", got > 0);

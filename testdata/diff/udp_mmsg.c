@@ -108,7 +108,7 @@ int main(void)
 
 	/* --- recvmmsg vlen 8 MSG_DONTWAIT --- */
 	reset_rx();
-	wait_in(r, 1000);
+	wait_in(r, 2000);
 	int n = recvmmsg(r, rmsgs, NMAX, MSG_DONTWAIT, NULL);
 	show("recvmmsg vlen 8 MSG_DONTWAIT", n);
 	show_rx("recvmmsg", n, sport);
@@ -131,7 +131,7 @@ int main(void)
 	reset_rx();
 	riov[0].iov_len = 4;
 	riov[1].iov_len = 4;
-	wait_in(r, 1000);
+	wait_in(r, 2000);
 	n = recvmmsg(r, rmsgs, 2, MSG_WAITFORONE, NULL);
 	show("recvmmsg 4-byte buffers", n);
 	show_rx("trunc", n, sport);
@@ -154,7 +154,7 @@ int main(void)
 		cm[1].msg_hdr.msg_iovlen = 1;
 		show("sendmmsg connected no msg_name", sendmmsg(c, cm, 2, 0));
 		reset_rx();
-		wait_in(r, 1000);
+		wait_in(r, 2000);
 		n = recvmmsg(r, rmsgs, NMAX, MSG_WAITFORONE, NULL);
 		show("recvmmsg from connected", n);
 		show_rx("connected", n, cport);
@@ -174,7 +174,7 @@ int main(void)
 	for (int i = 0; i < 5; i++)
 		printf("sendmmsg bad msg_len[%d]: %u\n", i, smsgs[i].msg_len);
 	reset_rx();
-	wait_in(r, 1000);
+	wait_in(r, 2000);
 	n = recvmmsg(r, rmsgs, NMAX, MSG_WAITFORONE, NULL);
 	show("recvmmsg after partial sendmmsg", n);
 	show_rx("partial", n, sport);
@@ -190,7 +190,7 @@ int main(void)
 		smsgs[1].msg_hdr.msg_iov = &bad;
 		show("sendmmsg bad iov_base in 2nd", sendmmsg(s, smsgs, 5, 0));
 		smsgs[1].msg_hdr.msg_iov = &siov[1];
-		wait_in(r, 1000);
+		wait_in(r, 2000);
 		drain("after bad iov_base", r);
 	}
 
@@ -205,7 +205,7 @@ int main(void)
 	show("sendmmsg 3 again", sendmmsg(s, smsgs, 3, 0));
 	reset_rx();
 	rmsgs[1].msg_hdr.msg_iov = (struct iovec *)8;
-	wait_in(r, 1000);
+	wait_in(r, 2000);
 	n = recvmmsg(r, rmsgs, NMAX, MSG_DONTWAIT, NULL);
 	show("recvmmsg bad iov in 2nd", n);
 	show_rx("badrecv", n > 1 ? 1 : n, sport);

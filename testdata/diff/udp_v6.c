@@ -66,7 +66,7 @@ static ssize_t recv_from_show(const char *label, int fd, int flags, int want_por
 	socklen_t len = sizeof ss;
 	memset(&ss, 0, sizeof ss);
 	if (!(flags & MSG_DONTWAIT))
-		wait_in(fd, 1000);
+		wait_in(fd, 2000);
 	ssize_t r = recvfrom(fd, buf, 100, flags | MSG_DONTWAIT, (struct sockaddr *)&ss, &len);
 	if (r < 0) {
 		printf("%s: -1 %s\n", label, errname(errno));
@@ -190,16 +190,16 @@ int main(void)
 	show("sendto 20", send6(s, "::1", buf, 20, rport));
 	show("sendto 30", send6(s, "::1", buf, 30, rport));
 	for (int i = 0; i < 3; i++) {
-		wait_in(r, 1000);
+		wait_in(r, 2000);
 		show("recv 100-byte buffer", recv(r, buf, 100, MSG_DONTWAIT));
 	}
 
 	memset(buf, 't', sizeof buf);
 	for (int i = 0; i < 3; i++)
 		send6(s, "::1", buf, 100, rport);
-	wait_in(r, 1000);
+	wait_in(r, 2000);
 	show("recv 100 into 10", recv(r, buf, 10, 0));
-	wait_in(r, 1000);
+	wait_in(r, 2000);
 	show("recv 100 into 10 MSG_TRUNC", recv(r, buf, 10, MSG_TRUNC));
 	{
 		struct iovec iov = { buf, 10 };
@@ -207,7 +207,7 @@ int main(void)
 		memset(&m, 0, sizeof m);
 		m.msg_iov = &iov;
 		m.msg_iovlen = 1;
-		wait_in(r, 1000);
+		wait_in(r, 2000);
 		ssize_t n = recvmsg(r, &m, 0);
 		printf("recvmsg 100 into 10: %zd msg_flags MSG_TRUNC=%d\n", n, !!(m.msg_flags & MSG_TRUNC));
 	}
@@ -235,7 +235,7 @@ int main(void)
 		m.msg_namelen = sizeof src;
 		m.msg_iov = riov;
 		m.msg_iovlen = 3;
-		wait_in(r, 1000);
+		wait_in(r, 2000);
 		ssize_t n = recvmsg(r, &m, 0);
 		if (n < 0)
 			printf("recvmsg 3 iovecs: -1 %s\n", errname(errno));
@@ -309,7 +309,7 @@ int main(void)
 		struct sockaddr_in6 d = sin6("::1", dead);
 		show("connect to closed port", connect(e, (struct sockaddr *)&d, sizeof d));
 		show("send to closed port", send(e, "ping", 4, 0));
-		print_revents("poll after send to closed port", wait_in(e, 1000));
+		print_revents("poll after send to closed port", wait_in(e, 2000));
 		show("recv after port unreachable", recv(e, buf, sizeof buf, MSG_DONTWAIT)); /* bounded: no blocking recv */
 		show("recv again MSG_DONTWAIT", recv(e, buf, sizeof buf, MSG_DONTWAIT));
 		close(e);
