@@ -373,6 +373,13 @@ func (netlinkOps) SetSockOpt(s *Socket, f int, level, name int, val Optval) erro
 
 func (netlinkOps) GetSockOpt(s *Socket, f int, level, name int, size int) ([]byte, error) {
 	if level == unix.SOL_SOCKET {
+		switch name {
+		case unix.SO_TYPE, unix.SO_DOMAIN, unix.SO_PROTOCOL:
+			// What the program made, not the placeholder (an AF_UNIX
+			// datagram socket).
+			b, _, err := s.getSocketSpecial(f, name, size)
+			return b, err
+		}
 		return getNative(f, name)
 	}
 	if level != unix.SOL_NETLINK {

@@ -1,0 +1,116 @@
+/* sock_create.c - what socket() makes, and what it refuses, per family.
+ *
+ * Checks: the fd socket() returns is the lowest free one, an ordinary
+ * socket file (S_ISSOCK, /proc/self/fd/N reads socket:[st_ino], F_GETFL
+ * O_RDWR, with O_NONBLOCK for SOCK_NONBLOCK, FD_CLOEXEC for SOCK_CLOEXEC),
+ * for UDP, TCP (v4, v6) and unix; AF_UNIX types (SOCK_RAW becomes DGRAM,
+ * RDM refused, protocol 2 refused); AF_PACKET types as root; AF_NETLINK
+ * types and an unused protocol; families the kernel lacks; SCTP without
+ * the module; SO_DOMAIN, SO_TYPE and SO_PROTOCOL of what was made.
+ */
+/* spec: SOCK-01 SOCK-07 SOCK-09 SOCK-10 SOCK-13 SOCK-14 */
+#include "common.h"
+#include <sys/stat.h>
+#include <linux/netlink.h>
+#include <linux/if_ether.h>
+
+/* Prints what socket(domain, type, proto) gives: its errno, or its
+ * SO_DOMAIN/SO_TYPE/SO_PROTOCOL; the socket is closed. */
+static void make(const char *label, int domain, int type, int proto)
+{
+	int fd = socket(domain, type, proto);
+	if (fd < 0) {
+		printf("%s: -1 %s\n", label, errname(errno));
+		return;
+	}
+	int d = -1, t = -1, p = -1;
+	socklen_t l = sizeof d;
+	getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &d, &l);
+	l = sizeof t;
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &t, &l);
+	l = sizeof p;
+	getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &p, &l);
+	printf("%s: ok domain=%d type=%d protocol=%d\n", label, d, t, p);
+	close(fd);
+}
+
+/* Prints what the fd socket() returned is: its number against the lowest
+ * free one, its file type, its /proc link, its flags. */
+static void describe(const char *label, int domain, int type)
+{
+	int lowest = dup(0);
+	close(lowest);
+	int fd = socket(domain, type, 0);
+	if (fd < 0) {
+		printf("%s: -1 %s\n", label, errname(errno));
+		return;
+	}
+	struct stat st;
+	fstat(fd, &st);
+	char path[64], link[64], want[64];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(path, link, sizeof link - 1);
+	link[n > 0 ? n : 0] = 0;
+	snprintf(want, sizeof want, "socket:[%lu]", (unsigned long)st.st_ino);
+	int fl = fcntl(fd, F_GETFL);
+	int fdfl = fcntl(fd, F_GETFD);
+	printf("%s: lowest=%d sock=%d link_ok=%d accmode_rdwr=%d nonblock=%d cloexec=%d\n", label,
+	       fd == lowest, S_ISSOCK(st.st_mode), strcmp(link, want) == 0,
+	       (fl & O_ACCMODE) == O_RDWR, !!(fl & O_NONBLOCK), !!(fdfl & FD_CLOEXEC));
+	close(fd);
+}
+
+int main(void)
+{
+	common_init();
+	/* SOCK-01 */
+	describe("udp4", AF_INET, SOCK_DGRAM);
+	describe("tcp4", AF_INET, SOCK_STREAM);
+	describe("udp6 nonblock", AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK);
+	describe("tcp6 cloexec", AF_INET6, SOCK_STREAM | SOCK_CLOEXEC);
+	describe("tcp4 both", AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
+	describe("unix stream", AF_UNIX, SOCK_STREAM);
+
+	/* What each family makes. */
+	make("inet stream", AF_INET, SOCK_STREAM, 0);
+	make("inet dgram", AF_INET, SOCK_DGRAM, 0);
+	make("inet stream tcp", AF_INET, SOCK_STREAM, IPPROTO_TCP);
+	make("inet6 dgram udp", AF_INET6, SOCK_DGRAM, IPPROTO_UDP);
+	make("inet stream udp", AF_INET, SOCK_STREAM, IPPROTO_UDP);
+	make("inet dgram tcp", AF_INET, SOCK_DGRAM, IPPROTO_TCP);
+	make("inet seqpacket", AF_INET, SOCK_SEQPACKET, 0);
+	make("inet rdm", AF_INET, SOCK_RDM, 0);
+	make("inet type 11", AF_INET, 11, 0);
+
+	/* SOCK-09 */
+	make("unix stream", AF_UNIX, SOCK_STREAM, 0);
+	make("unix dgram", AF_UNIX, SOCK_DGRAM, 0);
+	make("unix seqpacket", AF_UNIX, SOCK_SEQPACKET, 0);
+	make("unix raw", AF_UNIX, SOCK_RAW, 0);
+	make("unix rdm", AF_UNIX, SOCK_RDM, 0);
+	make("unix proto 1", AF_UNIX, SOCK_STREAM, 1);
+	make("unix proto 2", AF_UNIX, SOCK_STREAM, 2);
+
+	/* SOCK-07 (as root) */
+	make("packet raw", AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	make("packet dgram", AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	make("packet stream", AF_PACKET, SOCK_STREAM, 0);
+
+	/* SOCK-10 */
+	make("netlink route raw", AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+	make("netlink route dgram", AF_NETLINK, SOCK_DGRAM, NETLINK_ROUTE);
+	make("netlink route stream", AF_NETLINK, SOCK_STREAM, NETLINK_ROUTE);
+	make("netlink diag raw", AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG);
+	make("netlink diag stream", AF_NETLINK, SOCK_STREAM, NETLINK_SOCK_DIAG);
+	make("netlink proto 31", AF_NETLINK, SOCK_RAW, 31);
+	make("netlink proto 32", AF_NETLINK, SOCK_RAW, 32);
+
+	/* SOCK-13, SOCK-14 */
+	make("family 46", 46, SOCK_STREAM, 0);
+	make("family 255", 255, SOCK_STREAM, 0);
+	make("family -1", -1, SOCK_STREAM, 0);
+	make("sctp stream", AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+	make("sctp seqpacket", AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
+	printf("done\n");
+	return 0;
+}
