@@ -329,6 +329,7 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 		return 0, unix.EDESTADDRREQ
 	}
 	tos := -1
+	var from4 sendControl // with src4 set: the datagram's own IPv4 source
 	if len(ctl) > 0 {
 		dst := s.sk.remote.Addr()
 		if to != nil {
@@ -340,6 +341,12 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 		}
 		c.apply(&opts, dst.Unmap().Is4())
 		tos = c.tos
+		if c.src4.IsValid() {
+			if !s.isUDP() {
+				return 0, unix.EOPNOTSUPP // ping and raw sockets: gVisor chooses
+			}
+			from4 = c
+		}
 	}
 	if flags&msgProbe != 0 {
 		// __ip_append_data: a probe builds nothing and sends nothing.
@@ -358,6 +365,16 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 	// sock_alloc_send_pskb: a pending error fails the send, once.
 	if err := s.takeDgramError(f); err != nil {
 		return 0, err
+	}
+	if from4.src4.IsValid() {
+		dst := s.sk.remote
+		if opts.To != nil {
+			dst = addrPortOf(*opts.To)
+		}
+		if err := s.sendFrom4(from4.src4, dst, data, from4); err != nil {
+			return 0, err
+		}
+		return sent, nil
 	}
 	_, refused, err := s.st.writeUDP(s.gstack(), s.sk.ep, data, opts, f, tos)
 	if refused == deadReceiver || (refused == unknownPort && s.State != SSConnected) {

@@ -434,10 +434,9 @@ func (c sendControl) apply(opts *tcpip.WriteOptions, v4 bool) {
 }
 
 // sendControl parses a datagram's control buffer for a send over IPv4 (v4)
-// or IPv6; s.mu is held. IP_PKTINFO's source address is served only when
-// it is the one the datagram leaves from anyway: gVisor cannot choose an
-// IPv4 source per datagram (EOPNOTSUPP otherwise, where Linux would send
-// from it).
+// or IPv6; s.mu is held. An IP_PKTINFO source the datagram would leave
+// from anyway is dropped (src4 stays set only when it differs: the send
+// then goes through sendFrom4).
 func (s *Socket) sendControl(ctl []byte, v4 bool) (sendControl, error) {
 	msgs, err := control.Parse(ctl)
 	if err != nil {
@@ -454,8 +453,8 @@ func (s *Socket) sendControl(ctl []byte, v4 bool) (sendControl, error) {
 	if src.IsUnspecified() || !src.IsValid() {
 		src = loopbackFor(src)
 	}
-	if c.src4 != src {
-		return c, unix.EOPNOTSUPP
+	if c.src4 == src {
+		c.src4 = netip.Addr{}
 	}
 	return c, nil
 }

@@ -136,6 +136,7 @@ type Stack struct {
 	udpTables
 	nlTables
 	txMu      sync.Mutex
+	hdrIncl   map[*stack.Stack]tcpip.Endpoint // raw IPv4 endpoints taking whole packets (udp_src.go); txMu guards
 	sink      *os.File
 	pumpMu    sync.Mutex // orders connects to the pump listener with their accepts
 	pumpName  string
@@ -156,6 +157,7 @@ func New(host HostSockets, id string, opts Options) (*Stack, error) {
 		host:      host,
 		id:        id,
 		listeners: make(map[uint16][]*Socket),
+		hdrIncl:   make(map[*stack.Stack]tcpip.Endpoint),
 		clients:   make(map[string]connInfo),
 	}
 	ip6 := ipv6.NewProtocol
@@ -233,6 +235,11 @@ func (st *Stack) Close() {
 		delete(st.srcSocks, a)
 	}
 	st.mu.Unlock()
+	st.txMu.Lock()
+	for _, ep := range st.hdrIncl {
+		ep.Close()
+	}
+	st.txMu.Unlock()
 	st.gs.Close()
 	st.gsLite.Close()
 	for _, fd := range []int32{st.captureFD.Load(), st.ethCapOut.Load(), st.ethCapIn.Load()} {
