@@ -311,8 +311,18 @@ func (s *Socket) Release() {
 	s.sk.stash = nil
 	s.closeOwnSink()
 	if s.Datagram() && s.sk.ep != nil {
+		// Under txMu, which every write holds while it delivers: a
+		// datagram either reaches this socket whole (its closed
+		// placeholder refuses it: port unreachable) or finds its port
+		// free (gVisor's port unreachable), never an endpoint half gone
+		// that drops it unseen, where Linux's closed socket would have
+		// sent an ICMP error back.
+		s.st.txMu.Lock()
 		s.stopDgram()
 		s.st.forgetUDP(s.sk.name)
+		s.sk.ep.Abort()
+		s.sk.ep = nil
+		s.st.txMu.Unlock()
 	}
 	if s.sk.ep != nil {
 		s.sk.ep.Abort()

@@ -242,7 +242,7 @@ const slaacClient = `set -u
 dir=$1
 i=0
 until ip -6 addr show dev eth0 scope global | grep -q inet6; do
-	i=$((i+1)); [ $i -lt 100 ] || { echo "no address from the advertisements"; exit 1; }
+	i=$((i+1)); [ $i -lt 300 ] || { echo "no address from the advertisements"; exit 1; }
 	sleep 0.1
 done
 ip -6 -o addr show dev eth0 scope global | while read -r i n f a rest; do echo "eth0 has $a"; done
@@ -269,7 +269,7 @@ func TestVethSLAAC(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(`interface nbveth1 {
 	AdvSendAdvert on;
 	MinRtrAdvInterval 3;
-	MaxRtrAdvInterval 10;
+	MaxRtrAdvInterval 4;
 	prefix fd00:77::/64 { AdvOnLink on; AdvAutonomous on; };
 };
 `), 0o644); err != nil {
@@ -293,8 +293,14 @@ ip -n "$1" link set nbveth0 up`, nbNS, peerNS); r.Code != 0 {
 	// A router: forwarding on, radvd (bounded; killed with the namespace).
 	if r := testenv.Shell(t, 10*time.Second, "", `set -e
 ip netns exec "$1" sysctl -qw net.ipv6.conf.all.forwarding=1
-ip netns exec "$1" timeout 60 radvd -n -C "$2" -p "$3/radvd.pid" -m stderr >"$3/radvd.log" 2>&1 &`, peerNS, conf, dir); r.Code != 0 {
-		t.Fatalf("radvd: %s", r.Stderr)
+ip netns exec "$1" timeout 60 radvd -n -C "$2" -p "$3/radvd.pid" -m stderr >"$3/radvd.log" 2>&1 &
+# Not before radvd answers solicitations: netbox solicits only at first.
+i=0
+until [ -s "$3/radvd.pid" ]; do
+	i=$((i+1)); [ $i -lt 100 ] || { echo "radvd never started"; cat "$3/radvd.log"; exit 1; }
+	sleep 0.1
+done`, peerNS, conf, dir); r.Code != 0 {
+		t.Fatalf("radvd: %s%s", r.Stdout, r.Stderr)
 	}
 	netbox := testenv.Netbox(t)
 	script := testenv.WriteScript(t, "slaac.sh", slaacClient)
