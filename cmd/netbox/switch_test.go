@@ -13,36 +13,9 @@ import (
 	"github.com/netbox-sandbox/netbox/internal/testenv"
 )
 
-// switchServer runs inside netbox as member srv of network $2: a web
-// server serving $1 on 8000 and a UDP echo on 9000, until $1/stop exists
-// (bounded); $1/ready appears once both listen.
-const switchServer = `set -u
-dir=$1
-python3 -m http.server --bind :: --directory "$dir" 8000 >/dev/null 2>&1 &
-srv=$!
-python3 -c '
-import socket, os
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s.bind(("::", 9000))
-s.settimeout(30)
-open(os.path.join("'"$dir"'", "udp-ready"), "w").close()
-while not os.path.exists(os.path.join("'"$dir"'", "stop")):
-    try:
-        d, a = s.recvfrom(2048)
-    except TimeoutError:
-        break
-    s.sendto(d, a)
-' &
-i=0
-until [ -e "$dir/udp-ready" ] && curl -s -o /dev/null http://127.0.0.1:8000/; do
-	i=$((i+1)); [ $i -lt 100 ] || break
-	sleep 0.1
-done
-touch "$dir/ready"
-i=0
-while [ ! -e "$dir/stop" ] && [ $i -lt 600 ]; do i=$((i+1)); sleep 0.1; done
-kill $srv
-`
+// switchServer runs inside netbox as member srv: a web server serving $1
+// on 8000 and a UDP echo on 9000 (sandboxServer).
+var switchServer = sandboxServer(8000, 9000)
 
 // switchClient runs inside netbox as member cli: it fetches srv's file
 // over IPv4 and IPv6, pings it and has a datagram echoed.

@@ -52,33 +52,41 @@ ping -n -c 2 -i 0.2 -W 2 10.77.0.1 | grep -q " 0% packet loss" && echo "ping ok"
 ping -6 -n -c 2 -i 0.2 -W 2 fd00:77::1 | grep -q " 0% packet loss" && echo "ping6 ok"
 ` + udpEchoScript("", "10.77.0.1", "fd00:77::1", 9000, "echo-me")
 
-// tapServer runs inside netbox: a web server on eth0 serving $1, and a UDP
-// echo on 9100, for as long as $1/stop does not exist (bounded). $1/ready
-// appears once both listen.
-const tapServer = `set -u
+// sandboxServer is a script that runs inside netbox: a web server on
+// port web serving $1, and a UDP echo on port udp, for as long as $1/stop
+// does not exist (bounded); $1/ready appears once both listen.
+func sandboxServer(web, udp int) string {
+	return fmt.Sprintf(`set -u
 dir=$1
-python3 -m http.server --bind :: --directory "$dir" 8100 >/dev/null 2>&1 &
+python3 -m http.server --bind :: --directory "$dir" %d >/dev/null 2>&1 &
 srv=$!
 python3 -c '
-import socket
+import socket, os
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s.bind(("::", 9100))
-open("'"$dir"'/udp-ready", "w").close()
-s.settimeout(20)
-for i in range(2):
-    d, a = s.recvfrom(2048)
+s.bind(("::", %d))
+s.settimeout(30)
+open(os.path.join("'"$dir"'", "udp-ready"), "w").close()
+while not os.path.exists(os.path.join("'"$dir"'", "stop")):
+    try:
+        d, a = s.recvfrom(2048)
+    except TimeoutError:
+        break
     s.sendto(d, a)
 ' &
 i=0
-until [ -e "$dir/udp-ready" ] && curl -s -o /dev/null http://127.0.0.1:8100/; do
+until [ -e "$dir/udp-ready" ] && curl -s -o /dev/null http://127.0.0.1:%d/; do
 	i=$((i+1)); [ $i -lt 100 ] || break
 	sleep 0.1
 done
 touch "$dir/ready"
 i=0
-while [ ! -e "$dir/stop" ] && [ $i -lt 300 ]; do i=$((i+1)); sleep 0.1; done
+while [ ! -e "$dir/stop" ] && [ $i -lt 600 ]; do i=$((i+1)); sleep 0.1; done
 kill $srv
-`
+`, web, udp, web)
+}
+
+// tapServer is netbox's side of the kernel-to-netbox test.
+var tapServer = sandboxServer(8100, 9100)
 
 // tapKernelClient runs in the peer's namespace $1: the kernel fetches
 // netbox's file, pings netbox and has a datagram echoed by it.
