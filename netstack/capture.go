@@ -76,7 +76,7 @@ func (e *captureEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.
 // ethCapture copies eth0's frames, both ways, to the --pcap file (whose
 // link type is Ethernet too, so lo's and eth0's frames share it) and, once
 // the program opened a packet socket, to the eth0 shown in its namespace
-// (see mirrorEth). It costs two loads per batch when neither is on.
+// (see mirrorIn). It costs two loads per batch when neither is on.
 type ethCapture struct {
 	nested.Endpoint
 	st *Stack

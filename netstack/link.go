@@ -61,26 +61,27 @@ type LinkConfig struct {
 	SLAAC    bool
 }
 
+// LinkMTU is eth0's MTU: MTU, or Ethernet's when it is 0.
+func (c *LinkConfig) LinkMTU() uint32 {
+	if c.MTU == 0 {
+		return ethMTU
+	}
+	return c.MTU
+}
+
 // addEth0 creates eth0 in gs from cfg, with fault injection (none until
 // set) seeded by seed, and its frames copied to the captures.
 func (st *Stack) addEth0(gs *stack.Stack, cfg *LinkConfig, seed uint64) (*fault.Link, error) {
 	ep := cfg.Endpoint
-	if ep == nil && cfg.VnetHdr {
-		mtu := cfg.MTU
-		if mtu == 0 {
-			mtu = ethMTU
-		}
-		ep = newTAPVnet(cfg.FD, mtu, tcpip.LinkAddress(cfg.MAC[:]))
-	}
-	if ep == nil {
-		mtu := cfg.MTU
-		if mtu == 0 {
-			mtu = ethMTU
-		}
+	switch {
+	case ep != nil:
+	case cfg.VnetHdr:
+		ep = newTAPVnet(cfg.FD, cfg.LinkMTU(), tcpip.LinkAddress(cfg.MAC[:]))
+	default:
 		var err error
 		ep, err = fdbased.New(&fdbased.Options{
 			FDs:               []int{cfg.FD},
-			MTU:               mtu,
+			MTU:               cfg.LinkMTU(),
 			EthernetHeader:    true,
 			Address:           tcpip.LinkAddress(cfg.MAC[:]),
 			GSOMaxSize:        cfg.GSOMaxSize,

@@ -38,38 +38,12 @@ func viewPeerName() string { return fmt.Sprintf("nbview%d", os.Getpid()%10000000
 // namespace, one to its peer; both send only (protocol 0 receives
 // nothing).
 func (v *eth0View) openCapture() (out, in int, err error) {
-	open := func(index func() (int, error)) func() (int, error) {
-		return func() (int, error) {
-			i, err := index()
-			if err != nil {
-				return -1, err
-			}
-			fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
-			if err != nil {
-				return -1, err
-			}
-			if err := unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: i}); err != nil {
-				unix.Close(fd)
-				return -1, err
-			}
-			return fd, nil
-		}
+	if out, err = inNetNSFile(v.ns, func() (int, error) { return sendOnlyPacketSocket("eth0") }); err != nil {
+		return -1, -1, err
 	}
-	byName := func(name string) func() (int, error) {
-		return func() (int, error) {
-			ifi, err := net.InterfaceByName(name)
-			if err != nil {
-				return -1, err
-			}
-			return ifi.Index, nil
-		}
-	}
-	if out, err = inNetNSFile(v.ns, open(func() (int, error) { return int(v.index), nil })); err != nil {
-		return -1, -1, fmt.Errorf("sentry: eth0 capture socket: %w", err)
-	}
-	if in, err = inNetNSFile(v.peerNS, open(byName(viewPeerName()))); err != nil {
+	if in, err = inNetNSFile(v.peerNS, func() (int, error) { return sendOnlyPacketSocket(viewPeerName()) }); err != nil {
 		unix.Close(out)
-		return -1, -1, fmt.Errorf("sentry: eth0 capture socket (peer): %w", err)
+		return -1, -1, err
 	}
 	return out, in, nil
 }
@@ -154,12 +128,8 @@ func configureView(link *netstack.LinkConfig, peerNS int) (uint32, error) {
 		return 0, err
 	}
 	defer unix.Close(peerNL)
-	mtu := link.MTU
-	if mtu == 0 {
-		mtu = 1500
-	}
 	var u32, nsfd [4]byte
-	binary.LittleEndian.PutUint32(u32[:], mtu)
+	binary.LittleEndian.PutUint32(u32[:], link.LinkMTU())
 	binary.LittleEndian.PutUint32(nsfd[:], uint32(here))
 	eth0 := rtAttr(ifinfo(0), unix.IFLA_IFNAME, cstring("eth0"))
 	eth0 = rtAttr(eth0, unix.IFLA_NET_NS_FD, nsfd[:])

@@ -118,21 +118,27 @@ func ioctlSocket() (int, error) {
 // through (netstack.Options.OpenCapture): bound to lo of thread tid's
 // network namespace, sending only.
 func openCapture(tid int) (int, error) {
-	return inNetNS(tid, func() (int, error) {
-		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
-		if err != nil {
-			return -1, fmt.Errorf("sentry: capture socket: %w", err)
-		}
-		lo, err := net.InterfaceByName("lo")
-		if err == nil {
-			err = unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: lo.Index})
-		}
-		if err != nil {
-			unix.Close(fd)
-			return -1, fmt.Errorf("sentry: bind capture socket to lo: %w", err)
-		}
-		return fd, nil
-	})
+	return inNetNS(tid, func() (int, error) { return sendOnlyPacketSocket("lo") })
+}
+
+// sendOnlyPacketSocket opens a packet socket bound to the interface name
+// of the calling thread's namespace, non-blocking, through which netbox
+// writes frames that the namespace's packet sockets then see; its
+// protocol is 0, so nothing is ever queued on it.
+func sendOnlyPacketSocket(name string) (int, error) {
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		return -1, fmt.Errorf("sentry: capture socket: %w", err)
+	}
+	ifi, err := net.InterfaceByName(name)
+	if err == nil {
+		err = unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: ifi.Index})
+	}
+	if err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("sentry: bind capture socket to %s: %w", name, err)
+	}
+	return fd, nil
 }
 
 // inNetNS runs fn on a thread in pid's network namespace and returns the

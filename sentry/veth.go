@@ -64,10 +64,10 @@ func OpenPacketLink(name string) (*PacketLink, error) {
 		return fail("PACKET_IGNORE_OUTGOING", err)
 	}
 	const bufSize = 4 << 20
-	for _, opt := range []int{unix.SO_RCVBUFFORCE, unix.SO_SNDBUFFORCE} {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt, bufSize); err != nil {
+	for _, opt := range [][2]int{{unix.SO_RCVBUFFORCE, unix.SO_RCVBUF}, {unix.SO_SNDBUFFORCE, unix.SO_SNDBUF}} {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt[0], bufSize); err != nil {
 			// Without CAP_NET_ADMIN: as much as net.core.[rw]mem_max allows.
-			unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt-unix.SO_RCVBUFFORCE+unix.SO_RCVBUF, bufSize)
+			unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt[1], bufSize)
 		}
 	}
 	if gsoEnabled(name) {
