@@ -22,14 +22,18 @@ import (
 // (and the fault layer's corruption shows). gVisor's fdbased does host GSO
 // only on packet sockets; this endpoint is its TAP counterpart.
 
-// virtio_net_hdr (linux/virtio_net.h), without num_buffers.
+// VnetHdrSize is the size of the header before each frame on a TAP that
+// eth0 drives (OpenTAP's TUNSETVNETHDRSZ): struct virtio_net_hdr
+// (linux/virtio_net.h), without num_buffers.
+const VnetHdrSize = 10
+
+// virtio_net_hdr's fields.
 const (
-	vnetHdrSize       = 10
 	vnetFNeedsCsum    = 1 // VIRTIO_NET_HDR_F_NEEDS_CSUM
 	vnetGSOTCPv4      = 1 // VIRTIO_NET_HDR_GSO_TCPV4
 	vnetGSOTCPv6      = 4 // VIRTIO_NET_HDR_GSO_TCPV6
 	tapGSOMaxSize     = 65536
-	tapMaxFrameLength = vnetHdrSize + header.EthernetMinimumSize + 65535
+	tapMaxFrameLength = VnetHdrSize + header.EthernetMinimumSize + 65535
 )
 
 // tapVnet is a TAP with virtio-net headers as a raw Ethernet link
@@ -129,11 +133,11 @@ func (e *tapVnet) read() {
 		if err != nil {
 			return
 		}
-		if n < vnetHdrSize+header.EthernetMinimumSize {
+		if n < VnetHdrSize+header.EthernetMinimumSize {
 			continue
 		}
 		pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{
-			Payload: buffer.MakeWithData(append([]byte(nil), buf[vnetHdrSize:n]...)),
+			Payload: buffer.MakeWithData(append([]byte(nil), buf[VnetHdrSize:n]...)),
 		})
 		e.mu.Lock()
 		d := e.dispatcher
@@ -154,7 +158,7 @@ func (e *tapVnet) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 	}
 	n := 0
 	for _, pkt := range pkts.AsSlice() {
-		var hdr [vnetHdrSize]byte
+		var hdr [VnetHdrSize]byte
 		if g := pkt.GSOOptions; g.Type != stack.GSONone {
 			binary.LittleEndian.PutUint16(hdr[2:], uint16(pkt.HeaderSize())) // hdr_len
 			if g.NeedsCsum {

@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netbox-sandbox/netbox/netstack"
 )
 
 // OpenTAP attaches to the TAP device name in netbox's network namespace,
@@ -31,7 +33,7 @@ func OpenTAP(name string) (int, error) {
 		unix.Close(fd)
 		return -1, fmt.Errorf("tap %s: TUNSETIFF: %w", name, err)
 	}
-	hdrSize := int32(10) // struct virtio_net_hdr
+	hdrSize := int32(netstack.VnetHdrSize)
 	if err := ioctl(fd, unix.TUNSETVNETHDRSZ, unsafe.Pointer(&hdrSize)); err != nil {
 		unix.Close(fd)
 		return -1, fmt.Errorf("tap %s: TUNSETVNETHDRSZ: %w", name, err)
