@@ -259,6 +259,7 @@ func (inetStreamOps) Connect(s *Socket, f int, a Addr) error {
 	}
 	s.sk.remote = forFamily(s.Family, dst)
 	s.State = SSConnected
+	s.st.stats.FastOpens.Add(1)
 	return nil
 }
 

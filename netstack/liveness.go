@@ -11,10 +11,38 @@ import (
 // sockDiagByFamily is SOCK_DIAG_BY_FAMILY.
 const sockDiagByFamily = 20
 
+// unix_diag constants (linux/unix_diag.h).
+const (
+	udiagShowRQLen = 0x10 // UDIAG_SHOW_RQLEN
+	unixDiagRQLen  = 4    // UNIX_DIAG_RQLEN
+)
+
+// unixQueue is what UNIX_DIAG_RQLEN says of a placeholder: the bytes
+// waiting to be read (for a datagram socket, the next datagram's; for a
+// listener, the connections waiting) and its send queue.
+type unixQueue struct {
+	rqueue, wqueue uint32
+}
+
 // LiveUnixInodes lists the inodes of every AF_UNIX socket alive in the
 // supervisor's namespace (one NETLINK_SOCK_DIAG dump, like `ss -x`). A
 // placeholder whose inode is missing was closed by the program everywhere.
 func (st *Stack) LiveUnixInodes() (map[uint64]bool, error) {
+	queues, err := st.placeholderQueues()
+	if err != nil {
+		return nil, err
+	}
+	live := make(map[uint64]bool, len(queues))
+	for ino := range queues {
+		live[ino] = true
+	}
+	return live, nil
+}
+
+// placeholderQueues dumps every AF_UNIX socket of the supervisor's
+// namespace (the placeholders among them) with its queue lengths, by
+// inode.
+func (st *Stack) placeholderQueues() (map[uint64]unixQueue, error) {
 	fd, err := st.host.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
 		return nil, fmt.Errorf("netstack: sock_diag socket: %w", err)
@@ -29,10 +57,11 @@ func (st *Stack) LiveUnixInodes() (map[uint64]bool, error) {
 	r := req[unix.NLMSG_HDRLEN:]
 	r[0] = unix.AF_UNIX
 	binary.LittleEndian.PutUint32(r[4:], 0xffffffff) // udiag_states: all
+	binary.LittleEndian.PutUint32(r[12:], udiagShowRQLen)
 	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return nil, fmt.Errorf("netstack: sock_diag request: %w", err)
 	}
-	live := make(map[uint64]bool)
+	out := make(map[uint64]unixQueue)
 	buf := make([]byte, 1<<16)
 	for range 1 << 16 {
 		n, _, err := unix.Recvfrom(fd, buf, 0)
@@ -46,13 +75,26 @@ func (st *Stack) LiveUnixInodes() (map[uint64]bool, error) {
 		for _, m := range msgs {
 			switch m.Header.Type {
 			case unix.NLMSG_DONE:
-				return live, nil
+				return out, nil
 			case unix.NLMSG_ERROR:
 				return nil, fmt.Errorf("netstack: sock_diag dump failed")
 			}
-			if len(m.Data) >= 8 {
-				live[uint64(binary.LittleEndian.Uint32(m.Data[4:]))] = true
+			// struct unix_diag_msg (16 bytes), then attributes.
+			if len(m.Data) < 16 {
+				continue
 			}
+			var q unixQueue
+			for a := m.Data[16:]; len(a) >= 4; {
+				l := int(binary.LittleEndian.Uint16(a))
+				if l < 4 || l > len(a) {
+					break
+				}
+				if binary.LittleEndian.Uint16(a[2:]) == unixDiagRQLen && l >= 12 {
+					q = unixQueue{binary.LittleEndian.Uint32(a[4:]), binary.LittleEndian.Uint32(a[8:])}
+				}
+				a = a[min((l+3)&^3, len(a)):]
+			}
+			out[uint64(binary.LittleEndian.Uint32(m.Data[4:]))] = q
 		}
 	}
 	return nil, fmt.Errorf("netstack: sock_diag dump does not end")

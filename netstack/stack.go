@@ -148,6 +148,16 @@ type Stack struct {
 // Stats counts what the stack did; every field is read atomically.
 type Stats struct {
 	UDPDropped atomic.Uint64 // datagrams dropped because a receive queue was full
+	// FastOpens counts the connections made on the loopback fast path,
+	// which gVisor's TCP never sees: each is one active and one passive
+	// open (Tcp: ActiveOpens, PassiveOpens).
+	FastOpens atomic.Uint64
+	// DeadPorts counts the datagrams that reached a socket the program
+	// had closed before the sweep released it: Linux finds no socket
+	// there and answers with an ICMP port unreachable (Udp: NoPorts,
+	// one ICMP destination unreachable sent and received), which netbox
+	// raises itself.
+	DeadPorts atomic.Uint64
 }
 
 // New builds a stack whose only interface is lo with 127.0.0.1/8 and ::1.

@@ -165,6 +165,7 @@ func (st *Stack) writeUDP(gs *stack.Stack, ep tcpip.Endpoint, data []byte, opts 
 	switch {
 	case st.txDead:
 		r = deadReceiver
+		st.stats.DeadPorts.Add(1)
 		if st.Sweep != nil {
 			go st.Sweep() // release it: its port is free on Linux
 		}

@@ -179,9 +179,14 @@ func Run(cfg Config) (int, error) {
 		runtime.LockOSThread()
 		l, err := seccomp.Install(seccomp.Program())
 		if err != nil {
+			listenerc <- nil
 			startc <- started{err: err}
 			return
 		}
+		// The dispatcher serves the filter from now on: this thread is
+		// under it too, and starting the init opens files (an open may
+		// be of a /proc/net view, so opens are trapped).
+		listenerc <- l
 		cmd := initCommand(self, cfg, resolv)
 		if err := cmd.Start(); err != nil {
 			l.Close()
@@ -203,10 +208,8 @@ func Run(cfg Config) (int, error) {
 	}()
 	s := <-startc
 	if s.err != nil {
-		listenerc <- nil
 		return 0, s.err
 	}
-	listenerc <- s.l
 
 	stopSignals := forwardSignals(s.pid)
 	defer stopSignals()

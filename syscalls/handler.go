@@ -90,13 +90,19 @@ func (h *Handler) Handle(t Task) {
 // reply answers the call (unless it was answered already, as a socket()
 // that installed its fd) and traces it.
 func (h *Handler) reply(t Task, r platform.Reply) {
-	if h.trace != nil {
+	if h.trace != nil && !(r.Continue && isOpen(t.Call().Nr)) {
 		h.traceCall(t, r)
 	}
 	if t.Answered() {
 		return
 	}
 	t.Respond(r)
+}
+
+// isOpen reports whether nr is one of the open calls, which are trapped
+// for the /proc/net views only: the trace shows the ones netbox answers.
+func isOpen(nr int) bool {
+	return nr == unix.SYS_OPEN || nr == unix.SYS_OPENAT || nr == unix.SYS_OPENAT2
 }
 
 // handlerFunc serves one system call. It returns held=true when it took
@@ -125,6 +131,9 @@ func init() {
 		unix.SYS_SENDMMSG:    sysSendmmsg,
 		unix.SYS_RECVMMSG:    sysRecvmmsg,
 		unix.SYS_IOCTL:       sysIoctl,
+		unix.SYS_OPEN:        sysOpen,
+		unix.SYS_OPENAT:      sysOpenat,
+		unix.SYS_OPENAT2:     sysOpenat2,
 	}
 }
 

@@ -21,7 +21,7 @@ var callNames = map[int]string{
 	unix.SYS_SHUTDOWN: "shutdown", unix.SYS_SETSOCKOPT: "setsockopt", unix.SYS_GETSOCKOPT: "getsockopt",
 	unix.SYS_SENDTO: "sendto", unix.SYS_RECVFROM: "recvfrom", unix.SYS_SENDMSG: "sendmsg",
 	unix.SYS_RECVMSG: "recvmsg", unix.SYS_SENDMMSG: "sendmmsg", unix.SYS_RECVMMSG: "recvmmsg",
-	unix.SYS_IOCTL: "ioctl",
+	unix.SYS_IOCTL: "ioctl", unix.SYS_OPEN: "open", unix.SYS_OPENAT: "openat", unix.SYS_OPENAT2: "openat2",
 }
 
 // Bounds on what one trace line reads from the program, as strace's
@@ -217,6 +217,28 @@ func tracePointer(addr uint64) string {
 	return cHex(addr)
 }
 
+// dirFD renders an *at call's directory fd: AT_FDCWD or the number.
+func dirFD(v uint64) string {
+	if int32(v) == unix.AT_FDCWD {
+		return "AT_FDCWD"
+	}
+	return traceInt(v)
+}
+
+// path renders a path argument as a quoted string (its address when
+// unreadable).
+func (f *callFormatter) path(addr uint64) string {
+	if f.reads <= 0 {
+		return tracePointer(addr)
+	}
+	f.reads--
+	p, err := abi.CopyInPath(f.m, addr)
+	if err != nil {
+		return tracePointer(addr)
+	}
+	return strconv.Quote(p)
+}
+
 // traceInt renders an int argument (a file descriptor, a length, a backlog).
 func traceInt(v uint64) string { return strconv.Itoa(int(int32(v))) }
 
@@ -224,6 +246,12 @@ func traceInt(v uint64) string { return strconv.Itoa(int(int32(v))) }
 func (f *callFormatter) args(c platform.Call) []string {
 	a := c.Args
 	switch c.Nr {
+	case unix.SYS_OPEN:
+		return []string{f.path(a[0]), cHex(uint64(uint32(a[1])))}
+	case unix.SYS_OPENAT:
+		return []string{dirFD(a[0]), f.path(a[1]), cHex(uint64(uint32(a[2])))}
+	case unix.SYS_OPENAT2:
+		return []string{dirFD(a[0]), f.path(a[1]), tracePointer(a[2]), strconv.FormatUint(a[3], 10)}
 	case unix.SYS_SOCKET:
 		return []string{addressFamilies.format(uint64(uint32(a[0])), "AF_???"), socketType(a[1]), socketProtocol(a[0], a[2])}
 	case unix.SYS_BIND, unix.SYS_CONNECT:

@@ -112,6 +112,55 @@ func TestToolSS(t *testing.T) {
 	}
 }
 
+// netstatScript is ssScript's sockets seen through /proc/net by netstat
+// (net-tools reads /proc/net/tcp, tcp6, udp, udp6 and matches inodes
+// with /proc/PID/fd for -p), then netstat -s's counters (/proc/net/snmp)
+// for the connection and for a datagram to a closed port.
+const netstatScript = `
+import socket, subprocess, sys, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", 8080)); l.listen(16)
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::1", 5353))
+c = socket.create_connection(("127.0.0.1", 8080))
+a, _ = l.accept()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"x", ("127.0.0.1", 9))
+time.sleep(0.2)
+out = subprocess.run(["netstat", "-tuanp"], capture_output=True, text=True).stdout
+print(out)
+cport = c.getsockname()[1]
+want = [
+    ("tcp", "127.0.0.1:8080", "0.0.0.0:*", "LISTEN"),
+    ("tcp", "127.0.0.1:%d" % cport, "127.0.0.1:8080", "ESTABLISHED"),
+    ("tcp", "127.0.0.1:8080", "127.0.0.1:%d" % cport, "ESTABLISHED"),
+    ("udp6", "::1:5353", ":::*", ""),
+]
+rows = [l.split() for l in out.splitlines()[2:] if l.strip()]
+for w in want:
+    if not any(r[0] == w[0] and r[3] == w[1] and r[4] == w[2] and (w[3] == "" or r[5] == w[3]) and r[-1].endswith("/python3") for r in rows):
+        print("missing", w); sys.exit(1)
+if len(rows) != len(want) + 1:  # and the sender's autobound port
+    print("want %d rows" % (len(want) + 1)); sys.exit(1)
+out = subprocess.run(["netstat", "-s"], capture_output=True, text=True).stdout
+print(out)
+for w in ["1 active connection openings", "1 passive connection openings", "2 connections established", "1 packets to unknown port received", "1 packets sent"]:
+    if w not in out:
+        print("netstat -s lacks", repr(w)); sys.exit(1)
+print("netstat ok")
+`
+
+// TestToolNetstat runs netstat -tuanp and netstat -s inside the sandbox:
+// netbox's /proc/net views list the sandbox's sockets with the processes
+// holding them, and count its traffic.
+func TestToolNetstat(t *testing.T) {
+	t.Parallel()
+	testenv.RequireTool(t, "python3")
+	testenv.RequireTool(t, "netstat")
+	r := testenv.InNetbox(t, 30*time.Second, nil, "python3", "-c", netstatScript)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "netstat ok") {
+		t.Fatalf("netstat: exit %d\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+}
+
 // tcpdumpEth0Script starts tcpdump -i any inside a --net=user sandbox and
 // pings the gateway twice: the pings cross eth0, and tcpdump must show
 // them there (netbox mirrors eth0's frames to the eth0 it shows).

@@ -24,6 +24,7 @@ var toolPackages = map[string]string{
 	"ip":      "iproute2",
 	"ping":    "iputils-ping",
 	"ss":      "iproute2",
+	"netstat": "net-tools",
 	"tcpdump": "tcpdump",
 	"radvd":   "radvd",
 	"gcc":     "gcc",

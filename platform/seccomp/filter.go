@@ -30,12 +30,18 @@ func offArgHi(i int) uint32 { return uint32(16 + 8*i + 4) }
 // (but NETLINK_SOCK_DIAG, which netbox serves),
 // sendto/recvfrom only when they carry an address (arg 4 non-NULL) and
 // recvfrom also with MSG_ERRQUEUE or MSG_OOB, and ioctl only for the
-// socket ioctl numbers.
+// socket ioctl numbers; open and openat only when read-only and not of a
+// directory (netbox serves /proc/net views), openat2 always (its flags
+// are in memory).
 var Trapped = []int{
 	unix.SYS_CONNECT, unix.SYS_ACCEPT, unix.SYS_ACCEPT4, unix.SYS_BIND, unix.SYS_LISTEN,
 	unix.SYS_GETSOCKNAME, unix.SYS_GETPEERNAME, unix.SYS_SETSOCKOPT, unix.SYS_GETSOCKOPT,
 	unix.SYS_SHUTDOWN, unix.SYS_SENDMSG, unix.SYS_RECVMSG, unix.SYS_SENDMMSG, unix.SYS_RECVMMSG,
 }
+
+// openNative are the open flags that make the filter let an open or
+// openat run natively (syscalls.openNative is the same set).
+const openNative = unix.O_WRONLY | unix.O_RDWR | unix.O_CREAT | unix.O_DIRECTORY | unix.O_PATH
 
 // Refused are system calls that bypass a per-call filter and so get ENOSYS:
 // io_uring can create, connect and use sockets without any system call
@@ -63,6 +69,9 @@ func Program() []unix.SockFilter {
 	p.jeq(unix.SYS_SENDTO, "addr4", "")
 	p.jeq(unix.SYS_RECVFROM, "recvfrom", "")
 	p.jeq(unix.SYS_IOCTL, "ioctl", "")
+	p.jeq(unix.SYS_OPENAT, "openat", "")
+	p.jeq(unix.SYS_OPEN, "open", "")
+	p.jeq(unix.SYS_OPENAT2, "notify", "")
 	for _, nr := range Trapped {
 		p.jeq(uint32(nr), "notify", "")
 	}
@@ -100,6 +109,16 @@ func Program() []unix.SockFilter {
 	p.jeq(unix.TIOCINQ, "notify", "") // FIONREAD, SIOCINQ
 	p.jge(0x8900, "", "allow")
 	p.jge(0x8a00, "allow", "notify")
+
+	// open(path, flags, …) and openat(dirfd, path, flags, …): a
+	// read-only open that may be of a /proc/net file. Writing, creating,
+	// directory and O_PATH opens run natively at once.
+	p.label("open")
+	p.ld(offArgLo(1))
+	p.jset(openNative, "allow", "notify")
+	p.label("openat")
+	p.ld(offArgLo(2))
+	p.jset(openNative, "allow", "notify")
 
 	p.label("notify")
 	p.ret(retUserNotif)

@@ -12,10 +12,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Memory is a program's address space.
-type Memory interface {
+// Reader reads a program's address space.
+type Reader interface {
 	// ReadMem fills p from addr; unreadable memory gives EFAULT.
 	ReadMem(addr uint64, p []byte) error
+}
+
+// Memory is a program's address space.
+type Memory interface {
+	Reader
 	// WriteMem writes p at addr; unwritable memory gives EFAULT.
 	WriteMem(addr uint64, p []byte) error
 }

@@ -1,0 +1,491 @@
+package netstack
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+)
+
+// The /proc/net views: the files of /proc/PID/net that describe sockets
+// and protocol counters, made from netbox's sockets and gVisor's counters
+// in the kernel's formats (net/ipv4/tcp_ipv4.c, udp.c, proc.c;
+// net/ipv6/tcp_ipv6.c, datagram.c, proc.c). The kernel's own files in the
+// program's namespace describe an idle network: netbox's sockets live
+// elsewhere. Field layouts that change between kernel versions (the
+// counter names of snmp and netstat) are taken from the kernel's file of
+// the program's namespace, so that a tool reads the layout it expects.
+
+// ServesProcNet reports whether netbox makes the /proc/net file name.
+func (st *Stack) ServesProcNet(name string) bool {
+	switch name {
+	case "tcp", "tcp6", "udp", "udp6", "udplite", "udplite6", "snmp", "netstat", "sockstat", "sockstat6":
+		return true
+	}
+	return false
+}
+
+// ProcNet returns the content of the /proc/net file name as the program's
+// thread tid would read it, or false when netbox does not make it (or
+// cannot: the kernel's file is then the answer).
+func (st *Stack) ProcNet(name string, tid int) ([]byte, bool) {
+	if st.Sweep != nil {
+		st.Sweep() // a socket the program closed is gone at once on Linux
+	}
+	switch name {
+	case "tcp":
+		return st.procNetTCP(afInet), true
+	case "tcp6":
+		return st.procNetTCP(afInet6), true
+	case "udp":
+		return st.procNetUDP(afInet, unix.IPPROTO_UDP), true
+	case "udp6":
+		return st.procNetUDP(afInet6, unix.IPPROTO_UDP), true
+	case "udplite":
+		return st.procNetUDP(afInet, unix.IPPROTO_UDPLITE), true
+	case "udplite6":
+		return st.procNetUDP(afInet6, unix.IPPROTO_UDPLITE), true
+	case "snmp", "netstat", "sockstat", "sockstat6":
+		kernel, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/net/" + name)
+		if err != nil {
+			return nil, false
+		}
+		switch name {
+		case "snmp":
+			return st.procNetSNMP(kernel), true
+		case "netstat":
+			return st.procNetNetstat(kernel), true
+		default:
+			return st.procNetSockstat(kernel), true
+		}
+	}
+	return nil, false
+}
+
+// Widths the kernel pads lines of /proc/net/tcp and udp to (TMPSZ − 1 in
+// tcp_ipv4.c, 127 in udp.c); the IPv6 files are not padded.
+const (
+	tcpLineWidth = 149
+	udpLineWidth = 127
+)
+
+// procNetTCP is tcp4_seq_show / tcp6_seq_show: the listening sockets,
+// then the others with a connection (a socket that is only bound is in
+// no table these files walk).
+func (st *Stack) procNetTCP(family int) []byte {
+	queues, _ := st.placeholderQueues()
+	var socks []diagSock
+	for _, d := range st.diagSocks(unix.IPPROTO_TCP) {
+		if d.family == family && d.stateBit != tcpBoundInactive {
+			socks = append(socks, d)
+		}
+	}
+	sort.SliceStable(socks, func(i, j int) bool {
+		return socks[i].state == tcpListen && socks[j].state != tcpListen
+	})
+	var b bytes.Buffer
+	if family == afInet {
+		fmt.Fprintf(&b, "%-*s\n", tcpLineWidth, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode")
+	} else {
+		b.WriteString("  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n")
+	}
+	for i, d := range socks {
+		// get_tcp4_sock: a listener's rx_queue is its accept queue's
+		// length; a connection's, the bytes not yet read. Nothing waits
+		// unacknowledged on the loopback, so tx_queue is 0.
+		rx := queues[uint64(d.inode)].rqueue
+		// The timer and congestion columns: what an idle socket of
+		// Linux shows (rto 1 s for a listener, 200 ms once connected;
+		// ato 40 ms; cwnd 10; ssthresh still in slow start).
+		ref, rto, ato, cwnd, last := 2, 20, 4, 10, -1
+		if d.state == tcpListen {
+			ref, rto, ato, last = 1, 100, 0, 0
+		}
+		row := fmt.Sprintf("%4d: %s %s %02X %08X:%08X %02X:%08X %08X %5d %8d %d %d %016x %d %d %d %d %d",
+			i, procAddr(d.local, family), procAddr(d.peer, family), d.state, 0, rx, 0, 0, 0,
+			d.uid, 0, d.inode, ref, 0, rto, ato, 0, cwnd, last)
+		if family == afInet {
+			fmt.Fprintf(&b, "%-*s\n", tcpLineWidth, row)
+		} else {
+			b.WriteString(row + "\n")
+		}
+	}
+	return b.Bytes()
+}
+
+// procNetUDP is udp4_seq_show / udp6_seq_show: every socket with a port.
+// The first column is the socket's slot in the port hash, whose size is
+// the port space on a machine of this size.
+func (st *Stack) procNetUDP(family, protocol int) []byte {
+	queues, _ := st.placeholderQueues()
+	var b bytes.Buffer
+	if family == afInet {
+		fmt.Fprintf(&b, "%-*s\n", udpLineWidth, "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops")
+	} else {
+		b.WriteString("  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n")
+	}
+	socks := st.diagSocks(protocol)
+	sort.SliceStable(socks, func(i, j int) bool { return socks[i].local.Port() < socks[j].local.Port() })
+	for _, d := range socks {
+		if d.family != family {
+			continue
+		}
+		// udp_rqueue_get counts the queued datagrams' memory; netbox
+		// knows the next datagram's length (non-zero exactly when one
+		// waits).
+		rx := queues[uint64(d.inode)].rqueue
+		row := fmt.Sprintf("%5d: %s %s %02X %08X:%08X %02X:%08X %08X %5d %8d %d %d %016x %d",
+			d.local.Port(), procAddr(d.local, family), procAddr(d.peer, family), d.state, 0, rx, 0, 0, 0,
+			d.uid, 0, d.inode, 2, 0, 0)
+		if family == afInet {
+			fmt.Fprintf(&b, "%-*s\n", udpLineWidth, row)
+		} else {
+			b.WriteString(row + "\n")
+		}
+	}
+	return b.Bytes()
+}
+
+// procAddr formats an address as these files do: the IPv4 address as
+// one 32-bit word in host order (the __be32 printed with %08X), an IPv6
+// one as four such words, then the port in hex.
+func procAddr(a netip.AddrPort, family int) string {
+	if family == afInet {
+		b := a.Addr().Unmap().As4()
+		return fmt.Sprintf("%08X:%04X", binary.LittleEndian.Uint32(b[:]), a.Port())
+	}
+	b := a.Addr().As16()
+	return fmt.Sprintf("%08X%08X%08X%08X:%04X", binary.LittleEndian.Uint32(b[0:]), binary.LittleEndian.Uint32(b[4:]),
+		binary.LittleEndian.Uint32(b[8:]), binary.LittleEndian.Uint32(b[12:]), a.Port())
+}
+
+// counterFile is a /proc/net file of "Section: names" / "Section: values"
+// line pairs (snmp, netstat).
+type counterFile struct {
+	sections []string
+	names    map[string][]string
+}
+
+// parseCounterFile reads the layout of the kernel's file: each section's
+// counter names, in order. An IcmpMsg section (its names depend on
+// traffic) is left out.
+func parseCounterFile(kernel []byte) counterFile {
+	f := counterFile{names: make(map[string][]string)}
+	lines := strings.Split(strings.TrimRight(string(kernel), "\n"), "\n")
+	for i := 0; i+1 < len(lines); i += 2 {
+		sec, names, ok := strings.Cut(lines[i], ":")
+		if !ok || sec == "IcmpMsg" {
+			continue
+		}
+		f.sections = append(f.sections, sec)
+		f.names[sec] = strings.Fields(names)
+	}
+	return f
+}
+
+// write prints section sec with the value of each counter name that
+// value knows, and 0 for the others.
+func (f counterFile) write(b *bytes.Buffer, sec string, value func(name string) (int64, bool)) {
+	names := f.names[sec]
+	fmt.Fprintf(b, "%s: %s\n%s:", sec, strings.Join(names, " "), sec)
+	for _, n := range names {
+		v, _ := value(n)
+		fmt.Fprintf(b, " %d", v)
+	}
+	b.WriteByte('\n')
+}
+
+// procNetSNMP is snmp_seq_show: the Ip, Icmp, IcmpMsg, Tcp, Udp and
+// UdpLite counters of the sandbox, from gVisor's counters and netbox's
+// own (connections of the fast path, datagrams its placeholders
+// dropped). Counters netbox does not keep read 0.
+func (st *Stack) procNetSNMP(kernel []byte) []byte {
+	f := parseCounterFile(kernel)
+	s := st.gs.Stats()
+	ip4 := st.ipv4Stats()
+	icmp := s.ICMP.V4
+	in, out := icmp.PacketsReceived.ICMPv4PacketStats, icmp.PacketsSent.ICMPv4PacketStats
+	icmpTypes := []struct {
+		typ     int
+		name    string
+		in, out *tcpip.StatCounter
+	}{
+		{0, "EchoReps", in.EchoReply, out.EchoReply},
+		{3, "DestUnreachs", in.DstUnreachable, out.DstUnreachable},
+		{4, "SrcQuenchs", in.SrcQuench, out.SrcQuench},
+		{5, "Redirects", in.Redirect, out.Redirect},
+		{8, "Echos", in.EchoRequest, out.EchoRequest},
+		{11, "TimeExcds", in.TimeExceeded, out.TimeExceeded},
+		{12, "ParmProbs", in.ParamProblem, out.ParamProblem},
+		{13, "Timestamps", in.Timestamp, out.Timestamp},
+		{14, "TimestampReps", in.TimestampReply, out.TimestampReply},
+		{17, "AddrMasks", in.InfoRequest, out.InfoRequest},
+		{18, "AddrMaskReps", in.InfoReply, out.InfoReply},
+	}
+	// The port unreachables netbox answered for closed sockets count as
+	// sent and received.
+	dead := int64(st.stats.DeadPorts.Load())
+	icmpCount := func(c *tcpip.StatCounter, typ int) int64 {
+		if typ == 3 {
+			return int64(c.Value()) + dead
+		}
+		return int64(c.Value())
+	}
+	var inMsgs, outMsgs int64
+	for _, t := range icmpTypes {
+		inMsgs += icmpCount(t.in, t.typ)
+		outMsgs += icmpCount(t.out, t.typ)
+	}
+	tcp, udp, lite := s.TCP, s.UDP, st.gsLite.Stats().UDP
+	fast := int64(st.stats.FastOpens.Load())
+	var estab int64
+	for _, d := range st.diagSocks(unix.IPPROTO_TCP) {
+		if d.state == tcpEstablished {
+			estab++
+		}
+	}
+	udpCounters := func(u tcpip.UDPStats, dropped, dead int64) func(string) (int64, bool) {
+		rcvbuf := int64(u.ReceiveBufferErrors.Value()) + dropped
+		return func(n string) (int64, bool) {
+			switch n {
+			case "InDatagrams":
+				return int64(u.PacketsReceived.Value()), true
+			case "NoPorts":
+				return int64(u.UnknownPortErrors.Value()) + dead, true
+			case "InErrors":
+				return rcvbuf + int64(u.MalformedPacketsReceived.Value()+u.ChecksumErrors.Value()), true
+			case "OutDatagrams":
+				return int64(u.PacketsSent.Value()), true
+			case "RcvbufErrors":
+				return rcvbuf, true
+			case "InCsumErrors":
+				return int64(u.ChecksumErrors.Value()), true
+			}
+			return 0, false
+		}
+	}
+	var b bytes.Buffer
+	for _, sec := range f.sections {
+		switch sec {
+		case "Ip":
+			f.write(&b, sec, func(n string) (int64, bool) {
+				switch n {
+				case "Forwarding":
+					return 2, true // not forwarding (IPV4_DEVCONF_ALL(FORWARDING) 0)
+				case "DefaultTTL":
+					return defaultTTL, true
+				case "InReceives":
+					return ip4.received, true
+				case "InHdrErrors":
+					return ip4.malformed, true
+				case "InAddrErrors":
+					return ip4.badDest, true
+				case "InDelivers":
+					return ip4.delivered, true
+				case "OutRequests", "OutTransmits":
+					return ip4.sent, true
+				case "OutDiscards":
+					return ip4.outErrors, true
+				}
+				return 0, false
+			})
+		case "Icmp":
+			f.write(&b, sec, func(n string) (int64, bool) {
+				switch n {
+				case "InMsgs":
+					return inMsgs, true
+				case "OutMsgs":
+					return outMsgs, true
+				}
+				for _, t := range icmpTypes {
+					if n == "In"+t.name {
+						return icmpCount(t.in, t.typ), true
+					}
+					if n == "Out"+t.name {
+						return icmpCount(t.out, t.typ), true
+					}
+				}
+				return 0, false
+			})
+			// icmpmsg_put: a counter per ICMP type seen, In types
+			// first, 16 to a line pair.
+			var names []string
+			var vals []int64
+			for _, dir := range []string{"In", "Out"} {
+				for _, t := range icmpTypes {
+					c := t.in
+					if dir == "Out" {
+						c = t.out
+					}
+					if v := icmpCount(c, t.typ); v != 0 {
+						names = append(names, dir+"Type"+strconv.Itoa(t.typ))
+						vals = append(vals, v)
+					}
+				}
+			}
+			for i := 0; i < len(names); i += 16 {
+				j := min(i+16, len(names))
+				fmt.Fprintf(&b, "IcmpMsg: %s\nIcmpMsg:", strings.Join(names[i:j], " "))
+				for _, v := range vals[i:j] {
+					fmt.Fprintf(&b, " %d", v)
+				}
+				b.WriteByte('\n')
+			}
+		case "Tcp":
+			f.write(&b, sec, func(n string) (int64, bool) {
+				switch n {
+				case "RtoAlgorithm":
+					return 1, true
+				case "RtoMin":
+					return 200, true
+				case "RtoMax":
+					return 120000, true
+				case "MaxConn":
+					return -1, true
+				case "ActiveOpens":
+					return int64(tcp.ActiveConnectionOpenings.Value()) + fast, true
+				case "PassiveOpens":
+					return int64(tcp.PassiveConnectionOpenings.Value()) + fast, true
+				case "AttemptFails":
+					return int64(tcp.FailedConnectionAttempts.Value()), true
+				case "EstabResets":
+					return int64(tcp.EstablishedResets.Value()), true
+				case "CurrEstab":
+					return estab, true
+				case "InSegs":
+					return int64(tcp.ValidSegmentsReceived.Value()), true
+				case "OutSegs":
+					return int64(tcp.SegmentsSent.Value()), true
+				case "RetransSegs":
+					return int64(tcp.Retransmits.Value()), true
+				case "InErrs":
+					return int64(tcp.InvalidSegmentsReceived.Value()), true
+				case "OutRsts":
+					return int64(tcp.ResetsSent.Value()), true
+				case "InCsumErrors":
+					return int64(tcp.ChecksumErrors.Value()), true
+				}
+				return 0, false
+			})
+		case "Udp":
+			f.write(&b, sec, udpCounters(udp, int64(st.stats.UDPDropped.Load()), dead))
+		case "UdpLite":
+			f.write(&b, sec, udpCounters(lite, 0, 0))
+		default:
+			f.write(&b, sec, func(string) (int64, bool) { return 0, false })
+		}
+	}
+	return b.Bytes()
+}
+
+// ipCounters are the IPv4 counters procNetSNMP shows.
+type ipCounters struct {
+	received, malformed, badDest, delivered, sent, outErrors int64
+}
+
+// ipv4Stats sums the IPv4 counters of every interface of the stack.
+func (st *Stack) ipv4Stats() ipCounters {
+	var c ipCounters
+	for _, ni := range st.gs.NICInfo() {
+		s, ok := ni.NetworkStats[ipv4.ProtocolNumber].(*ipv4.Stats)
+		if !ok {
+			continue
+		}
+		c.received += int64(s.IP.PacketsReceived.Value())
+		c.malformed += int64(s.IP.MalformedPacketsReceived.Value())
+		c.badDest += int64(s.IP.InvalidDestinationAddressesReceived.Value())
+		c.delivered += int64(s.IP.PacketsDelivered.Value())
+		c.sent += int64(s.IP.PacketsSent.Value())
+		c.outErrors += int64(s.IP.OutgoingPacketErrors.Value())
+	}
+	return c
+}
+
+// procNetNetstat is netstat_seq_show: the TcpExt, IpExt and MPTcpExt
+// counters. netbox keeps few of them: listen queue overflows and TCP
+// timeouts; the others read 0.
+func (st *Stack) procNetNetstat(kernel []byte) []byte {
+	f := parseCounterFile(kernel)
+	tcp := st.gs.Stats().TCP
+	var b bytes.Buffer
+	for _, sec := range f.sections {
+		f.write(&b, sec, func(n string) (int64, bool) {
+			switch sec + ":" + n {
+			case "TcpExt:ListenOverflows":
+				return int64(tcp.ListenOverflowSynDrop.Value() + tcp.ListenOverflowAckDrop.Value()), true
+			case "TcpExt:TCPTimeouts":
+				return int64(tcp.Timeouts.Value()), true
+			}
+			return 0, false
+		})
+	}
+	return b.Bytes()
+}
+
+// procNetSockstat is sockstat_seq_show and sockstat6_seq_show: sockets in
+// use per protocol. The kernel's file gives the rest (the program's own
+// sockets of other families count in "sockets: used", and FRAG).
+func (st *Stack) procNetSockstat(kernel []byte) []byte {
+	// inuse counts the sockets in a protocol's lookup tables (TCP: once
+	// listening or connecting; UDP: once bound; raw: from socket() on);
+	// tcpAlloc every TCP socket of both families
+	// (tcp_sockets_allocated).
+	inuse := make(map[string]int)
+	tcpAlloc := 0
+	var socks []*Socket
+	if st.Sockets != nil {
+		socks = st.Sockets()
+	}
+	for _, s := range socks {
+		v6 := ""
+		if s.Family == afInet6 {
+			v6 = "6"
+		}
+		switch {
+		case s.Type == unix.SOCK_RAW:
+			inuse["RAW"+v6]++
+		case s.Protocol == unix.IPPROTO_TCP:
+			tcpAlloc++
+			if d, ok := s.diagOf(unix.IPPROTO_TCP); ok && d.stateBit != tcpBoundInactive {
+				inuse["TCP"+v6]++
+			}
+		case s.Protocol == unix.IPPROTO_UDP:
+			if _, bound := s.diagOf(s.Protocol); bound {
+				inuse["UDP"+v6]++
+			}
+		case s.Protocol == unix.IPPROTO_UDPLITE:
+			if _, bound := s.diagOf(s.Protocol); bound {
+				inuse["UDPLITE"+v6]++
+			}
+		}
+	}
+	var b bytes.Buffer
+	for _, line := range strings.Split(strings.TrimRight(string(kernel), "\n"), "\n") {
+		proto, rest, _ := strings.Cut(line, ":")
+		switch proto {
+		case "sockets":
+			used := 0
+			if f := strings.Fields(rest); len(f) == 2 {
+				used, _ = strconv.Atoi(f[1])
+			}
+			fmt.Fprintf(&b, "sockets: used %d\n", used+len(socks))
+		case "TCP":
+			fmt.Fprintf(&b, "TCP: inuse %d orphan 0 tw 0 alloc %d mem 0\n", inuse["TCP"], tcpAlloc)
+		case "UDP":
+			fmt.Fprintf(&b, "UDP: inuse %d mem 0\n", inuse["UDP"])
+		case "UDPLITE", "RAW", "TCP6", "UDP6", "UDPLITE6", "RAW6":
+			fmt.Fprintf(&b, "%s: inuse %d\n", proto, inuse[proto])
+		default:
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.Bytes()
+}
