@@ -55,6 +55,7 @@ var workloads = []workload{
 	{"udpaddr", []string{"20000"}, "64-byte sendto+recvfrom (and +recvmsg with IP_PKTINFO) ×20000"},
 	{"getpid", []string{"1000000"}, "getpid() ×1e6"},
 	{"fileio", []string{"256"}, "256 MiB file, 1 MiB buffers"},
+	{"openfile", []string{"20000"}, "open+close ×20000, read-only (trapped for /proc/net) and write-only (native)"},
 }
 
 const startupRuns = 20

@@ -47,6 +47,11 @@ type Config struct {
 	PreserveFDs int
 	// MaxSockets bounds the sandbox's netbox sockets (0: no bound).
 	MaxSockets int
+	// KernelProcNet leaves the kernel's /proc/net files to the program
+	// (they show none of netbox's sockets) and its opens untrapped;
+	// otherwise netbox serves its views of the socket and counter files
+	// (syscalls/open.go), at the cost of a trap per read-only open.
+	KernelProcNet bool
 	// Stack configures the sandbox's network stack.
 	Stack netstack.Options
 	// NAT, when set, runs a user-mode NAT at the far end of eth0
@@ -177,7 +182,7 @@ func Run(cfg Config) (int, error) {
 	// the thread that forked it.
 	go func() {
 		runtime.LockOSThread()
-		l, err := seccomp.Install(seccomp.Program())
+		l, err := seccomp.Install(seccomp.Program(!cfg.KernelProcNet))
 		if err != nil {
 			listenerc <- nil
 			startc <- started{err: err}

@@ -102,6 +102,7 @@ type runOptions struct {
 	faults      listFlag
 	seed        uint64
 	ctl         string
+	procNet     bool
 }
 
 func runFlags(out io.Writer) (*flag.FlagSet, *runOptions) {
@@ -126,6 +127,7 @@ func runFlags(out io.Writer) (*flag.FlagSet, *runOptions) {
 	fs.StringVar(&o.ip6, "ip6", "", "eth0's IPv6 address and prefix, e.g. fd00::2/64; auto: from router advertisements (SLAAC), the default router too")
 	fs.StringVar(&o.gateway6, "gateway6", "", "eth0's IPv6 default gateway, e.g. fd00::1")
 	fs.StringVar(&o.pcap, "pcap", "", "write every packet of the sandbox's interfaces (lo, and eth0 with --net) to FILE in pcap format; loopback TCP then goes through netbox's stack, as with --loopback=netstack")
+	fs.BoolVar(&o.procNet, "proc-net", true, "show the sandbox's sockets and counters in /proc/net/{tcp,tcp6,udp,udp6,snmp,netstat,sockstat,...} (netstat, psutil): netbox then traps every read-only open, about 10 µs each; --proc-net=false leaves opens native and those files empty")
 	fs.StringVar(&o.loopback, "loopback", "fastpath", "how TCP between the sandbox's own sockets travels: fastpath (a native unix connection) or netstack (gVisor's TCP on the loopback NIC)")
 	return fs, o
 }
@@ -184,7 +186,7 @@ func runCmd(args []string, stderr io.Writer) int {
 	cfg := sentry.Config{
 		Path: path, Args: rest, Env: os.Environ(),
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		PreserveFDs: o.preserveFDs, MaxSockets: o.maxSockets,
+		PreserveFDs: o.preserveFDs, MaxSockets: o.maxSockets, KernelProcNet: !o.procNet,
 	}
 	switch o.loopback {
 	case "fastpath":

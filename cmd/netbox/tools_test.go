@@ -161,6 +161,31 @@ func TestToolNetstat(t *testing.T) {
 	}
 }
 
+// TestProcNetOff: with --proc-net=false the program reads the kernel's
+// /proc/net/tcp of its own namespace, which lists none of netbox's
+// sockets; by default it lists the sandbox's listener.
+func TestProcNetOff(t *testing.T) {
+	t.Parallel()
+	testenv.RequireTool(t, "python3")
+	const script = `
+import socket
+l = socket.socket(); l.bind(("127.0.0.1", 8080)); l.listen()
+print("rows", len(open("/proc/net/tcp").read().splitlines()) - 1)
+`
+	for _, c := range []struct {
+		flags []string
+		want  string
+	}{
+		{nil, "rows 1"},
+		{[]string{"--proc-net=false"}, "rows 0"},
+	} {
+		r := testenv.InNetbox(t, 30*time.Second, c.flags, "python3", "-c", script)
+		if r.Code != 0 || strings.TrimSpace(r.Stdout) != c.want {
+			t.Errorf("%v: exit %d, stdout %q, want %q\nstderr:\n%s", c.flags, r.Code, r.Stdout, c.want, r.Stderr)
+		}
+	}
+}
+
 // tcpdumpEth0Script starts tcpdump -i any inside a --net=user sandbox and
 // pings the gateway twice: the pings cross eth0, and tcpdump must show
 // them there (netbox mirrors eth0's frames to the eth0 it shows).

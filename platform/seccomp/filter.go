@@ -30,9 +30,9 @@ func offArgHi(i int) uint32 { return uint32(16 + 8*i + 4) }
 // (but NETLINK_SOCK_DIAG, which netbox serves),
 // sendto/recvfrom only when they carry an address (arg 4 non-NULL) and
 // recvfrom also with MSG_ERRQUEUE or MSG_OOB, and ioctl only for the
-// socket ioctl numbers; open and openat only when read-only and not of a
-// directory (netbox serves /proc/net views), openat2 always (its flags
-// are in memory).
+// socket ioctl numbers; when asked, open and openat only when read-only
+// and not of a directory (netbox serves /proc/net views), openat2 always
+// (its flags are in memory).
 var Trapped = []int{
 	unix.SYS_CONNECT, unix.SYS_ACCEPT, unix.SYS_ACCEPT4, unix.SYS_BIND, unix.SYS_LISTEN,
 	unix.SYS_GETSOCKNAME, unix.SYS_GETPEERNAME, unix.SYS_SETSOCKOPT, unix.SYS_GETSOCKOPT,
@@ -55,7 +55,10 @@ var Refused = []int{unix.SYS_IO_URING_SETUP, unix.SYS_IO_URING_ENTER, unix.SYS_I
 //   - the trapped set goes to the supervisor (SECCOMP_RET_USER_NOTIF);
 //   - everything else is allowed, whatever its arguments, so the kernel's
 //     seccomp action cache applies to it.
-func Program() []unix.SockFilter {
+//
+// trapOpens adds the open calls (see Trapped); without it they all run
+// natively.
+func Program(trapOpens bool) []unix.SockFilter {
 	var p program
 	p.ld(offArch)
 	p.jeq(auditArchX8664, "nr", "kill")
@@ -69,9 +72,11 @@ func Program() []unix.SockFilter {
 	p.jeq(unix.SYS_SENDTO, "addr4", "")
 	p.jeq(unix.SYS_RECVFROM, "recvfrom", "")
 	p.jeq(unix.SYS_IOCTL, "ioctl", "")
-	p.jeq(unix.SYS_OPENAT, "openat", "")
-	p.jeq(unix.SYS_OPEN, "open", "")
-	p.jeq(unix.SYS_OPENAT2, "notify", "")
+	if trapOpens {
+		p.jeq(unix.SYS_OPENAT, "openat", "")
+		p.jeq(unix.SYS_OPEN, "open", "")
+		p.jeq(unix.SYS_OPENAT2, "notify", "")
+	}
 	for _, nr := range Trapped {
 		p.jeq(uint32(nr), "notify", "")
 	}
