@@ -111,12 +111,21 @@ func (inetDgramOps) Connect(s *Socket, f int, a Addr) error {
 	s.sk.remote = forFamily(s.Family, dst)
 	s.State = SSConnected
 	s.syncLocal()
-	// The native path: straight to the peer's placeholder when the peer
-	// is one of the sandbox's sockets, else through netbox's sink.
+	s.connectPlaceholder(f, dst)
+	return nil
+}
+
+// connectPlaceholder connects the placeholder of a socket connected to
+// dst for its native sends: straight to the peer's placeholder when the
+// peer is one of the sandbox's sockets and nothing needs to see the
+// datagrams, else to a sink of the socket's own that feeds gVisor. s.mu
+// is held.
+func (s *Socket) connectPlaceholder(f int, dst netip.AddrPort) {
 	target := s.st.sinkName
-	if !s.isUDP() || s.st.capturing() {
+	if !s.isUDP() || s.st.capturing() || s.sk.corked.Load() {
 		// Ping and raw sockets' sends always go through gVisor, and
-		// so does everything a capture must see.
+		// so does everything a capture must see, and what UDP_CORK
+		// holds back.
 	} else if r := s.st.udpReceiver(s.gstack(), dst, s.sk.local); r != "" {
 		target = r
 	}
@@ -141,7 +150,6 @@ func (inetDgramOps) Connect(s *Socket, f int, a Addr) error {
 	if old != nil {
 		old.close()
 	}
-	return nil
 }
 
 // closeOwnSink closes the socket's own sink, if it has one. s.mu is held.
@@ -353,10 +361,14 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 		return len(data), nil
 	}
 	sent := len(data)
-	if s.isUDP() && (flags&unix.MSG_MORE != 0 || s.sk.cork != nil) {
+	if more := flags&unix.MSG_MORE != 0 || s.sk.corked.Load(); s.isUDP() && (more || s.corkPending()) {
 		var held bool
 		var err error
-		if data, held, err = s.cork(data, &opts, flags); err != nil {
+		dst := s.sk.remote.Addr()
+		if opts.To != nil {
+			dst = addrPortOf(*opts.To).Addr()
+		}
+		if data, held, err = s.cork(data, &opts, dst, more); err != nil {
 			return 0, err
 		} else if held {
 			return sent, nil
@@ -396,45 +408,108 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 	return sent, nil
 }
 
-// udpCork is a datagram being built from several sends (MSG_MORE): its
-// data so far and where it goes (the first send's destination).
+// udpCork is a datagram being built from several sends (MSG_MORE,
+// UDP_CORK): its data so far, where it goes (the first send's
+// destination; nil: the connected peer) and the most it may hold.
 type udpCork struct {
-	data []byte
-	to   *tcpip.FullAddress
+	data  []byte
+	to    *tcpip.FullAddress
+	limit int
 }
 
-// cork is udp_sendmsg's corked path for MSG_MORE: a send with MSG_MORE
-// adds its data to the pending datagram (held); a send without it adds its
-// own and takes the whole datagram to the first destination. Too much data
-// for one datagram is EMSGSIZE, and what was pending stays. s.mu is held.
-func (s *Socket) cork(data []byte, opts *tcpip.WriteOptions, flags int) (out []byte, held bool, err error) {
+// corkPending reports whether a datagram is being built.
+func (s *Socket) corkPending() bool {
+	s.sk.corkMu.Lock()
+	defer s.sk.corkMu.Unlock()
+	return s.sk.cork != nil
+}
+
+// maxPayload is the most a UDP datagram to dst can carry: 65535 less
+// the UDP header, and for IPv4 its header too.
+func maxPayload(dst netip.Addr) int {
+	if dst.Unmap().Is4() {
+		return 0xFFFF - 8 - 20
+	}
+	return 0xFFFF - 8
+}
+
+// cork is udp_sendmsg's corked path (ip_append_data, then
+// udp_push_pending_frames): data joins the pending datagram, which is
+// held while more is true (MSG_MORE, or UDP_CORK set), else taken whole,
+// with the first send's destination, for sending. dst is where this send
+// goes (what decides the size limit when it starts the datagram). Too
+// much data for one datagram is EMSGSIZE, and what was pending is dropped
+// (udp_flush_pending_frames).
+func (s *Socket) cork(data []byte, opts *tcpip.WriteOptions, dst netip.Addr, more bool) (out []byte, held bool, err error) {
+	s.sk.corkMu.Lock()
+	defer s.sk.corkMu.Unlock()
 	c := s.sk.cork
 	if c == nil {
-		c = &udpCork{}
+		c = &udpCork{limit: maxPayload(dst)}
 		if opts.To != nil {
 			to := *opts.To
 			c.to = &to
 		}
 	}
-	limit := 0xFFFF - 8 // a UDP header; IPv4 also needs its own
-	if dst := s.sk.remote.Addr(); c.to != nil {
-		if addrPortOf(*c.to).Addr().Unmap().Is4() {
-			limit -= 20
-		}
-	} else if dst.Unmap().Is4() {
-		limit -= 20
-	}
-	if len(c.data)+len(data) > limit {
+	if len(c.data)+len(data) > c.limit {
+		s.sk.cork = nil
 		return nil, false, unix.EMSGSIZE
 	}
 	c.data = append(c.data, data...)
-	if flags&unix.MSG_MORE != 0 {
+	if more {
 		s.sk.cork = c
 		return nil, true, nil
 	}
 	s.sk.cork = nil
 	opts.To = c.to
 	return c.data, false, nil
+}
+
+// setCork is UDP_CORK's setsockopt (udp_lib_setsockopt): set, sends are
+// held until it is cleared, which sends what is pending as one datagram.
+// A connected socket's native sends come through its own sink while
+// corked, where netbox can hold them. s.mu is held.
+func (s *Socket) setCork(f int, val Optval) error {
+	v, err := intOf(val)
+	if err != nil {
+		return err
+	}
+	connected := s.State == SSConnected
+	if v != 0 {
+		s.sk.opts.set(unix.SOL_UDP, unix.UDP_CORK, 1)
+		if !s.sk.corked.Swap(true) && connected && s.sk.sink == nil {
+			s.connectPlaceholder(f, s.sk.remote)
+		}
+		return nil
+	}
+	s.sk.opts.set(unix.SOL_UDP, unix.UDP_CORK, 0)
+	if ps := s.sk.sink; ps != nil && s.sk.corked.Load() {
+		// What the program sent before clearing the option joins the
+		// datagram first.
+		ps.drainCorked()
+	}
+	was := s.sk.corked.Swap(false)
+	s.sk.corkMu.Lock()
+	c := s.sk.cork
+	s.sk.cork = nil
+	s.sk.corkMu.Unlock()
+	if c != nil {
+		opts := tcpip.WriteOptions{To: c.to}
+		if c.to != nil || connected {
+			_, refused, _ := s.st.writeUDP(s.gstack(), s.sk.ep, c.data, opts, f, -1)
+			if refused == deadReceiver {
+				dst := s.sk.remote
+				if c.to != nil {
+					dst = addrPortOf(*c.to)
+				}
+				s.portUnreachable(dst, c.data)
+			}
+		}
+	}
+	if was && connected {
+		s.connectPlaceholder(f, s.sk.remote) // back to the direct path
+	}
+	return nil
 }
 
 // RecvMsg is udp_recvmsg: the oldest datagram on the placeholder, with its

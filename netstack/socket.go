@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -114,8 +115,12 @@ type Sock struct {
 	nl   *nlSock
 	nlMu sync.Mutex
 
-	// cork is the datagram MSG_MORE sends are building.
-	cork *udpCork
+	// cork is the datagram MSG_MORE sends, or sends under UDP_CORK, are
+	// building; corkMu guards it (taken under s.mu by trapped sends and
+	// under the own sink's lock by native ones). corked is UDP_CORK.
+	cork   *udpCork
+	corkMu sync.Mutex
+	corked atomic.Bool
 
 	// Listening stream sockets: connections accepted from the host
 	// listener that could not be handed to the program (its accept was

@@ -285,6 +285,9 @@ func (s *Socket) setSockOpt(f int, level, name int, val Optval) error {
 		if val.Len() < 4 {
 			return unix.EINVAL
 		}
+		if name == unix.UDP_CORK && s.isUDP() {
+			return s.setCork(f, val)
+		}
 	}
 	spec, ok := intOpts[optKey{level, name}]
 	if !ok {

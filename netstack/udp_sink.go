@@ -1,6 +1,7 @@
 package netstack
 
 import (
+	"net/netip"
 	"os"
 	"sync"
 
@@ -34,6 +35,7 @@ import (
 type ownSink struct {
 	s    *Socket
 	ep   tcpip.Endpoint // the socket's, for as long as the sink lives
+	peer netip.Addr     // the socket's peer (it connects elsewhere through a new sink)
 	name string         // abstract unix name, without "@"
 	file *os.File
 	fd   int // file's, valid until closed is set
@@ -62,7 +64,7 @@ func (st *Stack) newOwnSink(s *Socket) (*ownSink, error) {
 	}
 	// (The endpoint is the socket's for as long as the sink is: only a
 	// disconnect renews it, and that closes the sink first.)
-	ps := &ownSink{s: s, ep: s.sk.ep, name: st.name("sink")}
+	ps := &ownSink{s: s, ep: s.sk.ep, peer: s.sk.remote.Addr(), name: st.name("sink")}
 	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + ps.name}); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -141,10 +143,30 @@ func (ps *ownSink) readLocked(fd int, buf []byte) (refused []byte, err error) {
 	if u, ok := from.(*unix.SockaddrUnix); !ok || trimAt(u.Name) != ps.s.sk.name {
 		return nil, nil
 	}
+	if ps.s.sk.corked.Load() {
+		// UDP_CORK: the datagram joins the pending one. (One too big
+		// for it drops what was pending, as Linux does; the native
+		// send that carried it has already succeeded.)
+		ps.s.cork(append([]byte(nil), buf[:n]...), &tcpip.WriteOptions{}, ps.peer, true)
+		return nil, nil
+	}
 	if ps.s.sendNative(ps.ep, buf[:n]) {
 		return append([]byte(nil), buf[:n]...), nil
 	}
 	return nil, nil
+}
+
+// drainCorked adds the datagrams waiting in the sink to the socket's
+// corked datagram (UDP_CORK is being cleared: they were sent before).
+func (ps *ownSink) drainCorked() {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	buf := make([]byte, maxDatagram)
+	for range 1 << 16 {
+		if _, err := ps.readLocked(ps.fd, buf); err != nil {
+			return
+		}
+	}
 }
 
 // refused is the port unreachable of a datagram whose receiver the
