@@ -361,17 +361,34 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 		return len(data), nil
 	}
 	sent := len(data)
-	if more := flags&unix.MSG_MORE != 0 || s.sk.corked.Load(); s.isUDP() && (more || s.corkPending()) {
-		var held bool
-		var err error
-		dst := s.sk.remote.Addr()
+	if s.isUDP() {
+		dst := s.sk.remote
 		if opts.To != nil {
-			dst = addrPortOf(*opts.To).Addr()
+			dst = addrPortOf(*opts.To)
 		}
-		if data, held, err = s.cork(data, &opts, dst, more); err != nil {
-			return 0, err
-		} else if held {
-			return sent, nil
+		limit, mtu := s.udpLimit(dst.Addr())
+		tooBig := func() error {
+			// ip_append_data: ip_local_error, to the connected
+			// peer's port (IPv6: the destination's).
+			port := s.sk.remote.Port()
+			if !dst.Addr().Unmap().Is4() {
+				port = dst.Port()
+			}
+			s.msgSizeError(netip.AddrPortFrom(dst.Addr(), port), uint32(mtu))
+			return unix.EMSGSIZE
+		}
+		if more := flags&unix.MSG_MORE != 0 || s.sk.corked.Load(); more || s.corkPending() {
+			var held bool
+			var err error
+			if data, held, err = s.cork(data, &opts, limit, more); err == unix.EMSGSIZE {
+				return 0, tooBig()
+			} else if err != nil {
+				return 0, err
+			} else if held {
+				return sent, nil
+			}
+		} else if len(data) > limit {
+			return 0, tooBig()
 		}
 	}
 	// sock_alloc_send_pskb: a pending error fails the send, once.
@@ -433,19 +450,51 @@ func maxPayload(dst netip.Addr) int {
 	return 0xFFFF - 8
 }
 
+// Path MTU discovery modes (IP_MTU_DISCOVER, IPV6_MTU_DISCOVER).
+const (
+	pmtuDiscDo    = 2 // IP_PMTUDISC_DO
+	pmtuDiscProbe = 3 // IP_PMTUDISC_PROBE
+	pmtuDiscOmit  = 5 // IP_PMTUDISC_OMIT
+)
+
+// udpLimit is the most one datagram to dst may carry, as ip_append_data
+// (ip6_append_data) sizes it, and the MTU it reports when a datagram is
+// larger: a socket that may not fragment (DO, PROBE, INTERFACE) is held
+// to the MTU, the others to the IP maximum (65535 bytes of IPv4 packet,
+// 65535 of IPv6 payload). The MTU is the path's, or for an IPv4 socket
+// that ignores it (PROBE and above: ip_sk_use_pmtu) the device's. s.mu is
+// held.
+func (s *Socket) udpLimit(dst netip.Addr) (limit, mtu int) {
+	mtu = s.st.pathMTU(dst)
+	v4 := dst.Unmap().Is4()
+	level, name, hdr := unix.SOL_IPV6, unix.IPV6_MTU_DISCOVER, 40
+	if v4 {
+		level, name, hdr = unix.SOL_IP, unix.IP_MTU_DISCOVER, 20
+	}
+	mode := s.sk.opts.get(level, name)
+	if v4 && mode >= pmtuDiscProbe {
+		mtu = s.st.deviceMTU(dst)
+	}
+	// ip_sk_ignore_df, ip6_sk_ignore_df
+	if mode < pmtuDiscDo || mode == pmtuDiscOmit {
+		return maxPayload(dst), mtu
+	}
+	return min(mtu-hdr-8, maxPayload(dst)), mtu
+}
+
 // cork is udp_sendmsg's corked path (ip_append_data, then
 // udp_push_pending_frames): data joins the pending datagram, which is
 // held while more is true (MSG_MORE, or UDP_CORK set), else taken whole,
-// with the first send's destination, for sending. dst is where this send
-// goes (what decides the size limit when it starts the datagram). Too
-// much data for one datagram is EMSGSIZE, and what was pending is dropped
+// with the first send's destination, for sending. limit is the most the
+// datagram may hold (udpLimit), when this send starts it. Too much data
+// for one datagram is EMSGSIZE, and what was pending is dropped
 // (udp_flush_pending_frames).
-func (s *Socket) cork(data []byte, opts *tcpip.WriteOptions, dst netip.Addr, more bool) (out []byte, held bool, err error) {
+func (s *Socket) cork(data []byte, opts *tcpip.WriteOptions, limit int, more bool) (out []byte, held bool, err error) {
 	s.sk.corkMu.Lock()
 	defer s.sk.corkMu.Unlock()
 	c := s.sk.cork
 	if c == nil {
-		c = &udpCork{limit: maxPayload(dst)}
+		c = &udpCork{limit: limit}
 		if opts.To != nil {
 			to := *opts.To
 			c.to = &to
@@ -463,6 +512,30 @@ func (s *Socket) cork(data []byte, opts *tcpip.WriteOptions, dst netip.Addr, mor
 	s.sk.cork = nil
 	opts.To = c.to
 	return c.data, false, nil
+}
+
+// SendTooBig answers a send of more than 65535 bytes, which netbox does
+// not read: EMSGSIZE. udp_sendmsg refuses it at once; udpv6_sendmsg finds
+// it in ip6_append_data, after the destination checks, so an IPv6
+// destination first gets its local error queued (IPV6_RECVERR).
+func (s *Socket) SendTooBig(to *Addr) error {
+	if !s.isUDP() || s.Family != afInet6 {
+		return unix.EMSGSIZE
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	dst := s.sk.remote
+	if to != nil {
+		dst = to.AddrPort
+	} else if s.State != SSConnected {
+		return unix.EDESTADDRREQ
+	}
+	if to != nil && to.Family == unix.AF_INET || dst.Addr().Is4In6() {
+		return unix.EMSGSIZE // udp_sendmsg's
+	}
+	_, mtu := s.udpLimit(dst.Addr())
+	s.msgSizeError(dst, uint32(mtu))
+	return unix.EMSGSIZE
 }
 
 // setCork is UDP_CORK's setsockopt (udp_lib_setsockopt): set, sends are

@@ -83,6 +83,35 @@ func (s *Socket) portUnreachable(dst netip.AddrPort, payload []byte) {
 	s.setDgramError(unix.ECONNREFUSED)
 }
 
+// msgSizeError is ip_local_error and ipv6_local_error for EMSGSIZE (the
+// only local error netbox raises): with IP_RECVERR (IPV6_RECVERR for
+// IPv6) on, it is queued, origin SO_EE_ORIGIN_LOCAL, with dst as its
+// address and the path MTU as its info; it becomes no pending error. (Linux also raises
+// POLLERR, which netbox cannot on the placeholder without a pending
+// error.) s.mu is held.
+func (s *Socket) msgSizeError(dst netip.AddrPort, mtu uint32) {
+	if s.sk.ep == nil {
+		return
+	}
+	dst = unmapped(dst)
+	v4 := dst.Addr().Is4()
+	so := s.sk.ep.SocketOptions()
+	if (v4 && !so.GetIPv4RecvError()) || (!v4 && !so.GetIPv6RecvError()) {
+		return
+	}
+	proto := networkProtocol(afInet)
+	if !v4 {
+		proto = networkProtocol(afInet6)
+	}
+	so.QueueErr(&tcpip.SockError{
+		Err:      &tcpip.ErrMessageTooLong{},
+		Cause:    icmpCause{origin: tcpip.SockExtErrorOriginLocal, info: mtu},
+		Payload:  buffer.NewView(0),
+		Dst:      fullAddress(dst),
+		NetProto: proto,
+	})
+}
+
 // setDgramError makes err the datagram socket's pending error (sk_err),
 // raised on the placeholder when the socket has its own sink. s.mu is
 // held.
@@ -119,14 +148,14 @@ func (s *Socket) recvError(f, size int) (*RecvResult, error) {
 	}
 	r.Data = append([]byte(nil), payload...)
 	r.Total = len(r.Data)
-	if e.Dst.Port != 0 {
+	if e.Dst.Port != 0 || (e.Cause != nil && e.Cause.Origin() == tcpip.SockExtErrorOriginLocal) {
 		r.From, r.HasFrom = forFamily(s.Family, addrPortOf(e.Dst)), true
 	}
 	r.Control = append(s.icmpPacketControl(e), s.extendedErr(e))
 	// sock_dequeue_err_skb: the pending error is the next ICMP error's,
 	// or none.
 	s.takeDgramError(f)
-	if next := so.PeekErr(); next != nil {
+	if next := so.PeekErr(); next != nil && next.Cause != nil && next.Cause.Origin().IsICMPErr() {
 		s.setDgramError(errnoOf(next.Err))
 	}
 	return r, nil

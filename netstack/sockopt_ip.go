@@ -288,16 +288,37 @@ func notRaw(s *Socket, v int32, val Optval) (int32, error) {
 	return 0, unix.EINVAL
 }
 
-// getMTU is IP_MTU and IPV6_MTU: the path MTU of a connected socket (the
-// loopback's), else ENOTCONN.
+// getMTU is IP_MTU and IPV6_MTU: the path MTU of a connected socket,
+// else ENOTCONN.
 func getMTU(s *Socket) (int32, error) {
 	if s.State != SSConnected {
 		return 0, unix.ENOTCONN
 	}
+	dst := s.sk.remote.Addr()
 	if s.Family == afInet {
-		return ipMaxMTU, nil
+		dst = dst.Unmap()
 	}
-	return loMTU, nil
+	return int32(s.st.pathMTU(dst)), nil
+}
+
+// pathMTU is the MTU of the route to dst (dst_mtu): lo's for the
+// sandbox's own addresses, eth0's for the others; for IPv4 at most
+// IP_MAX_MTU.
+func (st *Stack) pathMTU(dst netip.Addr) int {
+	mtu := st.deviceMTU(dst)
+	if dst.Unmap().Is4() {
+		mtu = min(mtu, ipMaxMTU)
+	}
+	return mtu
+}
+
+// deviceMTU is the MTU of the interface the route to dst leaves by: lo
+// for the sandbox's own addresses, eth0 for the others.
+func (st *Stack) deviceMTU(dst netip.Addr) int {
+	if e := st.opts.Eth0; e != nil && !dst.IsLoopback() && !dst.Unmap().IsLoopback() && !st.isLocal(dst) {
+		return int(e.LinkMTU())
+	}
+	return loMTU
 }
 
 // checkIPv6MTU is setting IPV6_MTU (the fragment size): 0 or at least the

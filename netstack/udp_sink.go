@@ -147,7 +147,7 @@ func (ps *ownSink) readLocked(fd int, buf []byte) (refused []byte, err error) {
 		// UDP_CORK: the datagram joins the pending one. (One too big
 		// for it drops what was pending, as Linux does; the native
 		// send that carried it has already succeeded.)
-		ps.s.cork(append([]byte(nil), buf[:n]...), &tcpip.WriteOptions{}, ps.peer, true)
+		ps.s.cork(append([]byte(nil), buf[:n]...), &tcpip.WriteOptions{}, maxPayload(ps.peer), true)
 		return nil, nil
 	}
 	if ps.s.sendNative(ps.ep, buf[:n]) {

@@ -39,7 +39,7 @@ type outMsg struct {
 func (h *Handler) send(t Task, ref *sockRef, m outMsg, flags int) (platform.Reply, bool) {
 	s := ref.s
 	if s.Datagram() && m.total > maxUDPPayload {
-		return platform.Errno(int(unix.EMSGSIZE)), false
+		return platform.Errno(errno(s.SendTooBig(m.to))), false
 	}
 	return h.retry(t, ref, flags&unix.MSG_DONTWAIT != 0, s.Timeout(true), int(unix.EAGAIN), func() (platform.Reply, error) {
 		return sendOnce(t, ref, m, flags)
@@ -311,7 +311,7 @@ func sendmmsg(t Task, ref *sockRef, vec uint64, vlen uint32, flags int) platform
 		}
 		m, err := readSendmsg(t, ref, msg)
 		if err == nil && ref.s.Datagram() && m.total > maxUDPPayload {
-			err = unix.EMSGSIZE
+			err = ref.s.SendTooBig(m.to)
 		}
 		if err != nil {
 			return mmsgResult(sent, err)
