@@ -194,6 +194,46 @@ func (st *Stack) SetLocalAddrs(v4 []netip.Prefix, v6 []netip.Addr) {
 	st.setLocalAddrsLocked()
 }
 
+// Route is a route of the sandbox's namespace (its main table): to Dst,
+// through Gateway when it is valid, out of eth0, or else lo.
+type Route struct {
+	Dst     netip.Prefix
+	Gateway netip.Addr
+	Eth0    bool
+}
+
+// SetRoutes makes the namespace's routes (ip route add/del inside) routes
+// of the stack too, beside those of its addresses and of eth0's
+// configuration, which stay: a route out of eth0 reaches the link, one
+// out of lo loops back (and is dropped unless local, as on Linux).
+// Without eth0, eth0's routes are ignored.
+func (st *Stack) SetRoutes(routes []Route) {
+	st.addrMu.Lock()
+	defer st.addrMu.Unlock()
+	st.givenRoutes = routes
+	st.setLocalAddrsLocked()
+}
+
+// nsRoutes are the namespace's routes as gVisor's. st.addrMu is held.
+func (st *Stack) nsRoutes() []tcpip.Route {
+	var out []tcpip.Route
+	for _, r := range st.givenRoutes {
+		nic := loNIC
+		if r.Eth0 {
+			if st.opts.Eth0 == nil {
+				continue
+			}
+			nic = ethNIC
+		}
+		rt := tcpip.Route{Destination: subnetOf(r.Dst.Masked()), NIC: nic}
+		if r.Gateway.IsValid() {
+			rt.Gateway = tcpip.AddrFromSlice(r.Gateway.Unmap().AsSlice())
+		}
+		out = append(out, rt)
+	}
+	return out
+}
+
 // resetLocalAddrs applies the namespace's addresses again (after eth0's
 // IPv6 configuration changed).
 func (st *Stack) resetLocalAddrs() {
@@ -260,8 +300,9 @@ func (st *Stack) setLocalAddrsLocked() {
 		}
 		if gs == st.gs {
 			routes = append(routes, st.ethRoutes()...)
+			routes = append(routes, st.nsRoutes()...)
 		}
-		gs.SetRouteTable(routes)
+		gs.SetRouteTable(routes) // gVisor keeps it sorted, longest prefix first
 	}
 }
 

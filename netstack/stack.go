@@ -124,6 +124,7 @@ type Stack struct {
 	// kernel socket is shared by every netlink socket made there.
 	diagRelayMu sync.Mutex
 	givenAddrs  localAddrs // the namespace's, as SetLocalAddrs last had them
+	givenRoutes []Route    // the namespace's, as SetRoutes last had them
 	ipv6        eth6State  // eth0's IPv6 configuration
 
 	pcap        *pcap.Writer // Options.Pcap's; nil without

@@ -13,11 +13,11 @@ import (
 	"github.com/netbox-sandbox/netbox/netstack"
 )
 
-// netConfig makes netbox's stack follow the addresses configured in the
-// sandbox's network namespace: the program changes them natively (ip addr
-// add/del, with CAP_NET_ADMIN inside), and netbox listens to the
-// namespace's rtnetlink address events and sets its stack's addresses to
-// match.
+// netConfig makes netbox's stack follow the addresses and routes
+// configured in the sandbox's network namespace: the program changes them
+// natively (ip addr add/del, ip route add/del, with CAP_NET_ADMIN inside),
+// and netbox listens to the namespace's rtnetlink address and route events
+// and sets its stack's addresses and routes to match.
 type netConfig struct {
 	st     *netstack.Stack
 	eth0   *netstack.LinkConfig // shown in the namespace when set (eth0View)
@@ -25,12 +25,24 @@ type netConfig struct {
 
 	view *eth0View // eth0's view in the namespace, once made
 
-	mu    sync.Mutex
-	fd    int      // NETLINK_ROUTE socket in the namespace; 0 before use, -1 if it failed or closed
-	f     *os.File // fd, for follow's waits (closing it ends them)
-	addrs map[ifAddr]bool
-	buf   []byte
+	mu     sync.Mutex
+	fd     int      // NETLINK_ROUTE socket in the namespace; 0 before use, -1 if it failed or closed
+	f      *os.File // fd, for follow's waits (closing it ends them)
+	addrs  map[ifAddr]bool
+	routes map[nsRoute]bool
+	buf    []byte
 }
+
+// nsRoute is one route of the namespace's main table.
+type nsRoute struct {
+	dst      netip.Prefix
+	gateway  netip.Addr
+	oif      uint32
+	priority uint32
+}
+
+// loIndex is lo's interface index in every network namespace.
+const loIndex = 1
 
 // ifAddr is one address of one interface.
 type ifAddr struct {
@@ -70,12 +82,12 @@ func (c *netConfig) open(tid int) bool {
 	if err != nil {
 		return false
 	}
-	groups := uint32(unix.RTMGRP_IPV4_IFADDR | unix.RTMGRP_IPV6_IFADDR)
+	groups := uint32(unix.RTMGRP_IPV4_IFADDR | unix.RTMGRP_IPV6_IFADDR | unix.RTMGRP_IPV4_ROUTE | unix.RTMGRP_IPV6_ROUTE)
 	if unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: groups}) != nil {
 		unix.Close(fd)
 		return false
 	}
-	c.fd, c.addrs, c.buf = fd, make(map[ifAddr]bool), make([]byte, 1<<16)
+	c.fd, c.addrs, c.routes, c.buf = fd, make(map[ifAddr]bool), make(map[nsRoute]bool), make([]byte, 1<<16)
 	if c.eth0 != nil {
 		// Before the dump, so that it sees eth0's addresses (which stay
 		// eth0's).
@@ -88,23 +100,10 @@ func (c *netConfig) open(tid int) bool {
 		}
 		c.view = v
 	}
-	// The dump: RTM_GETADDR for every family; its replies come before
-	// any event queued after it.
-	req := make([]byte, unix.NLMSG_HDRLEN+unix.SizeofIfAddrmsg)
-	binary.LittleEndian.PutUint32(req, uint32(len(req)))
-	binary.LittleEndian.PutUint16(req[4:], unix.RTM_GETADDR)
-	binary.LittleEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
-	if unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}) != nil {
+	// The dumps: RTM_GETADDR and RTM_GETROUTE for every family; their
+	// replies come before any event queued after them.
+	if !c.dump(unix.RTM_GETADDR, unix.SizeofIfAddrmsg) || !c.dump(unix.RTM_GETROUTE, unix.SizeofRtMsg) {
 		return false
-	}
-	for range 1 << 10 {
-		n, _, err := unix.Recvfrom(fd, c.buf, 0)
-		if err != nil {
-			return false
-		}
-		if c.apply(c.buf[:n]) {
-			break
-		}
 	}
 	c.push()
 	if unix.SetNonblock(fd, true) != nil {
@@ -112,6 +111,28 @@ func (c *netConfig) open(tid int) bool {
 	}
 	c.f = os.NewFile(uintptr(fd), "netbox-rtnetlink")
 	return true
+}
+
+// dump asks for every object of one kind (typ, with an all-zero request
+// body of size bytes: every family) and applies the replies. c.mu is held.
+func (c *netConfig) dump(typ uint16, size int) bool {
+	req := make([]byte, unix.NLMSG_HDRLEN+size)
+	binary.LittleEndian.PutUint32(req, uint32(len(req)))
+	binary.LittleEndian.PutUint16(req[4:], typ)
+	binary.LittleEndian.PutUint16(req[6:], unix.NLM_F_REQUEST|unix.NLM_F_DUMP)
+	if unix.Sendto(c.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}) != nil {
+		return false
+	}
+	for range 1 << 10 {
+		n, _, err := unix.Recvfrom(c.fd, c.buf, 0)
+		if err != nil {
+			return false
+		}
+		if c.apply(c.buf[:n]) {
+			return true
+		}
+	}
+	return false
 }
 
 // follow applies events as they come, until f is closed.
@@ -170,6 +191,14 @@ func (c *netConfig) apply(b []byte) (done bool) {
 					delete(c.addrs, a)
 				}
 			}
+		case unix.RTM_NEWROUTE, unix.RTM_DELROUTE:
+			if r, ok := parseRoute(body); ok {
+				if typ == unix.RTM_NEWROUTE {
+					c.routes[r] = true
+				} else {
+					delete(c.routes, r)
+				}
+			}
 		}
 		b = b[min((l+unix.NLMSG_ALIGNTO-1)&^(unix.NLMSG_ALIGNTO-1), len(b)):]
 	}
@@ -210,7 +239,63 @@ func parseIfAddr(b []byte) (ifAddr, bool) {
 	return a, a.prefix.IsValid()
 }
 
-// push gives the stack the addresses now known. c.mu is held.
+// parseRoute reads struct rtmsg and its attributes: a unicast route of
+// the main table (the others — local, broadcast, multicast — follow the
+// addresses).
+func parseRoute(b []byte) (nsRoute, bool) {
+	if len(b) < unix.SizeofRtMsg {
+		return nsRoute{}, false
+	}
+	family, dstLen, table, typ := b[0], int(b[1]), uint32(b[4]), b[7]
+	var r nsRoute
+	var dst []byte
+	for attrs := b[unix.SizeofRtMsg:]; len(attrs) >= 4; {
+		l := int(binary.LittleEndian.Uint16(attrs))
+		if l < 4 || l > len(attrs) {
+			break
+		}
+		v := attrs[4:l]
+		switch binary.LittleEndian.Uint16(attrs[2:]) {
+		case unix.RTA_DST:
+			dst = v
+		case unix.RTA_GATEWAY:
+			r.gateway, _ = netip.AddrFromSlice(v)
+		case unix.RTA_OIF:
+			if len(v) == 4 {
+				r.oif = binary.LittleEndian.Uint32(v)
+			}
+		case unix.RTA_PRIORITY:
+			if len(v) == 4 {
+				r.priority = binary.LittleEndian.Uint32(v)
+			}
+		case unix.RTA_TABLE:
+			if len(v) == 4 {
+				table = binary.LittleEndian.Uint32(v)
+			}
+		}
+		attrs = attrs[min((l+3)&^3, len(attrs)):]
+	}
+	if table != unix.RT_TABLE_MAIN || typ != unix.RTN_UNICAST {
+		return nsRoute{}, false
+	}
+	ip := netip.IPv4Unspecified()
+	if family == unix.AF_INET6 {
+		ip = netip.IPv6Unspecified()
+	} else if family != unix.AF_INET {
+		return nsRoute{}, false
+	}
+	if dst != nil {
+		a, ok := netip.AddrFromSlice(dst)
+		if !ok || a.BitLen() != ip.BitLen() {
+			return nsRoute{}, false
+		}
+		ip = a
+	}
+	r.dst = netip.PrefixFrom(ip, dstLen)
+	return r, r.dst.IsValid()
+}
+
+// push gives the stack the addresses and routes now known. c.mu is held.
 func (c *netConfig) push() {
 	var v4 []netip.Prefix
 	var v6 []netip.Addr
@@ -236,6 +321,18 @@ func (c *netConfig) push() {
 	})
 	sort.Slice(v6, func(i, j int) bool { return v6[i].Less(v6[j]) })
 	c.st.SetLocalAddrs(v4, v6)
+	// Routes out of lo or eth0's view; those of other devices the
+	// program made lead nowhere netbox goes.
+	var routes []netstack.Route
+	for r := range c.routes {
+		eth0 := c.view != nil && r.oif == c.view.index
+		if !eth0 && r.oif != loIndex {
+			continue
+		}
+		routes = append(routes, netstack.Route{Dst: r.dst, Gateway: r.gateway, Eth0: eth0})
+	}
+	sort.Slice(routes, func(i, j int) bool { return routes[i].Dst.String() < routes[j].Dst.String() })
+	c.st.SetRoutes(routes)
 }
 
 // openEthCapture is netstack.Options.OpenEthCapture: the sockets of the

@@ -337,3 +337,68 @@ done`, peerNS, conf, dir); r.Code != 0 {
 		t.Errorf("the kernel could not ping netbox's SLAAC address: %s%s", kernel.Stdout, kernel.Stderr)
 	}
 }
+
+// routesScript runs inside netbox (eth0 10.78.0.2/24, no gateway): an
+// address beyond eth0's subnet is unreachable until a route to it is
+// added inside the sandbox (ip route add, natively in its namespace),
+// then reachable through the kernel peer, then unreachable again once the
+// route is deleted; a default route added inside works the same.
+const routesScript = `
+echo_udp() {
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+try:
+    s.sendto(b"hi", (sys.argv[1], 9000)); print(s.recv(10).decode())
+except OSError as e:
+    print(e.strerror)' "$1"
+}
+echo "before: $(echo_udp 10.79.0.1)"
+ip route add 10.79.0.0/24 via 10.78.0.1 || exit 1
+echo "added: $(echo_udp 10.79.0.1)"
+ip route del 10.79.0.0/24 via 10.78.0.1 || exit 1
+echo "deleted: $(echo_udp 10.79.0.1)"
+ip route add default via 10.78.0.1 || exit 1
+echo "default: $(echo_udp 10.79.0.1)"
+`
+
+// TestVethRoutes: routes the program adds and deletes in the sandbox's
+// namespace (ip route) steer netbox's stack.
+func TestVethRoutes(t *testing.T) {
+	t.Parallel()
+	nbNS, peerNS := testNetNS(t, "nbrt"), testNetNS(t, "nbrtpeer")
+	if r := testenv.Shell(t, 10*time.Second, "", `set -e
+ip link add nbrt0 netns "$1" type veth peer name nbrt1 netns "$2"
+ip -n "$1" link set lo up
+ip -n "$1" link set nbrt0 up
+ip -n "$2" link set lo up
+ip -n "$2" addr add 10.78.0.1/24 dev nbrt1
+ip -n "$2" addr add 10.79.0.1/32 dev lo
+ip -n "$2" link set nbrt1 up`, nbNS, peerNS); r.Code != 0 {
+		t.Fatalf("veth set-up: %s", r.Stderr)
+	}
+	dir := t.TempDir()
+	if r := testenv.Shell(t, 10*time.Second, "", `ip netns exec "$1" python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 9000))
+for _ in range(100):
+    d, a = s.recvfrom(100); s.sendto(d, a)' >/dev/null 2>&1 &
+echo $! >"$2/echo.pid"
+for i in $(seq 100); do
+	ip netns exec "$1" ss -Huln | grep -q ':9000 ' && exit 0
+	sleep 0.1
+done
+exit 1`, peerNS, dir); r.Code != 0 {
+		t.Fatalf("echo server: %s", r.Stderr)
+	}
+	t.Cleanup(func() {
+		testenv.Shell(t, 10*time.Second, "", `kill $(cat "$1/echo.pid") 2>/dev/null; true`, dir)
+	})
+	script := testenv.WriteScript(t, "routes.sh", routesScript)
+	r := testenv.Shell(t, 60*time.Second, "", `exec ip netns exec "$1" "$2" run --net=veth:nbrt0 --ip 10.78.0.2/24 -- sh "$3"`,
+		nbNS, testenv.Netbox(t), script)
+	want := "before: Network is unreachable\nadded: hi\ndeleted: Network is unreachable\ndefault: hi"
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) != want {
+		t.Fatalf("exit %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", r.Code, r.Stdout, want, r.Stderr)
+	}
+}
