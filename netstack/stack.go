@@ -281,6 +281,12 @@ func newLoopbackStack(lo stack.LinkEndpoint, ip6 stack.NetworkProtocolFactory) (
 			return nil, fmt.Errorf("netstack: add %v to lo: %s", a.AddressWithPrefix, err)
 		}
 	}
+	// Ephemeral ports as a fresh network namespace has them
+	// (net.ipv4.ip_local_port_range; gVisor's own start at 16000).
+	if err := gs.SetPortRange(defaultPortRange[0], defaultPortRange[1]); err != nil {
+		gs.Close()
+		return nil, fmt.Errorf("netstack: port range: %s", err)
+	}
 	// All of 127/8 is local, as on Linux.
 	gs.SetSpoofing(loNIC, true)
 	gs.SetPromiscuousMode(loNIC, true)
@@ -289,6 +295,20 @@ func newLoopbackStack(lo stack.LinkEndpoint, ip6 stack.NetworkProtocolFactory) (
 		{Destination: header.IPv6Loopback.WithPrefix().Subnet(), NIC: loNIC},
 	})
 	return gs, nil
+}
+
+// defaultPortRange is net.ipv4.ip_local_port_range's default.
+var defaultPortRange = [2]uint16{32768, 60999}
+
+// SetPortRange makes [first, last] the ephemeral ports (the namespace's
+// net.ipv4.ip_local_port_range), for every protocol of the stack.
+func (st *Stack) SetPortRange(first, last uint16) error {
+	for _, gs := range []*stack.Stack{st.gs, st.gsLite} {
+		if err := gs.SetPortRange(first, last); err != nil {
+			return fmt.Errorf("netstack: port range %d-%d: %s", first, last, err)
+		}
+	}
+	return nil
 }
 
 // gstack is the gVisor stack the socket's endpoint lives in: UDP-Lite

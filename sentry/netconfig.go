@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"os"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -106,11 +108,38 @@ func (c *netConfig) open(tid int) bool {
 		return false
 	}
 	c.push()
+	if first, last, err := portRange(tid); err == nil {
+		c.st.SetPortRange(first, last)
+	}
 	if unix.SetNonblock(fd, true) != nil {
 		return false
 	}
 	c.f = os.NewFile(uintptr(fd), "netbox-rtnetlink")
 	return true
+}
+
+// portRange reads net.ipv4.ip_local_port_range in tid's namespace (the
+// program may have set it before its first socket; later changes are not
+// followed).
+func portRange(tid int) (first, last uint16, err error) {
+	var b []byte
+	if _, err := inNetNS(tid, func() (int, error) {
+		var err error
+		b, err = os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+		return 0, err
+	}); err != nil {
+		return 0, 0, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0, 0, fmt.Errorf("sentry: ip_local_port_range %q", b)
+	}
+	a, err1 := strconv.ParseUint(f[0], 10, 16)
+	z, err2 := strconv.ParseUint(f[1], 10, 16)
+	if err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("sentry: ip_local_port_range %q", b)
+	}
+	return uint16(a), uint16(z), nil
 }
 
 // dump asks for every object of one kind (typ, with an all-zero request
