@@ -19,7 +19,7 @@
  * type, state, name and backlog, and its socketpair; an exact lookup by
  * inode answers it alone; an inode nobody has is ENOENT, inode 0 EINVAL.
  */
-/* spec: NL-01 NL-02 NL-03 NL-07 NL-09 NL-13 NL-18 OBS-08 UNIX-20 OBS-04 */
+/* spec: NL-01 NL-02 NL-03 NL-04 NL-07 NL-09 NL-13 NL-18 OBS-08 UNIX-20 OBS-04 */
 #include "common.h"
 #include <sys/stat.h>
 #include <netinet/tcp.h>
@@ -634,6 +634,13 @@ int main(void)
 	q.r.id.idiag_sport = htons(5990);
 	q.r.id.idiag_dport = htons(5991);
 	one_reply("exact unused", &q, sizeof q);
+
+	/* A message without NLM_F_REQUEST is not a request: no answer
+	 * (netlink_rcv_skb), so the read times out. */
+	q = make_req(++seqno, NLM_F_DUMP, AF_INET, IPPROTO_TCP, ~0U, 0);
+	one_reply("no NLM_F_REQUEST", &q, sizeof q);
+	q = make_req(++seqno, NLM_F_ACK, AF_INET, IPPROTO_TCP, ~0U, 0);
+	one_reply("no NLM_F_REQUEST with ACK", &q, sizeof q);
 
 	/* 4. Plain send paths. */
 	dump_plain("connected send/recv", 1);
