@@ -25,7 +25,7 @@
 /* spec: SOCK-05 STATE-05 BIND-04 ERR-02 PMTU-01 PMTU-04 CMSG-14 SO-01 SO-02 SO-03 SO-04 SO-05 */
 /* spec: SO-07 SO-08 SO-10 SO-11 SO-12 SO-13 SO-17 SO-18 SO-19 SO-20 SO-22 SO-23 SO-25 SO-26 */
 /* spec: IPO-01 IPO-02 IPO-04 IPO-11 IPO-12 IPO-13 IPO-16 IPO-17 IPO-18 IPO-19 IPO-20 IPO-22 */
-/* spec: IPO-23 PO-02 PO-03 PO-06 PO-07 PO-08 PO-09 PO-11 PO-13 PO-21 BUF-07 V6-04 V6-07 V6-09 */
+/* spec: IPO-23 PO-02 PO-03 PO-06 PO-07 PO-08 PO-09 PO-11 PO-13 PO-21 BUF-07 V6-04 V6-07 V6-09 SO-24 */
 #include "common.h"
 #include <grp.h>
 #include <stdarg.h>
@@ -499,6 +499,8 @@ static const struct lopt wrong[] = {
 	{ "UDP_SEGMENT", SOL_UDP, UDP_SEGMENT, TCP },
 	{ "UDP_GRO", SOL_UDP, UDP_GRO, TCP },
 	{ "SOL_SOCKET opt999", SOL_SOCKET, 999, ALL },
+	/* BSD's SO_NOSIGPIPE number: Linux has no such option (SO-24). */
+	{ "SO_NOSIGPIPE(0x1022)", SOL_SOCKET, 0x1022, ALL },
 	{ "SOL_IP opt150", SOL_IP, 150, ALL },
 	{ "SOL_IPV6 opt999", SOL_IPV6, 999, V6 },
 	{ "SOL_TCP opt99", SOL_TCP, 99, TCP },

@@ -12,11 +12,13 @@
  */
 /* spec: SOCK-04 SOCK-05 OPS-01 OPS-03 STATE-02 BIND-01 BIND-08 USEND-21 URECV-13 SO-01 SO-02 */
 /* spec: SO-03 SO-04 SO-06 SO-07 SO-08 SO-10 SO-11 SO-12 SO-23 IPO-03 IPO-04 PO-03 BUF-07 */
-/* spec: ASYNC-11 NB-04 */
+/* spec: ASYNC-11 NB-04 BUF-08 */
 #include "common.h"
 #include <netinet/ip.h>
 #include <netinet/udp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/time.h>
 #include <signal.h>
 #include <time.h>
@@ -309,5 +311,28 @@ int main(void)
 
 	close(s);
 	printf("done\n");
+	/* --- SIOCOUTQ / SIOCINQ (BUF-08): nothing waits to be sent on an
+	 * idle UDP socket; SIOCINQ is the next datagram's length. --- */
+	{
+		int r = udp_sock(), w = udp_sock();
+		struct sockaddr_in a = sin4("127.0.0.1", 0);
+		bind(r, (struct sockaddr *)&a, sizeof a);
+		a = sin4("127.0.0.1", local_port(r));
+		int v = -1;
+		show("SIOCOUTQ idle", ioctl(w, SIOCOUTQ, &v) < 0 ? -1 : v);
+		v = -1;
+		show("SIOCINQ empty", ioctl(r, SIOCINQ, &v) < 0 ? -1 : v);
+		sendto(w, "12345", 5, 0, (struct sockaddr *)&a, sizeof a);
+		sendto(w, "123", 3, 0, (struct sockaddr *)&a, sizeof a);
+		struct pollfd p = {.fd = r, .events = POLLIN};
+		poll(&p, 1, 2000);
+		usleep(50000);
+		v = -1;
+		show("SIOCINQ two queued", ioctl(r, SIOCINQ, &v) < 0 ? -1 : v);
+		v = -1;
+		show("SIOCOUTQ after sends", ioctl(w, SIOCOUTQ, &v) < 0 ? -1 : v);
+		close(r);
+		close(w);
+	}
 	return 0;
 }
