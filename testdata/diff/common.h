@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,34 @@ static inline const char *type_name(int level, int type)
 	}
 	snprintf(b, sizeof b, "type%d", type);
 	return b;
+}
+
+
+/* show_datagrams prints what fd has queued: "label: N datagrams" and each
+ * one's length (with its text when 16 bytes or fewer); the first is
+ * waited for up to 300 ms, the others 50 ms, at most 8 are read. */
+static inline void show_datagrams(const char *label, int fd)
+{
+	static char rbuf[70000];
+	char out[512] = "";
+	size_t o = 0;
+	int count = 0;
+	for (int i = 0; i < 8; i++) {
+		struct pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, i ? 50 : 300) <= 0)
+			break;
+		ssize_t n = recv(fd, rbuf, sizeof rbuf, MSG_DONTWAIT);
+		if (n < 0)
+			break;
+		count++;
+		if (n <= 16)
+			o += (size_t)snprintf(out + o, sizeof out - o, " [%zd %.*s]", n, (int)n, rbuf);
+		else
+			o += (size_t)snprintf(out + o, sizeof out - o, " [%zd]", n);
+		if (o >= sizeof out)
+			break;
+	}
+	printf("%s: %d datagrams%s\n", label, count, out);
 }
 
 #endif /* NETBOX_DIFF_COMMON_H */

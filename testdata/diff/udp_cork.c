@@ -15,31 +15,8 @@
 
 static int port4, port6;
 static int rx4, rx6;
-static char rbuf[70000];
 static char big[70000];
 
-static void got(const char *label, int fd)
-{
-	char out[512] = "";
-	size_t o = 0;
-	int count = 0;
-	for (int i = 0; i < 8; i++) {
-		struct pollfd p = {fd, POLLIN, 0};
-		if (poll(&p, 1, i ? 50 : 300) <= 0)
-			break;
-		ssize_t n = recv(fd, rbuf, sizeof rbuf, MSG_DONTWAIT);
-		if (n < 0)
-			break;
-		count++;
-		if (n <= 16)
-			o += (size_t)snprintf(out + o, sizeof out - o, " [%zd %.*s]", n, (int)n, rbuf);
-		else
-			o += (size_t)snprintf(out + o, sizeof out - o, " [%zd]", n);
-		if (o >= sizeof out)
-			break;
-	}
-	printf("%s: %d datagrams%s\n", label, count, out);
-}
 
 static void cork(void)
 {
@@ -56,23 +33,23 @@ static void cork(void)
 	show("cork sendto def", sendto(s, "def", 3, 0, (struct sockaddr *)&d4, sizeof d4));
 	show("cork sendto ghi other dest", sendto(s, "ghi", 3, 0, (struct sockaddr *)&d4b, sizeof d4b));
 	show("cork sendto MSG_MORE jk", sendto(s, "jk", 2, MSG_MORE, (struct sockaddr *)&d4, sizeof d4));
-	got("cork rx while corked", rx4);
+	show_datagrams("cork rx while corked", rx4);
 	show("cork set 0", set_int(s, SOL_UDP, UDP_CORK, 0));
 	get_int("cork get after uncork", s, SOL_UDP, UDP_CORK);
-	got("cork rx after uncork", rx4);
-	got("cork other dest rx", other);
+	show_datagrams("cork rx after uncork", rx4);
+	show_datagrams("cork other dest rx", other);
 
 	show("cork set 1 again", set_int(s, SOL_UDP, UDP_CORK, 1));
 	show("cork set 0 with nothing pending", set_int(s, SOL_UDP, UDP_CORK, 0));
-	got("cork rx after empty uncork", rx4);
+	show_datagrams("cork rx after empty uncork", rx4);
 
 	show("cork set 2", set_int(s, SOL_UDP, UDP_CORK, 2));
 	get_int("cork get after set 2", s, SOL_UDP, UDP_CORK);
 	show("cork sendto lm", sendto(s, "lm", 2, 0, (struct sockaddr *)&d4, sizeof d4));
 	show("cork sendto 0 bytes", sendto(s, "", 0, 0, (struct sockaddr *)&d4, sizeof d4));
-	got("cork rx after 0-byte send", rx4);
+	show_datagrams("cork rx after 0-byte send", rx4);
 	show("cork set 0 again", set_int(s, SOL_UDP, UDP_CORK, 0));
-	got("cork rx after uncork 2", rx4);
+	show_datagrams("cork rx after uncork 2", rx4);
 
 	/* Corked total above the datagram limit. */
 	set_int(s, SOL_SOCKET, SO_SNDBUF, 1 << 20);
@@ -81,7 +58,7 @@ static void cork(void)
 	show("cork big sendto 30000", sendto(s, big, 30000, 0, (struct sockaddr *)&d4, sizeof d4));
 	show("cork big sendto no", sendto(s, "no", 2, 0, (struct sockaddr *)&d4, sizeof d4));
 	show("cork big set 0", set_int(s, SOL_UDP, UDP_CORK, 0));
-	got("cork rx after too big", rx4);
+	show_datagrams("cork rx after too big", rx4);
 	close(s);
 
 	int c = socket(AF_INET, SOCK_DGRAM, 0);
@@ -89,9 +66,9 @@ static void cork(void)
 	show("cork conn set 1", set_int(c, SOL_UDP, UDP_CORK, 1));
 	show("cork conn send pq", send(c, "pq", 2, 0));
 	show("cork conn write rs", write(c, "rs", 2));
-	got("cork conn rx while corked", rx4);
+	show_datagrams("cork conn rx while corked", rx4);
 	show("cork conn set 0", set_int(c, SOL_UDP, UDP_CORK, 0));
-	got("cork conn rx after uncork", rx4);
+	show_datagrams("cork conn rx after uncork", rx4);
 	close(c);
 
 	int s6 = socket(AF_INET6, SOCK_DGRAM, 0);
@@ -99,9 +76,9 @@ static void cork(void)
 	get_int("cork v6 get", s6, SOL_UDP, UDP_CORK);
 	show("cork v6 sendto tu", sendto(s6, "tu", 2, 0, (struct sockaddr *)&d6, sizeof d6));
 	show("cork v6 sendto vw", sendto(s6, "vw", 2, 0, (struct sockaddr *)&d6, sizeof d6));
-	got("cork v6 rx while corked", rx6);
+	show_datagrams("cork v6 rx while corked", rx6);
 	show("cork v6 set 0", set_int(s6, SOL_UDP, UDP_CORK, 0));
-	got("cork v6 rx after uncork", rx6);
+	show_datagrams("cork v6 rx after uncork", rx6);
 	close(s6);
 	close(other);
 }

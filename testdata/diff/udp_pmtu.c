@@ -29,7 +29,6 @@
 #endif
 
 static char big[70000];
-static char rbuf[70000];
 static int rx4, rx6, port4, port6;
 
 static const char *portrel(int p, int same)
@@ -37,30 +36,6 @@ static const char *portrel(int p, int same)
 	return p == same ? "same" : p == 0 ? "0" : "other";
 }
 
-/* got prints what fd has queued: the number of datagrams and each one's
- * length (the first waited for up to 300 ms, the others 50 ms). */
-static void got(const char *label, int fd)
-{
-	char out[512] = "";
-	size_t o = 0;
-	int count = 0;
-	for (int i = 0; i < 8; i++) {
-		struct pollfd p = {fd, POLLIN, 0};
-		if (poll(&p, 1, i ? 50 : 300) <= 0)
-			break;
-		ssize_t n = recv(fd, rbuf, sizeof rbuf, MSG_DONTWAIT);
-		if (n < 0)
-			break;
-		count++;
-		if (n <= 16)
-			o += (size_t)snprintf(out + o, sizeof out - o, " [%zd %.*s]", n, (int)n, rbuf);
-		else
-			o += (size_t)snprintf(out + o, sizeof out - o, " [%zd]", n);
-		if (o >= sizeof out)
-			break;
-	}
-	printf("%s: %d datagrams%s\n", label, count, out);
-}
 
 static void poll_now(const char *label, int fd)
 {
@@ -154,7 +129,7 @@ static void try_sizes(const char *pfx, int family, int mode, int recverr, const 
 		show(l, r);
 		if (r >= 0) {
 			snprintf(l, sizeof l, "%s rx %d", pfx, sizes[i]);
-			got(l, v6 ? rx6 : rx4);
+			show_datagrams(l, v6 ? rx6 : rx4);
 			continue;
 		}
 		snprintf(l, sizeof l, "%s poll after %d", pfx, sizes[i]);
