@@ -55,21 +55,18 @@ func maxQuoted(v4 bool) int {
 // and becomes the pending error; without it, only a connected socket
 // takes the pending error. s.mu is held.
 func (s *Socket) portUnreachable(dst netip.AddrPort, payload []byte) {
-	if s.sk.ep == nil {
-		return
-	}
 	dst = unmapped(dst)
 	v4 := dst.Addr().Is4()
-	so := s.sk.ep.SocketOptions()
-	if (v4 && !so.GetIPv4RecvError()) || (!v4 && !so.GetIPv6RecvError()) {
+	so, proto, ok := s.errQueue(v4)
+	if !ok {
 		if s.State == SSConnected {
 			s.setDgramError(unix.ECONNREFUSED)
 		}
 		return
 	}
-	cause, proto := portUnreachable4, networkProtocol(afInet)
+	cause := portUnreachable4
 	if !v4 {
-		cause, proto = portUnreachable6, networkProtocol(afInet6)
+		cause = portUnreachable6
 	}
 	quoted := payload[:min(len(payload), maxQuoted(v4))]
 	so.QueueErr(&tcpip.SockError{
@@ -86,22 +83,14 @@ func (s *Socket) portUnreachable(dst netip.AddrPort, payload []byte) {
 // msgSizeError is ip_local_error and ipv6_local_error for EMSGSIZE (the
 // only local error netbox raises): with IP_RECVERR (IPV6_RECVERR for
 // IPv6) on, it is queued, origin SO_EE_ORIGIN_LOCAL, with dst as its
-// address and the path MTU as its info; it becomes no pending error. (Linux also raises
-// POLLERR, which netbox cannot on the placeholder without a pending
-// error.) s.mu is held.
+// address and the path MTU as its info; it becomes no pending error.
+// (Linux also raises POLLERR, which netbox cannot on the placeholder
+// without a pending error.) s.mu is held.
 func (s *Socket) msgSizeError(dst netip.AddrPort, mtu uint32) {
-	if s.sk.ep == nil {
-		return
-	}
 	dst = unmapped(dst)
-	v4 := dst.Addr().Is4()
-	so := s.sk.ep.SocketOptions()
-	if (v4 && !so.GetIPv4RecvError()) || (!v4 && !so.GetIPv6RecvError()) {
+	so, proto, ok := s.errQueue(dst.Addr().Is4())
+	if !ok {
 		return
-	}
-	proto := networkProtocol(afInet)
-	if !v4 {
-		proto = networkProtocol(afInet6)
 	}
 	so.QueueErr(&tcpip.SockError{
 		Err:      &tcpip.ErrMessageTooLong{},
@@ -110,6 +99,21 @@ func (s *Socket) msgSizeError(dst netip.AddrPort, mtu uint32) {
 		Dst:      fullAddress(dst),
 		NetProto: proto,
 	})
+}
+
+// errQueue returns the socket's options, which hold its error queue, and
+// the network protocol of errors about IPv4 (v4) or IPv6 packets, with
+// ok set when the socket queues such errors (IP_RECVERR, IPV6_RECVERR).
+// s.mu is held.
+func (s *Socket) errQueue(v4 bool) (so *tcpip.SocketOptions, proto tcpip.NetworkProtocolNumber, ok bool) {
+	if s.sk.ep == nil {
+		return nil, 0, false
+	}
+	so = s.sk.ep.SocketOptions()
+	if v4 {
+		return so, networkProtocol(afInet), so.GetIPv4RecvError()
+	}
+	return so, networkProtocol(afInet6), so.GetIPv6RecvError()
 }
 
 // setDgramError makes err the datagram socket's pending error (sk_err),
