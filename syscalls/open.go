@@ -30,12 +30,12 @@ const openHowSize = 24
 
 func sysOpen(h *Handler, t Task) (platform.Reply, bool) {
 	a := t.Call().Args
-	return h.openProcNet(t, unix.AT_FDCWD, a[0], a[1]), false
+	return h.openProcNet(t, unix.AT_FDCWD, a[0], a[1])
 }
 
 func sysOpenat(h *Handler, t Task) (platform.Reply, bool) {
 	a := t.Call().Args
-	return h.openProcNet(t, int(int32(a[0])), a[1], a[2]), false
+	return h.openProcNet(t, int(int32(a[0])), a[1], a[2])
 }
 
 // sysOpenat2 serves openat2 as openat when its open_how asks nothing
@@ -55,44 +55,56 @@ func sysOpenat2(h *Handler, t Task) (platform.Reply, bool) {
 	if resolve != 0 || flags>>32 != 0 {
 		return platform.Reply{Continue: true}, false
 	}
-	return h.openProcNet(t, int(int32(a[0])), a[1], flags), false
+	return h.openProcNet(t, int(int32(a[0])), a[1], flags)
 }
 
 // openProcNet answers an open of one of netbox's /proc/net views with a
 // read-only file holding the view, and lets every other open run
 // natively. A path netbox cannot read or resolve runs natively too: the
-// kernel then gives the program its own error.
-func (h *Handler) openProcNet(t Task, dirfd int, pathAddr, flags uint64) platform.Reply {
+// kernel then gives the program its own error. Making a view takes
+// sock_diag dumps: it runs off the dispatcher, which the call leaves
+// (held).
+func (h *Handler) openProcNet(t Task, dirfd int, pathAddr, flags uint64) (platform.Reply, bool) {
 	native := platform.Reply{Continue: true}
 	if flags&openNative != 0 {
-		return native
+		return native, false
 	}
 	p, err := abi.CopyInPath(t, pathAddr)
 	if err != nil || !h.st.ServesProcNet(path.Base(p)) {
-		return native
+		return native, false
 	}
 	if !path.IsAbs(p) {
 		dir, err := taskDir(t.Call().Tid, dirfd)
 		if err != nil {
-			return native
+			return native, false
 		}
 		p = path.Join(dir, p)
 	}
 	name, ok := abi.ProcNetFile(p)
 	if !ok {
-		return native
+		return native, false
 	}
+	t.Detach()
+	go func() {
+		defer t.Release()
+		h.reply(t, h.procNetFile(t, name, flags&unix.O_CLOEXEC != 0))
+	}()
+	return platform.Reply{}, true
+}
+
+// procNetFile installs the view name in t as the open's result.
+func (h *Handler) procNetFile(t Task, name string, cloexec bool) platform.Reply {
 	content, ok := h.st.ProcNet(name, t.Call().Tid)
 	if !ok {
-		return native
+		return platform.Reply{Continue: true}
 	}
 	fd, err := readOnlyMemfd("netbox-proc-net-"+name, content)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "netbox:", err)
-		return native
+		return platform.Reply{Continue: true}
 	}
 	defer unix.Close(fd)
-	nfd, err := t.InstallFD(fd, flags&unix.O_CLOEXEC != 0)
+	nfd, err := t.InstallFD(fd, cloexec)
 	if err != nil {
 		return platform.Errno(errno(err))
 	}
