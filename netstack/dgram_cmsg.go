@@ -488,13 +488,30 @@ func walkSendControl(msgs []control.Message, level int32, fn func(control.Messag
 	return nil
 }
 
+// pmtuStrategy is the gVisor setting that gives an IPv4 packet the DF bit
+// ip_dont_fragment gives it: set under IP_PMTUDISC_WANT, DO and PROBE,
+// clear under DONT, INTERFACE and OMIT.
+func pmtuStrategy(mode int32) tcpip.PMTUDStrategy {
+	switch mode {
+	case 1:
+		return tcpip.PMTUDiscoveryWant
+	case pmtuDiscDo:
+		return tcpip.PMTUDiscoveryDo
+	case pmtuDiscProbe:
+		return tcpip.PMTUDiscoveryProbe
+	}
+	return tcpip.PMTUDiscoveryDont
+}
+
 // ipv6FlowInfo is IPV6_FLOWINFO (linux/in6.h), which x/sys lacks.
 const ipv6FlowInfo = 11
 
 // applyIPHeader gives a gVisor endpoint the IP header fields the options
-// set: IP_TTL, IPV6_UNICAST_HOPS, IP_TOS and IPV6_TCLASS (what the
-// endpoint does not support is left alone).
+// set: IP_TTL, IPV6_UNICAST_HOPS, IP_TOS, IPV6_TCLASS and IPv4's DF bit
+// from IP_MTU_DISCOVER (what the endpoint does not support is left
+// alone).
 func (o *sockOpts) applyIPHeader(ep tcpip.Endpoint) {
+	ep.SetSockOptInt(tcpip.MTUDiscoverOption, int(pmtuStrategy(o.get(unix.SOL_IP, unix.IP_MTU_DISCOVER))))
 	ttl := int(o.get(unix.SOL_IP, unix.IP_TTL))
 	if ttl < 0 {
 		ttl = tcpip.UseDefaultIPv4TTL

@@ -342,7 +342,7 @@ func decodeInt(level, name int, spec optSpec, val Optval) (int32, error) {
 func (s *Socket) applyOpt(key optKey, v int32) {
 	switch key {
 	case optKey{unix.SOL_IP, unix.IP_TOS}, optKey{unix.SOL_IPV6, unix.IPV6_TCLASS},
-		optKey{unix.SOL_IPV6, unix.IPV6_UNICAST_HOPS}:
+		optKey{unix.SOL_IPV6, unix.IPV6_UNICAST_HOPS}, optKey{unix.SOL_IP, unix.IP_MTU_DISCOVER}:
 		s.applyIPHeader()
 	case optKey{unix.SOL_IP, unix.IP_RECVERR}, optKey{unix.SOL_IPV6, unix.IPV6_RECVERR}:
 		s.setRecvErr(key[0] == unix.SOL_IP, v != 0)

@@ -8,7 +8,8 @@
  * ee_info the path MTU, the destination with port 0 for IPv4, the
  * destination's port for IPv6; none for the IPv4 send above 65535 bytes,
  * which udp_sendmsg refuses before building anything; none without
- * IP_RECVERR); IP_MTU and IPV6_MTU unconnected (ENOTCONN) and connected.
+ * IP_RECVERR); IP_MTU and IPV6_MTU unconnected (ENOTCONN) and connected;
+ * as root, the DF bit each mode gives an IPv4 packet (a raw socket's view).
  * (From a helper's broader udp_send_paths.c, testdata/diff-pending, which
  * also lowers lo's MTU and injects ICMP: netbox does not follow those.)
  */
@@ -165,6 +166,51 @@ static void conn_mtu(const char *pfx, int family)
 	close(s);
 }
 
+/* df_bits sends a 2-byte datagram in each IP_MTU_DISCOVER mode and shows
+ * the DF and MF bits of the IPv4 packet a raw IPPROTO_UDP socket sees
+ * (ip_dont_fragment: DF under WANT, DO and PROBE). Root only. */
+static void df_bits(void)
+{
+	int raw = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+	if (raw < 0) {
+		printf("df raw socket: -1 %s\n", errname(errno));
+		return;
+	}
+	struct sockaddr_in d4 = sin4("127.0.0.1", port4);
+	for (int m = 0; m <= 5; m++) {
+		char l[80];
+		int s = socket(AF_INET, SOCK_DGRAM, 0);
+		set_int(s, SOL_IP, IP_MTU_DISCOVER, m);
+		snprintf(l, sizeof l, "df %s sendto", mode_name(m));
+		show(l, sendto(s, "df", 2, 0, (struct sockaddr *)&d4, sizeof d4));
+		int seen = 0;
+		for (int i = 0; i < 32 && !seen; i++) {
+			struct pollfd p = {raw, POLLIN, 0};
+			if (poll(&p, 1, 500) <= 0)
+				break;
+			char b[256];
+			ssize_t n = recv(raw, b, sizeof b, MSG_DONTWAIT);
+			struct iphdr ih;
+			if (n < (ssize_t)sizeof ih + 8)
+				continue;
+			memcpy(&ih, b, sizeof ih);
+			unsigned short dport;
+			memcpy(&dport, b + ih.ihl * 4 + 2, 2);
+			if (ntohs(dport) != port4)
+				continue;
+			unsigned fo = ntohs(ih.frag_off);
+			printf("df %s raw: len=%u df=%d mf=%d\n", mode_name(m), ntohs(ih.tot_len), !!(fo & IP_DF), !!(fo & IP_MF));
+			seen = 1;
+		}
+		if (!seen)
+			printf("df %s raw: none\n", mode_name(m));
+		snprintf(l, sizeof l, "df %s rx", mode_name(m));
+		show_datagrams(l, rx4);
+		close(s);
+	}
+	close(raw);
+}
+
 int main(void)
 {
 	common_init();
@@ -196,5 +242,7 @@ int main(void)
 	try_sizes("pmtu lo v6 DO", AF_INET6, IP_PMTUDISC_DO, 1, lo6, 4);
 	try_sizes("pmtu lo v6 DONT", AF_INET6, IP_PMTUDISC_DONT, 1, lo6 + 2, 2);
 	conn_mtu("pmtu lo v6", AF_INET6);
+	if (geteuid() == 0)
+		df_bits();
 	return 0;
 }
