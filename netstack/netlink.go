@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -50,8 +51,11 @@ type nlSock struct {
 
 // nlTables is the stack's netlink state; Stack.mu guards the maps.
 type nlTables struct {
-	nlSocks    map[string]*Socket // placeholder name → socket
-	nlKernel   *os.File           // netbox's end every placeholder talks to
+	nlSocks  map[string]*Socket // placeholder name → socket
+	nlKernel *os.File           // netbox's end every placeholder talks to
+	// nlKernelFD is nlKernel's descriptor, -1 once closed (os.File.Fd
+	// would make the file blocking and races with its Close).
+	nlKernelFD atomic.Int32
 	nlKernelNm string
 	nlRover    uint32 // the next automatic port id (Linux's -4096 downwards)
 	nlPorts    map[uint32]bool
@@ -64,6 +68,7 @@ type nlTables struct {
 // startNetlink creates the kernel socket and serves what programs send
 // natively.
 func (st *Stack) startNetlink() error {
+	st.nlKernelFD.Store(-1)
 	st.nlSocks = make(map[string]*Socket)
 	st.nlPorts = make(map[uint32]bool)
 	st.nlRover = 1<<32 - 4096
@@ -84,6 +89,7 @@ func (st *Stack) startNetlink() error {
 		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 8<<20)
 	}
 	st.nlKernel = os.NewFile(uintptr(fd), "netbox-netlink")
+	st.nlKernelFD.Store(int32(fd))
 	go st.serveNetlink()
 	return nil
 }
@@ -111,7 +117,10 @@ func (st *Stack) drainNetlink() {
 	st.nlInMu.Lock()
 	defer st.nlInMu.Unlock()
 	buf := st.nlBuf
-	fd := int(st.nlKernel.Fd())
+	fd := int(st.nlKernelFD.Load())
+	if fd < 0 {
+		return
+	}
 	for range 1 << 16 {
 		n, _, _, from, err := unix.Recvmsg(fd, buf, nil, unix.MSG_DONTWAIT)
 		if err == unix.EAGAIN || err == unix.EBADF {
@@ -476,7 +485,11 @@ func (s *Socket) flushNetlink() {
 func (s *Socket) sendPendingLocked() {
 	nl := s.sk.nl
 	to := &unix.SockaddrUnix{Name: "@" + s.sk.name}
-	kfd := int(s.st.nlKernel.Fd())
+	kfd := int(s.st.nlKernelFD.Load())
+	if kfd < 0 {
+		nl.pending = nil // the stack is closed
+		return
+	}
 	for len(nl.pending) > 0 {
 		if err := unix.Sendto(kfd, nl.pending[0], unix.MSG_DONTWAIT, to); err != nil {
 			if err == unix.EAGAIN {

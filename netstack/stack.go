@@ -235,6 +235,7 @@ func (st *Stack) Stats() *Stats { return &st.stats }
 func (st *Stack) Close() {
 	st.sink.Close()
 	if st.nlKernel != nil {
+		st.nlKernelFD.Store(-1)
 		st.nlKernel.Close()
 	}
 	if st.pumpFD > 0 {
