@@ -54,9 +54,15 @@ func CopyInPath(m Reader, addr uint64) (string, error) {
 // /proc/thread-self/net/NAME, /proc/PID/net/NAME or
 // /proc/PID/task/TID/net/NAME, after lexical cleaning ("." and ".."
 // components, repeated slashes). A path through other symbolic links is
-// not recognised.
+// not recognised, nor one that ends as a directory's would ("/", "/.",
+// "/..").
 func ProcNetFile(p string) (name string, ok bool) {
 	if !strings.HasPrefix(p, "/") {
+		return "", false
+	}
+	// A file named as a directory (a trailing "/", "/." or "/..") is
+	// ENOTDIR (or another file): the kernel's to say.
+	if last := p[strings.LastIndexByte(p, '/')+1:]; last == "" || last == "." || last == ".." {
 		return "", false
 	}
 	p = path.Clean(p)
