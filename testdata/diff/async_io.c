@@ -19,7 +19,7 @@
  * bad values).
  */
 /* spec: ASYNC-01 ASYNC-02 ASYNC-03 ASYNC-04 ASYNC-06 ASYNC-07 ASYNC-08 ASYNC-09 ASYNC-10 */
-/* spec: ASYNC-11 NB-01 NB-02 NB-03 NB-04 NB-05 NB-06 NB-08 NB-09 SO-01 SO-02 */
+/* spec: ASYNC-11 NB-01 NB-02 NB-03 NB-04 NB-05 NB-06 NB-08 NB-09 SO-01 SO-02 IO-06 */
 #include "common.h"
 #include <poll.h>
 #include <pthread.h>

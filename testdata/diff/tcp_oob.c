@@ -6,7 +6,7 @@
  * EINVAL; MSG_OOB on UDP; an accepted connection inheriting its
  * listener's SO_RCVTIMEO and SO_OOBINLINE.
  */
-/* spec: TCP-06 FLAG-01 FLAG-19 ASYNC-10 */
+/* spec: TCP-06 FLAG-01 FLAG-19 ASYNC-10 SO-15 */
 #include "common.h"
 #include <poll.h>
 #include <signal.h>

@@ -1,9 +1,11 @@
 /* udp_reuse.c - several UDP sockets on one port: with SO_REUSEADDR a
  * unicast datagram reaches only the socket bound last; with SO_REUSEPORT
  * datagrams from many sources are spread over the group (each source's
- * to one socket); a socket without the option cannot join (EADDRINUSE).
+ * to one socket); a socket without the option cannot join (EADDRINUSE);
+ * a socket bound to the destination address is preferred to a wildcard
+ * one on the same port.
  */
-/* spec: BIND-08 URECV-03 SO-06 */
+/* spec: BIND-08 URECV-02 URECV-03 SO-06 */
 #include "common.h"
 
 static int mk(int opt, int port)
@@ -85,5 +87,34 @@ int main(void)
 	group("SO_REUSEADDR", SO_REUSEADDR);
 	group("SO_REUSEPORT", SO_REUSEPORT);
 	puts("done");
+	/* URECV-02: by destination port and the best address match: a
+	 * socket bound to 127.0.0.1:P takes what is sent to 127.0.0.1, one
+	 * bound to 0.0.0.0:P (same port, both with SO_REUSEADDR) what is
+	 * sent to 127.0.0.2, whichever was bound first. */
+	for (int order = 0; order < 2; order++) {
+		int one = 1;
+		int w = socket(AF_INET, SOCK_DGRAM, 0), sp = socket(AF_INET, SOCK_DGRAM, 0);
+		setsockopt(w, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		setsockopt(sp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		int first = order ? sp : w, second = order ? w : sp;
+		struct sockaddr_in a = sin4(order ? "127.0.0.1" : "0.0.0.0", 0);
+		bind(first, (struct sockaddr *)&a, sizeof a);
+		int port = local_port(first);
+		a = sin4(order ? "0.0.0.0" : "127.0.0.1", port);
+		char l[80];
+		snprintf(l, sizeof l, "best match %s bind second", order ? "specific first" : "wildcard first");
+		show(l, bind(second, (struct sockaddr *)&a, sizeof a));
+		int c = socket(AF_INET, SOCK_DGRAM, 0);
+		struct sockaddr_in d1 = sin4("127.0.0.1", port), d2 = sin4("127.0.0.2", port);
+		sendto(c, "to1", 3, 0, (struct sockaddr *)&d1, sizeof d1);
+		sendto(c, "to2", 3, 0, (struct sockaddr *)&d2, sizeof d2);
+		snprintf(l, sizeof l, "best match %s specific got", order ? "specific first" : "wildcard first");
+		show_datagrams(l, sp);
+		snprintf(l, sizeof l, "best match %s wildcard got", order ? "specific first" : "wildcard first");
+		show_datagrams(l, w);
+		close(c);
+		close(w);
+		close(sp);
+	}
 	return 0;
 }

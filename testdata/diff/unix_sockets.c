@@ -28,7 +28,7 @@
  */
 /* spec: UNIX-01 UNIX-02 UNIX-03 UNIX-04 UNIX-05 UNIX-07 UNIX-08 UNIX-09 UNIX-10 UNIX-11 */
 /* spec: UNIX-12 UNIX-13 UNIX-14 UNIX-15 UNIX-16 UNIX-17 UNIX-18 UNIX-19 UNIX-20 UNIX-21 */
-/* spec: UNIX-22 UNIX-24 CMSG-10 CMSG-11 */
+/* spec: UNIX-22 UNIX-24 CMSG-10 CMSG-11 SO-21 BIND-11 */
 #include "common.h"
 #include <ctype.h>
 #include <dirent.h>
