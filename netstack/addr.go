@@ -200,6 +200,9 @@ type Route struct {
 	Dst     netip.Prefix
 	Gateway netip.Addr
 	Eth0    bool
+	// Link says the route's scope is link (or host): its destinations
+	// are directly connected, which SO_DONTROUTE may reach.
+	Link bool
 }
 
 // SetRoutes makes the namespace's routes (ip route add/del inside) routes
@@ -212,6 +215,53 @@ func (st *Stack) SetRoutes(routes []Route) {
 	defer st.addrMu.Unlock()
 	st.givenRoutes = routes
 	st.setLocalAddrsLocked()
+}
+
+// onLink reports whether an IPv4 destination is directly reachable,
+// as a route lookup of scope link (RT_SCOPE_LINK, what SO_DONTROUTE and
+// MSG_DONTROUTE ask for) finds it: one of the sandbox's own addresses, or
+// a destination whose most specific route is of link scope (eth0's
+// subnet; a route added inside without a gateway and with scope link), not
+// one reached through a gateway or a route of global scope.
+func (st *Stack) onLink(dst netip.Addr) bool {
+	dst = dst.Unmap()
+	if st.isLocal(dst) || dst.IsLoopback() {
+		return true
+	}
+	best, link := -1, false
+	consider := func(p netip.Prefix, isLink bool) {
+		if p.IsValid() && p.Contains(dst) && p.Bits() > best {
+			best, link = p.Bits(), isLink
+		}
+	}
+	if e := st.opts.Eth0; e != nil {
+		consider(e.Addr.Masked(), true)
+		if e.Gateway.IsValid() {
+			consider(netip.PrefixFrom(netip.IPv4Unspecified(), 0), false)
+		}
+	}
+	st.addrMu.Lock()
+	for _, r := range st.givenRoutes {
+		if r.Eth0 && st.opts.Eth0 == nil {
+			continue
+		}
+		consider(r.Dst, r.Link && !r.Gateway.IsValid())
+	}
+	st.addrMu.Unlock()
+	return link
+}
+
+// dontRoute is ip_route_output's answer for a socket that may only send
+// to directly connected IPv4 destinations (SO_DONTROUTE, or MSG_DONTROUTE
+// for one call): ENETUNREACH for any other. s.mu is held.
+func (s *Socket) dontRoute(dst netip.Addr, flags int) error {
+	if !dst.Unmap().Is4() || (flags&unix.MSG_DONTROUTE == 0 && s.sk.opts.get(unix.SOL_SOCKET, unix.SO_DONTROUTE) == 0) {
+		return nil
+	}
+	if !s.st.onLink(dst) {
+		return unix.ENETUNREACH
+	}
+	return nil
 }
 
 // nsRoutes are the namespace's routes as gVisor's. st.addrMu is held.

@@ -105,6 +105,9 @@ func (inetDgramOps) Connect(s *Socket, f int, a Addr) error {
 			dst = netip.AddrPortFrom(netip.AddrFrom16(dst.Addr().As16()), dst.Port())
 		}
 	}
+	if err := s.dontRoute(dst.Addr(), 0); err != nil {
+		return err
+	}
 	if err := s.sk.ep.Connect(fullAddress(dst)); err != nil {
 		return errnoOf(err)
 	}
@@ -361,6 +364,15 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 		return len(data), nil
 	}
 	sent := len(data)
+	if opts.To != nil || flags&unix.MSG_DONTROUTE != 0 {
+		dst := s.sk.remote
+		if opts.To != nil {
+			dst = addrPortOf(*opts.To)
+		}
+		if err := s.dontRoute(dst.Addr(), flags); err != nil {
+			return 0, err
+		}
+	}
 	if s.isUDP() {
 		dst := s.sk.remote
 		if opts.To != nil {

@@ -196,6 +196,9 @@ func (inetStreamOps) Connect(s *Socket, f int, a Addr) error {
 	if s.Family == afInet6 && dst.Addr().Is4In6() && s.sk.v6only {
 		return unix.ENETUNREACH
 	}
+	if err := s.dontRoute(dst.Addr(), 0); err != nil {
+		return err // ip_route_connect with RTO_ONLINK
+	}
 	if !s.st.isLocal(dst.Addr()) {
 		if s.st.routable(dst.Addr()) {
 			if s.sk.connecting == nil && isNonblocking(f) {

@@ -41,6 +41,7 @@ type nsRoute struct {
 	gateway  netip.Addr
 	oif      uint32
 	priority uint32
+	scope    uint8
 }
 
 // loIndex is lo's interface index in every network namespace.
@@ -276,7 +277,7 @@ func parseRoute(b []byte) (nsRoute, bool) {
 		return nsRoute{}, false
 	}
 	family, dstLen, table, typ := b[0], int(b[1]), uint32(b[4]), b[7]
-	var r nsRoute
+	r := nsRoute{scope: b[6]}
 	var dst []byte
 	for attrs := b[unix.SizeofRtMsg:]; len(attrs) >= 4; {
 		l := int(binary.LittleEndian.Uint16(attrs))
@@ -358,7 +359,7 @@ func (c *netConfig) push() {
 		if !eth0 && r.oif != loIndex {
 			continue
 		}
-		routes = append(routes, netstack.Route{Dst: r.dst, Gateway: r.gateway, Eth0: eth0})
+		routes = append(routes, netstack.Route{Dst: r.dst, Gateway: r.gateway, Eth0: eth0, Link: r.scope >= unix.RT_SCOPE_LINK})
 	}
 	sort.Slice(routes, func(i, j int) bool { return routes[i].Dst.String() < routes[j].Dst.String() })
 	c.st.SetRoutes(routes)
