@@ -364,20 +364,14 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 		return len(data), nil
 	}
 	sent := len(data)
-	if opts.To != nil || flags&unix.MSG_DONTROUTE != 0 {
-		dst := s.sk.remote
-		if opts.To != nil {
-			dst = addrPortOf(*opts.To)
-		}
-		if err := s.dontRoute(dst.Addr(), flags); err != nil {
-			return 0, err
-		}
+	dst := s.sk.remote
+	if opts.To != nil {
+		dst = addrPortOf(*opts.To)
+	}
+	if err := s.dontRoute(dst.Addr(), flags); err != nil {
+		return 0, err
 	}
 	if s.isUDP() {
-		dst := s.sk.remote
-		if opts.To != nil {
-			dst = addrPortOf(*opts.To)
-		}
 		limit, mtu := s.udpLimit(dst.Addr())
 		tooBig := func() error {
 			// ip_append_data: ip_local_error, to the connected
@@ -403,15 +397,16 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 			return 0, tooBig()
 		}
 	}
+	// A corked datagram goes where its first send went.
+	dst = s.sk.remote
+	if opts.To != nil {
+		dst = addrPortOf(*opts.To)
+	}
 	// sock_alloc_send_pskb: a pending error fails the send, once.
 	if err := s.takeDgramError(f); err != nil {
 		return 0, err
 	}
 	if from4.src4.IsValid() {
-		dst := s.sk.remote
-		if opts.To != nil {
-			dst = addrPortOf(*opts.To)
-		}
 		if err := s.sendFrom4(from4.src4, dst, data, from4); err != nil {
 			return 0, err
 		}
@@ -419,10 +414,6 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 	}
 	_, refused, err := s.st.writeUDP(s.gstack(), s.sk.ep, data, opts, f, tos)
 	if refused == deadReceiver || (refused == unknownPort && s.State != SSConnected) {
-		dst := s.sk.remote
-		if opts.To != nil {
-			dst = addrPortOf(*opts.To)
-		}
 		s.portUnreachable(dst, data)
 	}
 	if err != nil {
@@ -464,6 +455,7 @@ func maxPayload(dst netip.Addr) int {
 
 // Path MTU discovery modes (IP_MTU_DISCOVER, IPV6_MTU_DISCOVER).
 const (
+	pmtuDiscWant  = 1 // IP_PMTUDISC_WANT
 	pmtuDiscDo    = 2 // IP_PMTUDISC_DO
 	pmtuDiscProbe = 3 // IP_PMTUDISC_PROBE
 	pmtuDiscOmit  = 5 // IP_PMTUDISC_OMIT

@@ -493,7 +493,7 @@ func walkSendControl(msgs []control.Message, level int32, fn func(control.Messag
 // clear under DONT, INTERFACE and OMIT.
 func pmtuStrategy(mode int32) tcpip.PMTUDStrategy {
 	switch mode {
-	case 1:
+	case pmtuDiscWant:
 		return tcpip.PMTUDiscoveryWant
 	case pmtuDiscDo:
 		return tcpip.PMTUDiscoveryDo
