@@ -27,7 +27,8 @@ import (
 // ServesProcNet reports whether netbox makes the /proc/net file name.
 func (st *Stack) ServesProcNet(name string) bool {
 	switch name {
-	case "tcp", "tcp6", "udp", "udp6", "udplite", "udplite6", "snmp", "netstat", "sockstat", "sockstat6":
+	case "tcp", "tcp6", "udp", "udp6", "udplite", "udplite6", "raw", "raw6", "icmp", "icmp6",
+		"snmp", "netstat", "sockstat", "sockstat6":
 		return true
 	}
 	return false
@@ -53,6 +54,14 @@ func (st *Stack) ProcNet(name string, tid int) ([]byte, bool) {
 		return st.procNetUDP(afInet, unix.IPPROTO_UDPLITE), true
 	case "udplite6":
 		return st.procNetUDP(afInet6, unix.IPPROTO_UDPLITE), true
+	case "raw":
+		return st.procNetRaw(afInet, false), true
+	case "raw6":
+		return st.procNetRaw(afInet6, false), true
+	case "icmp":
+		return st.procNetRaw(afInet, true), true
+	case "icmp6":
+		return st.procNetRaw(afInet6, true), true
 	case "snmp", "netstat", "sockstat", "sockstat6":
 		kernel, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/net/" + name)
 		if err != nil {
@@ -146,6 +155,73 @@ func (st *Stack) procNetUDP(family, protocol int) []byte {
 			d.local.Port(), procAddr(d.local, family), procAddr(d.peer, family), d.state, 0, rx, 0, 0, 0,
 			d.uid, 0, d.inode, 2, 0, 0)
 		if family == afInet {
+			fmt.Fprintf(&b, "%-*s\n", udpLineWidth, row)
+		} else {
+			b.WriteString(row + "\n")
+		}
+	}
+	return b.Bytes()
+}
+
+// procNetRaw is raw_seq_show (raw, raw6: every raw socket, its protocol
+// as its local port) or ping_v4_seq_show / ping_v6_seq_show (icmp, icmp6:
+// the ping sockets that have an identifier, which is their local port).
+// The first column is the hash slot: the protocol in raw's 256-slot
+// table, the identifier's low bits in ping's 64 slots.
+func (st *Stack) procNetRaw(family int, ping bool) []byte {
+	const header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops"
+	const header6 = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops"
+	var b bytes.Buffer
+	switch {
+	case family == afInet6:
+		b.WriteString(header6 + "\n")
+	case ping:
+		fmt.Fprintf(&b, "%-*s\n", udpLineWidth, header)
+	default:
+		b.WriteString(header + "\n")
+	}
+	queues, _ := st.placeholderQueues()
+	var socks []*Socket
+	if st.Sockets != nil {
+		socks = st.Sockets()
+	}
+	sort.Slice(socks, func(i, j int) bool { return socks[i].Ino < socks[j].Ino })
+	for _, s := range socks {
+		isPing := s.Type == unix.SOCK_DGRAM && (s.Protocol == unix.IPPROTO_ICMP || s.Protocol == unix.IPPROTO_ICMPV6)
+		if s.Family != family || (ping && !isPing) || (!ping && s.Type != unix.SOCK_RAW) {
+			continue
+		}
+		s.mu.Lock()
+		local, peer, bound, connected := s.sk.local, s.sk.remote, s.sk.bound, s.State == SSConnected
+		s.mu.Unlock()
+		if !local.Addr().IsValid() {
+			local = netip.AddrPortFrom(wildcard(family), 0)
+		}
+		slot := int(local.Port() & 63)
+		if !ping {
+			local, slot = netip.AddrPortFrom(local.Addr(), uint16(s.Protocol)), s.Protocol&255
+		} else if !bound {
+			continue
+		}
+		state := tcpClose
+		if connected {
+			// A raw socket's destination port is 0; a ping socket's is
+			// what it connected to.
+			state = tcpEstablished
+			if !ping {
+				peer = netip.AddrPortFrom(peer.Addr(), 0)
+			}
+		} else {
+			peer = netip.AddrPortFrom(wildcard(family), 0)
+		}
+		rx := queues[s.Ino].rqueue
+		width := "%4d: "
+		if ping || family == afInet6 {
+			width = "%5d: "
+		}
+		row := fmt.Sprintf(width+"%s %s %02X %08X:%08X %02X:%08X %08X %5d %8d %d %d %016x %d",
+			slot, procAddr(local, family), procAddr(peer, family), state, 0, rx, 0, 0, 0, s.UID, 0, s.Ino, 2, 0, 0)
+		if ping && family == afInet {
 			fmt.Fprintf(&b, "%-*s\n", udpLineWidth, row)
 		} else {
 			b.WriteString(row + "\n")

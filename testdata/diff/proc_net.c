@@ -1,6 +1,7 @@
 /* proc_net.c - the sandbox's sockets and counters in /proc/net.
  *
- * Checks: /proc/net/tcp, tcp6, udp, udp6 list this program's sockets
+ * Checks: /proc/net/tcp, tcp6, udp, udp6 (and as root raw, raw6, icmp,
+ * icmp6: raw sockets, ping sockets with an identifier) list this program's sockets
  * under the inodes its fds have (fstat), with their addresses, states and
  * receive queues, headers and line widths as Linux prints them, and no
  * other socket; a bound-only TCP socket is not listed; the same rows
@@ -16,7 +17,7 @@
 #include <sys/stat.h>
 #include <poll.h>
 
-#define MAXSOCK 16
+#define MAXSOCK 24
 
 /* The program's sockets, by inode, with a name for the output. */
 static struct {
@@ -234,10 +235,35 @@ int main(void)
 	usleep(100000);
 	printf("Udp OutDatagrams delta: %ld\n", counter("Udp", "OutDatagrams", 0) - out0);
 
+	/* As root: raw sockets (their protocol is their port) and ping
+	 * sockets once they have an identifier (ping_group_range opened). */
+	if (geteuid() == 0) {
+		FILE *g = fopen("/proc/sys/net/ipv4/ping_group_range", "w");
+		if (g) {
+			fputs("0 2147483647", g);
+			fclose(g);
+		}
+		track("raw-icmp", socket(AF_INET, SOCK_RAW, IPPROTO_ICMP));
+		track("raw6-icmp6", socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6));
+		int p4 = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+		struct sockaddr_in pa = sin4("127.0.0.1", 0);
+		bind(p4, (struct sockaddr *)&pa, sizeof pa);
+		track("ping", p4);
+		int p6 = socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6);
+		struct sockaddr_in6 pa6 = sin6("::1", 0);
+		connect(p6, (struct sockaddr *)&pa6, sizeof pa6);
+		track("ping6", p6);
+		track("ping-unbound", socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP));
+	}
+
 	dump("tcp", "/proc/net/tcp");
 	dump("tcp6", "/proc/net/tcp6");
 	dump("udp", "/proc/net/udp");
 	dump("udp6", "/proc/net/udp6");
+	dump("raw", "/proc/net/raw");
+	dump("raw6", "/proc/net/raw6");
+	dump("icmp", "/proc/net/icmp");
+	dump("icmp6", "/proc/net/icmp6");
 
 	/* Read both datagrams: InDatagrams counts them. */
 	recv(ur, buf, sizeof buf, 0);
