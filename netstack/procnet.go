@@ -101,10 +101,12 @@ func (st *Stack) procNetTCP(family int) []byte {
 		return socks[i].state == tcpListen && socks[j].state != tcpListen
 	})
 	var b bytes.Buffer
+	width := 0
 	if family == afInet {
-		fmt.Fprintf(&b, "%-*s\n", tcpLineWidth, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode")
+		width = tcpLineWidth
+		writeLine(&b, "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode", width)
 	} else {
-		b.WriteString("  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n")
+		writeLine(&b, "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode", width)
 	}
 	for i, d := range socks {
 		// get_tcp4_sock: a listener's rx_queue is its accept queue's
@@ -121,11 +123,7 @@ func (st *Stack) procNetTCP(family int) []byte {
 		row := fmt.Sprintf("%4d: %s %s %02X %08X:%08X %02X:%08X %08X %5d %8d %d %d %016x %d %d %d %d %d",
 			i, procAddr(d.local, family), procAddr(d.peer, family), d.state, 0, rx, 0, 0, 0,
 			d.uid, 0, d.inode, ref, 0, rto, ato, 0, cwnd, last)
-		if family == afInet {
-			fmt.Fprintf(&b, "%-*s\n", tcpLineWidth, row)
-		} else {
-			b.WriteString(row + "\n")
-		}
+		writeLine(&b, row, width)
 	}
 	return b.Bytes()
 }
@@ -136,10 +134,12 @@ func (st *Stack) procNetTCP(family int) []byte {
 func (st *Stack) procNetUDP(family, protocol int) []byte {
 	queues, _ := st.placeholderQueues()
 	var b bytes.Buffer
+	width := 0
 	if family == afInet {
-		fmt.Fprintf(&b, "%-*s\n", udpLineWidth, "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops")
+		width = udpLineWidth
+		writeLine(&b, udpHeader, width)
 	} else {
-		b.WriteString("  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n")
+		writeLine(&b, dgramHeader6, width)
 	}
 	socks := st.diagSocks(protocol)
 	sort.SliceStable(socks, func(i, j int) bool { return socks[i].local.Port() < socks[j].local.Port() })
@@ -151,14 +151,7 @@ func (st *Stack) procNetUDP(family, protocol int) []byte {
 		// knows the next datagram's length (non-zero exactly when one
 		// waits).
 		rx := queues[uint64(d.inode)].rqueue
-		row := fmt.Sprintf("%5d: %s %s %02X %08X:%08X %02X:%08X %08X %5d %8d %d %d %016x %d",
-			d.local.Port(), procAddr(d.local, family), procAddr(d.peer, family), d.state, 0, rx, 0, 0, 0,
-			d.uid, 0, d.inode, 2, 0, 0)
-		if family == afInet {
-			fmt.Fprintf(&b, "%-*s\n", udpLineWidth, row)
-		} else {
-			b.WriteString(row + "\n")
-		}
+		writeLine(&b, dgramRow(int(d.local.Port()), 5, family, d.local, d.peer, d.state, rx, d.uid, uint64(d.inode)), width)
 	}
 	return b.Bytes()
 }
@@ -169,16 +162,19 @@ func (st *Stack) procNetUDP(family, protocol int) []byte {
 // The first column is the hash slot: the protocol in raw's 256-slot
 // table, the identifier's low bits in ping's 64 slots.
 func (st *Stack) procNetRaw(family int, ping bool) []byte {
-	const header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops"
-	const header6 = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops"
+	// The lines of icmp (IPv4 ping) are padded as udp's; raw4's slot
+	// column is a digit narrower.
 	var b bytes.Buffer
+	width, slotWidth := 0, 5
 	switch {
 	case family == afInet6:
-		b.WriteString(header6 + "\n")
+		writeLine(&b, dgramHeader6, width)
 	case ping:
-		fmt.Fprintf(&b, "%-*s\n", udpLineWidth, header)
+		width = udpLineWidth
+		writeLine(&b, rawHeader, width)
 	default:
-		b.WriteString(header + "\n")
+		slotWidth = 4
+		writeLine(&b, rawHeader, width)
 	}
 	queues, _ := st.placeholderQueues()
 	var socks []*Socket
@@ -203,7 +199,7 @@ func (st *Stack) procNetRaw(family int, ping bool) []byte {
 		} else if !bound {
 			continue
 		}
-		state := tcpClose
+		state := uint8(tcpClose)
 		if connected {
 			// A raw socket's destination port is 0; a ping socket's is
 			// what it connected to.
@@ -215,19 +211,34 @@ func (st *Stack) procNetRaw(family int, ping bool) []byte {
 			peer = netip.AddrPortFrom(wildcard(family), 0)
 		}
 		rx := queues[s.Ino].rqueue
-		width := "%4d: "
-		if ping || family == afInet6 {
-			width = "%5d: "
-		}
-		row := fmt.Sprintf(width+"%s %s %02X %08X:%08X %02X:%08X %08X %5d %8d %d %d %016x %d",
-			slot, procAddr(local, family), procAddr(peer, family), state, 0, rx, 0, 0, 0, s.UID, 0, s.Ino, 2, 0, 0)
-		if ping && family == afInet {
-			fmt.Fprintf(&b, "%-*s\n", udpLineWidth, row)
-		} else {
-			b.WriteString(row + "\n")
-		}
+		writeLine(&b, dgramRow(slot, slotWidth, family, local, peer, state, rx, s.UID, s.Ino), width)
 	}
 	return b.Bytes()
+}
+
+// Headers of the datagram files: udp's, raw's and icmp's for IPv4 (udp's
+// is indented one space more), and the one every IPv6 file shares
+// (ip6_dgram_sock_seq_show).
+const (
+	udpHeader    = "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops"
+	rawHeader    = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops"
+	dgramHeader6 = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops"
+)
+
+// dgramRow is one line of udp, raw or icmp (udp4_format_sock,
+// raw_sock_seq_show, ping_v4_format_sock, ip6_dgram_sock_seq_show): the
+// hash slot in a column slotWidth wide, the addresses, the state, the
+// receive queue, the owner and the inode; nothing queued to send, no
+// timers, no drops.
+func dgramRow(slot, slotWidth, family int, local, peer netip.AddrPort, state uint8, rx, uid uint32, inode uint64) string {
+	return fmt.Sprintf("%*d: %s %s %02X %08X:%08X %02X:%08X %08X %5d %8d %d %d %016x %d",
+		slotWidth, slot, procAddr(local, family), procAddr(peer, family), state, 0, rx, 0, 0, 0, uid, 0, inode, 2, 0, 0)
+}
+
+// writeLine appends line and a newline, padded with spaces to width when
+// width is not 0 (seq_setwidth and seq_pad).
+func writeLine(b *bytes.Buffer, line string, width int) {
+	fmt.Fprintf(b, "%-*s\n", width, line)
 }
 
 // procAddr formats an address as these files do: the IPv4 address as
