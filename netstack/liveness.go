@@ -6,6 +6,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netbox-sandbox/netbox/netstack/nlattr"
 )
 
 // sockDiagByFamily is SOCK_DIAG_BY_FAMILY.
@@ -84,16 +86,11 @@ func (st *Stack) placeholderQueues() (map[uint64]unixQueue, error) {
 				continue
 			}
 			var q unixQueue
-			for a := m.Data[16:]; len(a) >= 4; {
-				l := int(binary.LittleEndian.Uint16(a))
-				if l < 4 || l > len(a) {
-					break
+			nlattr.Walk(m.Data[16:], func(typ uint16, v []byte) {
+				if typ == unixDiagRQLen && len(v) >= 8 {
+					q = unixQueue{binary.LittleEndian.Uint32(v), binary.LittleEndian.Uint32(v[4:])}
 				}
-				if binary.LittleEndian.Uint16(a[2:]) == unixDiagRQLen && l >= 12 {
-					q = unixQueue{binary.LittleEndian.Uint32(a[4:]), binary.LittleEndian.Uint32(a[8:])}
-				}
-				a = a[min((l+3)&^3, len(a)):]
-			}
+			})
 			out[uint64(binary.LittleEndian.Uint32(m.Data[4:]))] = q
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netbox-sandbox/netbox/netstack/nlattr"
 )
 
 // NETLINK_SOCK_DIAG for inet sockets (inet_diag, tcp_diag, udp_diag):
@@ -269,35 +271,35 @@ func (d diagSock) message(ext uint8, netAdmin bool) []byte {
 	binary.LittleEndian.PutUint32(b[60:], d.wqueue)
 	binary.LittleEndian.PutUint32(b[64:], d.uid)
 	binary.LittleEndian.PutUint32(b[68:], d.inode)
-	b = appendAttr(b, inetDiagShutdown, []byte{d.shutdown})
+	b = nlattr.Append(b, inetDiagShutdown, []byte{d.shutdown})
 	if ext&(1<<(inetDiagTOS-1)) != 0 {
-		b = appendAttr(b, inetDiagTOS, []byte{d.tos})
+		b = nlattr.Append(b, inetDiagTOS, []byte{d.tos})
 	}
 	if d.family == afInet6 {
 		if ext&(1<<(inetDiagTClass-1)) != 0 {
-			b = appendAttr(b, inetDiagTClass, []byte{d.tclass})
+			b = nlattr.Append(b, inetDiagTClass, []byte{d.tclass})
 		}
 		if d.state == tcpListen || d.state == tcpClose {
 			v := byte(0)
 			if d.v6only {
 				v = 1
 			}
-			b = appendAttr(b, inetDiagSkV6Only, []byte{v})
+			b = nlattr.Append(b, inetDiagSkV6Only, []byte{v})
 		}
 	}
 	if netAdmin {
 		var m [4]byte
 		binary.LittleEndian.PutUint32(m[:], d.mark)
-		b = appendAttr(b, inetDiagMark, m[:])
+		b = nlattr.Append(b, inetDiagMark, m[:])
 	}
 	if ext&(1<<(inetDiagTClass-1)) != 0 { // or CLASS_ID's bit, beyond a u8
-		b = appendAttr(b, inetDiagClassID, make([]byte, 4))
+		b = nlattr.Append(b, inetDiagClassID, make([]byte, 4))
 	}
 	// INET_DIAG_CGROUP_ID: the socket's cgroup (v2) id; the sandbox's
 	// processes are in netbox's cgroup.
 	var cg [8]byte
 	binary.LittleEndian.PutUint64(cg[:], cgroupID())
-	b = appendAttr(b, inetDiagCgroupID, cg[:])
+	b = nlattr.Append(b, inetDiagCgroupID, cg[:])
 	// struct inet_diag_sockopt: the first byte's bits are recverr,
 	// is_icsk, freebind, hdrincl, mc_loop, transparent, mc_all, nodefrag.
 	var so [2]byte
@@ -305,7 +307,7 @@ func (d diagSock) message(ext uint8, netAdmin bool) []byte {
 		so[0] |= 1 << 1
 	}
 	so[0] |= 1 << 4 // mc_loop, on by default
-	return appendAttr(b, inetDiagSockOpt, so[:])
+	return nlattr.Append(b, inetDiagSockOpt, so[:])
 }
 
 // cgroupID is netbox's cgroup v2 id (the inode of its cgroup directory),
@@ -336,17 +338,4 @@ func putDiagAddr(b []byte, a netip.Addr, family int) {
 	}
 	v := a.As16()
 	copy(b, v[:])
-}
-
-// appendAttr appends a netlink attribute (struct nlattr, padded to 4).
-func appendAttr(b []byte, typ uint16, val []byte) []byte {
-	var h [4]byte
-	binary.LittleEndian.PutUint16(h[0:], uint16(4+len(val)))
-	binary.LittleEndian.PutUint16(h[2:], typ)
-	b = append(b, h[:]...)
-	b = append(b, val...)
-	for len(b)%4 != 0 {
-		b = append(b, 0)
-	}
-	return b
 }

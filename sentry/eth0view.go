@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/netbox-sandbox/netbox/netstack"
+	"github.com/netbox-sandbox/netbox/netstack/nlattr"
 )
 
 // The program's network namespace is the kernel's, and netbox's eth0 is
@@ -131,15 +132,15 @@ func configureView(link *netstack.LinkConfig, peerNS int) (uint32, error) {
 	var u32, nsfd [4]byte
 	binary.LittleEndian.PutUint32(u32[:], link.LinkMTU())
 	binary.LittleEndian.PutUint32(nsfd[:], uint32(here))
-	eth0 := rtAttr(ifinfo(0), unix.IFLA_IFNAME, cstring("eth0"))
-	eth0 = rtAttr(eth0, unix.IFLA_NET_NS_FD, nsfd[:])
-	eth0 = rtAttr(eth0, unix.IFLA_ADDRESS, link.MAC[:])
-	eth0 = rtAttr(eth0, unix.IFLA_MTU, u32[:])
-	info := rtAttr(nil, unix.IFLA_INFO_KIND, cstring("veth"))
-	info = rtAttr(info, unix.IFLA_INFO_DATA, rtAttr(nil, vethInfoPeer, eth0))
-	msg := rtAttr(ifinfo(unix.IFF_UP), unix.IFLA_IFNAME, cstring(viewPeerName()))
-	msg = rtAttr(msg, unix.IFLA_MTU, u32[:])
-	msg = rtAttr(msg, unix.IFLA_LINKINFO, info)
+	eth0 := nlattr.Append(ifinfo(0), unix.IFLA_IFNAME, cstring("eth0"))
+	eth0 = nlattr.Append(eth0, unix.IFLA_NET_NS_FD, nsfd[:])
+	eth0 = nlattr.Append(eth0, unix.IFLA_ADDRESS, link.MAC[:])
+	eth0 = nlattr.Append(eth0, unix.IFLA_MTU, u32[:])
+	info := nlattr.Append(nil, unix.IFLA_INFO_KIND, cstring("veth"))
+	info = nlattr.Append(info, unix.IFLA_INFO_DATA, nlattr.Append(nil, vethInfoPeer, eth0))
+	msg := nlattr.Append(ifinfo(unix.IFF_UP), unix.IFLA_IFNAME, cstring(viewPeerName()))
+	msg = nlattr.Append(msg, unix.IFLA_MTU, u32[:])
+	msg = nlattr.Append(msg, unix.IFLA_LINKINFO, info)
 	if err := rtRequest(peerNL, unix.RTM_NEWLINK, unix.NLM_F_CREATE|unix.NLM_F_EXCL, msg); err != nil {
 		return 0, fmt.Errorf("veth: %w", err)
 	}
@@ -195,8 +196,8 @@ func addAddress(nl int, index uint32, a netip.Prefix) error {
 	msg := make([]byte, unix.SizeofIfAddrmsg)
 	msg[0], msg[1], msg[2] = family, byte(a.Bits()), unix.IFA_F_NODAD
 	binary.LittleEndian.PutUint32(msg[4:], index)
-	msg = rtAttr(msg, unix.IFA_LOCAL, a.Addr().AsSlice())
-	msg = rtAttr(msg, unix.IFA_ADDRESS, a.Addr().AsSlice())
+	msg = nlattr.Append(msg, unix.IFA_LOCAL, a.Addr().AsSlice())
+	msg = nlattr.Append(msg, unix.IFA_ADDRESS, a.Addr().AsSlice())
 	return rtRequest(nl, unix.RTM_NEWADDR, unix.NLM_F_CREATE|unix.NLM_F_EXCL, msg)
 }
 
@@ -210,23 +211,11 @@ func setDefaultRoute(nl int, index uint32, gw netip.Addr, flags uint16) error {
 	msg := make([]byte, unix.SizeofRtMsg)
 	msg[0] = family
 	msg[4], msg[5], msg[6], msg[7] = unix.RT_TABLE_MAIN, unix.RTPROT_BOOT, unix.RT_SCOPE_UNIVERSE, unix.RTN_UNICAST
-	msg = rtAttr(msg, unix.RTA_GATEWAY, gw.AsSlice())
+	msg = nlattr.Append(msg, unix.RTA_GATEWAY, gw.AsSlice())
 	var oif [4]byte
 	binary.LittleEndian.PutUint32(oif[:], index)
-	msg = rtAttr(msg, unix.RTA_OIF, oif[:])
+	msg = nlattr.Append(msg, unix.RTA_OIF, oif[:])
 	return rtRequest(nl, unix.RTM_NEWROUTE, flags, msg)
-}
-
-// rtAttr appends a route attribute (struct rtattr, aligned).
-func rtAttr(b []byte, typ uint16, data []byte) []byte {
-	var h [4]byte
-	binary.LittleEndian.PutUint16(h[:], uint16(4+len(data)))
-	binary.LittleEndian.PutUint16(h[2:], typ)
-	b = append(append(b, h[:]...), data...)
-	for len(b)%4 != 0 {
-		b = append(b, 0)
-	}
-	return b
 }
 
 // rtRequest sends one rtnetlink request and reads its acknowledgement.

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/netbox-sandbox/netbox/netstack"
+	"github.com/netbox-sandbox/netbox/netstack/nlattr"
 )
 
 // netConfig makes netbox's stack follow the addresses and routes
@@ -244,19 +245,14 @@ func parseIfAddr(b []byte) (ifAddr, bool) {
 	family, plen := b[0], int(b[1])
 	a := ifAddr{index: binary.LittleEndian.Uint32(b[4:])}
 	var local, address []byte
-	for attrs := b[unix.SizeofIfAddrmsg:]; len(attrs) >= 4; {
-		l := int(binary.LittleEndian.Uint16(attrs))
-		if l < 4 || l > len(attrs) {
-			break
-		}
-		switch binary.LittleEndian.Uint16(attrs[2:]) {
+	nlattr.Walk(b[unix.SizeofIfAddrmsg:], func(typ uint16, v []byte) {
+		switch typ {
 		case unix.IFA_LOCAL:
-			local = attrs[4:l]
+			local = v
 		case unix.IFA_ADDRESS:
-			address = attrs[4:l]
+			address = v
 		}
-		attrs = attrs[min((l+3)&^3, len(attrs)):]
-	}
+	})
 	raw := address
 	if family == unix.AF_INET && local != nil {
 		raw = local
@@ -279,13 +275,8 @@ func parseRoute(b []byte) (nsRoute, bool) {
 	family, dstLen, table, typ := b[0], int(b[1]), uint32(b[4]), b[7]
 	r := nsRoute{scope: b[6]}
 	var dst []byte
-	for attrs := b[unix.SizeofRtMsg:]; len(attrs) >= 4; {
-		l := int(binary.LittleEndian.Uint16(attrs))
-		if l < 4 || l > len(attrs) {
-			break
-		}
-		v := attrs[4:l]
-		switch binary.LittleEndian.Uint16(attrs[2:]) {
+	nlattr.Walk(b[unix.SizeofRtMsg:], func(typ uint16, v []byte) {
+		switch typ {
 		case unix.RTA_DST:
 			dst = v
 		case unix.RTA_GATEWAY:
@@ -303,8 +294,7 @@ func parseRoute(b []byte) (nsRoute, bool) {
 				table = binary.LittleEndian.Uint32(v)
 			}
 		}
-		attrs = attrs[min((l+3)&^3, len(attrs)):]
-	}
+	})
 	if table != unix.RT_TABLE_MAIN || typ != unix.RTN_UNICAST {
 		return nsRoute{}, false
 	}
