@@ -412,11 +412,7 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 		}
 		return sent, nil
 	}
-	_, refused, err := s.st.writeUDP(s.gstack(), s.sk.ep, data, opts, f, tos)
-	if refused == deadReceiver || (refused == unknownPort && s.State != SSConnected) {
-		s.portUnreachable(dst, data)
-	}
-	if err != nil {
+	if err := s.sendDatagram(f, data, opts, dst, tos); err != nil {
 		if _, ok := err.(*tcpip.ErrWouldBlock); ok {
 			return 0, wouldBlock(unix.POLLOUT)
 		}
@@ -426,6 +422,18 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 		s.syncLocal()
 	}
 	return sent, nil
+}
+
+// sendDatagram writes one datagram to dst through the socket's endpoint
+// (writeUDP; tos as there) and raises the port unreachable netbox answers
+// itself: a closed receiver's, and for an unconnected sender gVisor's
+// (which gVisor reports to connected sockets only). s.mu is held.
+func (s *Socket) sendDatagram(f int, data []byte, opts tcpip.WriteOptions, dst netip.AddrPort, tos int) tcpip.Error {
+	_, refused, err := s.st.writeUDP(s.gstack(), s.sk.ep, data, opts, f, tos)
+	if refused == deadReceiver || (refused == unknownPort && s.State != SSConnected) {
+		s.portUnreachable(dst, data)
+	}
+	return err
 }
 
 // udpCork is a datagram being built from several sends (MSG_MORE,
@@ -570,18 +578,12 @@ func (s *Socket) setCork(f int, val Optval) error {
 	c := s.sk.cork
 	s.sk.cork = nil
 	s.sk.corkMu.Unlock()
-	if c != nil {
-		opts := tcpip.WriteOptions{To: c.to}
-		if c.to != nil || connected {
-			_, refused, _ := s.st.writeUDP(s.gstack(), s.sk.ep, c.data, opts, f, -1)
-			if refused == deadReceiver {
-				dst := s.sk.remote
-				if c.to != nil {
-					dst = addrPortOf(*c.to)
-				}
-				s.portUnreachable(dst, c.data)
-			}
+	if c != nil && (c.to != nil || connected) {
+		dst := s.sk.remote
+		if c.to != nil {
+			dst = addrPortOf(*c.to)
 		}
+		s.sendDatagram(f, c.data, tcpip.WriteOptions{To: c.to}, dst, -1)
 	}
 	if was && connected {
 		s.connectPlaceholder(f, s.sk.remote) // back to the direct path
