@@ -64,30 +64,6 @@ static const char *portrel(int p, int same)
 	return p == same ? "same" : p == 0 ? "0" : "other";
 }
 
-/* got prints what fd has queued: the number of datagrams and each one's
- * length (the first waited for up to 300 ms, the others 50 ms). */
-static void got(const char *label, int fd)
-{
-	char out[512] = "";
-	size_t o = 0;
-	int count = 0;
-	for (int i = 0; i < 8; i++) {
-		struct pollfd p = {fd, POLLIN, 0};
-		if (poll(&p, 1, i ? 50 : 300) <= 0)
-			break;
-		ssize_t n = recv(fd, rbuf, sizeof rbuf, MSG_DONTWAIT);
-		if (n < 0)
-			break;
-		count++;
-		if (n <= 16)
-			o += (size_t)snprintf(out + o, sizeof out - o, " [%zd %.*s]", n, (int)n, rbuf);
-		else
-			o += (size_t)snprintf(out + o, sizeof out - o, " [%zd]", n);
-		if (o >= sizeof out)
-			break;
-	}
-	printf("%s: %d datagrams%s\n", label, count, out);
-}
 
 static void poll_now(const char *label, int fd)
 {
@@ -270,14 +246,14 @@ static void dontroute(void)
 
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
 	show("dr MSG_DONTROUTE to 127.0.0.1", sendto(s, "dr1", 3, MSG_DONTROUTE, (struct sockaddr *)&lo4, sizeof lo4));
-	got("dr rx after MSG_DONTROUTE", rx4);
+	show_datagrams("dr rx after MSG_DONTROUTE", rx4);
 	show("dr MSG_DONTROUTE no route", sendto(s, "x", 1, MSG_DONTROUTE, (struct sockaddr *)&none, sizeof none));
 	show("dr plain no route", sendto(s, "x", 1, 0, (struct sockaddr *)&none, sizeof none));
 	get_int("dr SO_DONTROUTE default", s, SOL_SOCKET, SO_DONTROUTE);
 	show("dr set SO_DONTROUTE 1", set_int(s, SOL_SOCKET, SO_DONTROUTE, 1));
 	get_int("dr SO_DONTROUTE", s, SOL_SOCKET, SO_DONTROUTE);
 	show("dr SO_DONTROUTE to 127.0.0.1", sendto(s, "dr2", 3, 0, (struct sockaddr *)&lo4, sizeof lo4));
-	got("dr rx after SO_DONTROUTE", rx4);
+	show_datagrams("dr rx after SO_DONTROUTE", rx4);
 	show("dr SO_DONTROUTE no route", sendto(s, "x", 1, 0, (struct sockaddr *)&none, sizeof none));
 
 	int c = socket(AF_INET, SOCK_DGRAM, 0);
@@ -285,7 +261,7 @@ static void dontroute(void)
 	show("dr SO_DONTROUTE connect no route", connect(c, (struct sockaddr *)&none, sizeof none));
 	show("dr SO_DONTROUTE connect 127.0.0.1", connect(c, (struct sockaddr *)&lo4, sizeof lo4));
 	show("dr SO_DONTROUTE connected send", send(c, "dr3", 3, 0));
-	got("dr rx after connected send", rx4);
+	show_datagrams("dr rx after connected send", rx4);
 	close(c);
 
 	int s6 = socket(AF_INET6, SOCK_DGRAM, 0);
@@ -294,7 +270,7 @@ static void dontroute(void)
 	     sendto(s6, "x", 1, MSG_DONTROUTE, (struct sockaddr *)&none6, sizeof none6));
 	show("dr v6 set SO_DONTROUTE 1", set_int(s6, SOL_SOCKET, SO_DONTROUTE, 1));
 	show("dr v6 SO_DONTROUTE to ::1", sendto(s6, "dr7", 3, 0, (struct sockaddr *)&lo6, sizeof lo6));
-	got("dr rx6 after v6 sends", rx6);
+	show_datagrams("dr rx6 after v6 sends", rx6);
 	close(s6);
 
 	/* Routes through lo that are not local: a link-scope one is "directly
@@ -337,23 +313,23 @@ static void cork(void)
 	show("cork sendto def", sendto(s, "def", 3, 0, (struct sockaddr *)&d4, sizeof d4));
 	show("cork sendto ghi other dest", sendto(s, "ghi", 3, 0, (struct sockaddr *)&d4b, sizeof d4b));
 	show("cork sendto MSG_MORE jk", sendto(s, "jk", 2, MSG_MORE, (struct sockaddr *)&d4, sizeof d4));
-	got("cork rx while corked", rx4);
+	show_datagrams("cork rx while corked", rx4);
 	show("cork set 0", set_int(s, SOL_UDP, UDP_CORK, 0));
 	get_int("cork get after uncork", s, SOL_UDP, UDP_CORK);
-	got("cork rx after uncork", rx4);
-	got("cork other dest rx", other);
+	show_datagrams("cork rx after uncork", rx4);
+	show_datagrams("cork other dest rx", other);
 
 	show("cork set 1 again", set_int(s, SOL_UDP, UDP_CORK, 1));
 	show("cork set 0 with nothing pending", set_int(s, SOL_UDP, UDP_CORK, 0));
-	got("cork rx after empty uncork", rx4);
+	show_datagrams("cork rx after empty uncork", rx4);
 
 	show("cork set 2", set_int(s, SOL_UDP, UDP_CORK, 2));
 	get_int("cork get after set 2", s, SOL_UDP, UDP_CORK);
 	show("cork sendto lm", sendto(s, "lm", 2, 0, (struct sockaddr *)&d4, sizeof d4));
 	show("cork sendto 0 bytes", sendto(s, "", 0, 0, (struct sockaddr *)&d4, sizeof d4));
-	got("cork rx after 0-byte send", rx4);
+	show_datagrams("cork rx after 0-byte send", rx4);
 	show("cork set 0 again", set_int(s, SOL_UDP, UDP_CORK, 0));
-	got("cork rx after uncork 2", rx4);
+	show_datagrams("cork rx after uncork 2", rx4);
 
 	/* Corked total above the datagram limit. */
 	set_int(s, SOL_SOCKET, SO_SNDBUF, 1 << 20);
@@ -362,7 +338,7 @@ static void cork(void)
 	show("cork big sendto 30000", sendto(s, big, 30000, 0, (struct sockaddr *)&d4, sizeof d4));
 	show("cork big sendto no", sendto(s, "no", 2, 0, (struct sockaddr *)&d4, sizeof d4));
 	show("cork big set 0", set_int(s, SOL_UDP, UDP_CORK, 0));
-	got("cork rx after too big", rx4);
+	show_datagrams("cork rx after too big", rx4);
 	close(s);
 
 	int c = socket(AF_INET, SOCK_DGRAM, 0);
@@ -370,9 +346,9 @@ static void cork(void)
 	show("cork conn set 1", set_int(c, SOL_UDP, UDP_CORK, 1));
 	show("cork conn send pq", send(c, "pq", 2, 0));
 	show("cork conn write rs", write(c, "rs", 2));
-	got("cork conn rx while corked", rx4);
+	show_datagrams("cork conn rx while corked", rx4);
 	show("cork conn set 0", set_int(c, SOL_UDP, UDP_CORK, 0));
-	got("cork conn rx after uncork", rx4);
+	show_datagrams("cork conn rx after uncork", rx4);
 	close(c);
 
 	int s6 = socket(AF_INET6, SOCK_DGRAM, 0);
@@ -380,9 +356,9 @@ static void cork(void)
 	get_int("cork v6 get", s6, SOL_UDP, UDP_CORK);
 	show("cork v6 sendto tu", sendto(s6, "tu", 2, 0, (struct sockaddr *)&d6, sizeof d6));
 	show("cork v6 sendto vw", sendto(s6, "vw", 2, 0, (struct sockaddr *)&d6, sizeof d6));
-	got("cork v6 rx while corked", rx6);
+	show_datagrams("cork v6 rx while corked", rx6);
 	show("cork v6 set 0", set_int(s6, SOL_UDP, UDP_CORK, 0));
-	got("cork v6 rx after uncork", rx6);
+	show_datagrams("cork v6 rx after uncork", rx6);
 	close(s6);
 	close(other);
 }
@@ -419,7 +395,7 @@ static void try_sizes(const char *pfx, int family, int mode, int recverr, const 
 		show(l, r);
 		if (r >= 0) {
 			snprintf(l, sizeof l, "%s rx %d", pfx, sizes[i]);
-			got(l, v6 ? rx6 : rx4);
+			show_datagrams(l, v6 ? rx6 : rx4);
 			continue;
 		}
 		snprintf(l, sizeof l, "%s poll after %d", pfx, sizes[i]);
@@ -537,7 +513,7 @@ static void icmp_pmtu(const char *pfx, int mode, const char *dst)
 	snprintf(l, sizeof l, "%s send 1400", pfx);
 	show(l, send(s, big, 1400, 0));
 	snprintf(l, sizeof l, "%s rx 1400", pfx);
-	got(l, rx4);
+	show_datagrams(l, rx4);
 	snprintf(l, sizeof l, "%s inject frag needed 1200", pfx);
 	show(l, frag_needed(dst, local_port(s), port4, 1200));
 	usleep(200000);
@@ -554,7 +530,7 @@ static void icmp_pmtu(const char *pfx, int mode, const char *dst)
 	snprintf(l, sizeof l, "%s send 1173 after icmp", pfx);
 	show(l, send(s, big, 1173, 0));
 	snprintf(l, sizeof l, "%s rx after icmp", pfx);
-	got(l, rx4);
+	show_datagrams(l, rx4);
 	close(s);
 }
 
@@ -567,12 +543,12 @@ static void nocheck(void)
 	get_int("nocheck default", s, SOL_SOCKET, SO_NO_CHECK);
 	show("nocheck sendto plain", sendto(s, "ck0", 3, 0, (struct sockaddr *)&d4, sizeof d4));
 	raw_see("nocheck raw plain", port4);
-	got("nocheck rx plain", rx4);
+	show_datagrams("nocheck rx plain", rx4);
 	show("nocheck set 1", set_int(s, SOL_SOCKET, SO_NO_CHECK, 1));
 	get_int("nocheck get", s, SOL_SOCKET, SO_NO_CHECK);
 	show("nocheck sendto", sendto(s, "ck1", 3, 0, (struct sockaddr *)&d4, sizeof d4));
 	raw_see("nocheck raw", port4);
-	got("nocheck rx", rx4);
+	show_datagrams("nocheck rx", rx4);
 	show("nocheck set 0", set_int(s, SOL_SOCKET, SO_NO_CHECK, 0));
 	get_int("nocheck get after 0", s, SOL_SOCKET, SO_NO_CHECK);
 	close(s);
@@ -587,7 +563,7 @@ static void nocheck(void)
 		snprintf(l, sizeof l, "df %s raw", mode_name(m));
 		raw_see(l, port4);
 		snprintf(l, sizeof l, "df %s rx", mode_name(m));
-		got(l, rx4);
+		show_datagrams(l, rx4);
 		close(s);
 	}
 
