@@ -3,6 +3,8 @@
 // task that made it, and the ways to answer it.
 package platform
 
+import "golang.org/x/sys/unix"
+
 // Call is one trapped system call, as the kernel reported it.
 type Call struct {
 	// ID identifies the notification; it is only meaningful to the
@@ -15,6 +17,12 @@ type Call struct {
 	// Args are the six raw arguments.
 	Args [6]uint64
 }
+
+// NativeOpenFlags are the open flags of an open that cannot be of a
+// /proc/net view netbox serves (writing, creating, a directory, O_PATH):
+// the filter lets open and openat with any of them run natively, and the
+// handler does the same for openat2, whose flags it reads from memory.
+const NativeOpenFlags = unix.O_WRONLY | unix.O_RDWR | unix.O_CREAT | unix.O_DIRECTORY | unix.O_PATH
 
 // Reply is the answer to a Call: either a result (Val, or -Errno), or
 // Continue, which lets the kernel run the call natively.

@@ -20,10 +20,6 @@ import (
 // own (netstack.Stack.ProcNet); every other open runs natively. The filter
 // lets opens for writing, of directories and O_PATH ones through itself.
 
-// openNative are the open flags the filter never traps and, for openat2
-// (whose flags it cannot see), the handler lets run natively.
-const openNative = unix.O_WRONLY | unix.O_RDWR | unix.O_CREAT | unix.O_DIRECTORY | unix.O_PATH
-
 // openHowSize is sizeof(struct open_how) of Linux 5.6 (flags, mode,
 // resolve): the size of the fields netbox reads.
 const openHowSize = 24
@@ -66,7 +62,7 @@ func sysOpenat2(h *Handler, t Task) (platform.Reply, bool) {
 // (held).
 func (h *Handler) openProcNet(t Task, dirfd int, pathAddr, flags uint64) (platform.Reply, bool) {
 	native := platform.Reply{Continue: true}
-	if flags&openNative != 0 {
+	if flags&platform.NativeOpenFlags != 0 {
 		return native, false
 	}
 	p, err := abi.CopyInPath(t, pathAddr)

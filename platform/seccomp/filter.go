@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netbox-sandbox/netbox/platform"
 )
 
 // Seccomp return actions (include/uapi/linux/seccomp.h).
@@ -38,10 +40,6 @@ var Trapped = []int{
 	unix.SYS_GETSOCKNAME, unix.SYS_GETPEERNAME, unix.SYS_SETSOCKOPT, unix.SYS_GETSOCKOPT,
 	unix.SYS_SHUTDOWN, unix.SYS_SENDMSG, unix.SYS_RECVMSG, unix.SYS_SENDMMSG, unix.SYS_RECVMMSG,
 }
-
-// openNative are the open flags that make the filter let an open or
-// openat run natively (syscalls.openNative is the same set).
-const openNative = unix.O_WRONLY | unix.O_RDWR | unix.O_CREAT | unix.O_DIRECTORY | unix.O_PATH
 
 // Refused are system calls that bypass a per-call filter and so get ENOSYS:
 // io_uring can create, connect and use sockets without any system call
@@ -120,10 +118,10 @@ func Program(trapOpens bool) []unix.SockFilter {
 	// directory and O_PATH opens run natively at once.
 	p.label("open")
 	p.ld(offArgLo(1))
-	p.jset(openNative, "allow", "notify")
+	p.jset(platform.NativeOpenFlags, "allow", "notify")
 	p.label("openat")
 	p.ld(offArgLo(2))
-	p.jset(openNative, "allow", "notify")
+	p.jset(platform.NativeOpenFlags, "allow", "notify")
 
 	p.label("notify")
 	p.ret(retUserNotif)
