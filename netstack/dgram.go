@@ -463,10 +463,12 @@ func maxPayload(dst netip.Addr) int {
 
 // Path MTU discovery modes (IP_MTU_DISCOVER, IPV6_MTU_DISCOVER).
 const (
-	pmtuDiscWant  = 1 // IP_PMTUDISC_WANT
-	pmtuDiscDo    = 2 // IP_PMTUDISC_DO
-	pmtuDiscProbe = 3 // IP_PMTUDISC_PROBE
-	pmtuDiscOmit  = 5 // IP_PMTUDISC_OMIT
+	pmtuDiscDont      = 0 // IP_PMTUDISC_DONT
+	pmtuDiscWant      = 1 // IP_PMTUDISC_WANT
+	pmtuDiscDo        = 2 // IP_PMTUDISC_DO
+	pmtuDiscProbe     = 3 // IP_PMTUDISC_PROBE
+	pmtuDiscInterface = 4 // IP_PMTUDISC_INTERFACE
+	pmtuDiscOmit      = 5 // IP_PMTUDISC_OMIT
 )
 
 // udpLimit is the most one datagram to dst may carry, as ip_append_data

@@ -23,6 +23,15 @@ type icmpCause struct {
 	origin    tcpip.SockErrOrigin
 	typ, code uint8
 	info      uint32
+	// errno is ee_errno when set, else the entry's Err's.
+	errno unix.Errno
+	// offender is the error's sender when known, else the datagram's
+	// destination is (the loopback's port unreachables).
+	offender netip.Addr
+	// fromPacket: ttl and tos are the ICMP packet's own, else
+	// icmp_send's.
+	fromPacket bool
+	ttl, tos   uint8
 }
 
 func (c icmpCause) Origin() tcpip.SockErrOrigin { return c.origin }
@@ -160,7 +169,7 @@ func (s *Socket) recvError(f, size int) (*RecvResult, error) {
 	// or none.
 	s.takeDgramError(f)
 	if next := so.PeekErr(); next != nil && next.Cause != nil && next.Cause.Origin().IsICMPErr() {
-		s.setDgramError(errnoOf(next.Err))
+		s.setDgramError(sockErrno(next))
 	}
 	return r, nil
 }
@@ -187,11 +196,15 @@ func (s *Socket) icmpPacketControl(e *tcpip.SockError) []control.Message {
 		copy(b[8:], a[:])
 		out = append(out, control.Message{Level: unix.SOL_IP, Type: unix.IP_PKTINFO, Data: b})
 	}
+	ttl, tos := uint8(defaultTTL), uint8(0xc0)
+	if c, ok := e.Cause.(icmpCause); ok && c.fromPacket {
+		ttl, tos = c.ttl, c.tos
+	}
 	if o.get(unix.SOL_IP, unix.IP_RECVTTL) != 0 {
-		out = append(out, control.IntMessage(unix.SOL_IP, unix.IP_TTL, defaultTTL))
+		out = append(out, control.IntMessage(unix.SOL_IP, unix.IP_TTL, int32(ttl)))
 	}
 	if o.get(unix.SOL_IP, unix.IP_RECVTOS) != 0 {
-		out = append(out, control.Message{Level: unix.SOL_IP, Type: unix.IP_TOS, Data: []byte{0xc0}})
+		out = append(out, control.Message{Level: unix.SOL_IP, Type: unix.IP_TOS, Data: []byte{tos}})
 	}
 	return out
 }
@@ -202,7 +215,7 @@ func (s *Socket) icmpPacketControl(e *tcpip.SockError) []control.Message {
 // datagram was sent to; for a local error nothing (AF_UNSPEC).
 func (s *Socket) extendedErr(e *tcpip.SockError) control.Message {
 	var ee [16]byte
-	if errno, ok := errnoOf(e.Err).(unix.Errno); ok {
+	if errno, ok := sockErrno(e).(unix.Errno); ok {
 		binary.LittleEndian.PutUint32(ee[0:], uint32(errno))
 	}
 	var offender []byte
@@ -210,7 +223,11 @@ func (s *Socket) extendedErr(e *tcpip.SockError) control.Message {
 		ee[4], ee[5], ee[6] = uint8(c.Origin()), c.Type(), c.Code()
 		binary.LittleEndian.PutUint32(ee[8:], c.Info())
 		if c.Origin().IsICMPErr() {
-			offender = sockaddr.Inet(s.Family, forFamily(s.Family, netip.AddrPortFrom(addrPortOf(e.Dst).Addr(), 0)))
+			from := addrPortOf(e.Dst).Addr()
+			if ic, ok := c.(icmpCause); ok && ic.offender.IsValid() {
+				from = ic.offender
+			}
+			offender = sockaddr.Inet(s.Family, forFamily(s.Family, netip.AddrPortFrom(from, 0)))
 		}
 	}
 	level, typ, size := unix.SOL_IP, unix.IP_RECVERR, unix.SizeofSockaddrInet4
@@ -221,6 +238,14 @@ func (s *Socket) extendedErr(e *tcpip.SockError) control.Message {
 		offender = make([]byte, size)
 	}
 	return control.Message{Level: int32(level), Type: int32(typ), Data: append(ee[:], offender...)}
+}
+
+// sockErrno is a queued error's errno (ee_errno).
+func sockErrno(e *tcpip.SockError) error {
+	if c, ok := e.Cause.(icmpCause); ok && c.errno != 0 {
+		return c.errno
+	}
+	return errnoOf(e.Err)
 }
 
 // takeDgramError is sock_error for a datagram socket whose placeholder is

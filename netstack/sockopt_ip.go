@@ -302,12 +302,15 @@ func getMTU(s *Socket) (int32, error) {
 }
 
 // pathMTU is the MTU of the route to dst (dst_mtu): lo's for the
-// sandbox's own addresses, eth0's for the others; for IPv4 at most
-// IP_MAX_MTU.
+// sandbox's own addresses, eth0's for the others, or less if an ICMP
+// error taught one (pmtu.go); for IPv4 at most IP_MAX_MTU.
 func (st *Stack) pathMTU(dst netip.Addr) int {
 	mtu := st.deviceMTU(dst)
 	if dst.Unmap().Is4() {
 		mtu = min(mtu, ipMaxMTU)
+	}
+	if learned := st.pmtus.get(dst.Unmap()); learned > 0 {
+		mtu = min(mtu, learned)
 	}
 	return mtu
 }

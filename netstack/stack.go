@@ -126,6 +126,10 @@ type Stack struct {
 	givenAddrs  localAddrs // the namespace's, as SetLocalAddrs last had them
 	givenRoutes []Route    // the namespace's, as SetRoutes last had them
 	ipv6        eth6State  // eth0's IPv6 configuration
+	pmtus       pmtuCache  // path MTUs ICMP errors taught
+	// icmpWatchers are the raw endpoints through which netbox reads the
+	// ICMP errors gVisor leaves to it (icmperr.go).
+	icmpWatchers []tcpip.Endpoint
 
 	pcap        *pcap.Writer // Options.Pcap's; nil without
 	captureOnce sync.Once
@@ -212,6 +216,12 @@ func New(host HostSockets, id string, opts Options) (*Stack, error) {
 		st.Close()
 		return nil, err
 	}
+	for _, v4 := range []bool{true, false} {
+		if err := st.watchICMP(v4); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("netstack: ICMP errors: %w", err)
+		}
+	}
 	if err := st.startPumpListener(); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("netstack: pump listener: %w", err)
@@ -252,6 +262,9 @@ func (st *Stack) Close() {
 		ep.Close()
 	}
 	st.txMu.Unlock()
+	for _, ep := range st.icmpWatchers {
+		ep.Close()
+	}
 	st.gs.Close()
 	st.gsLite.Close()
 	for _, fd := range []int32{st.captureFD.Load(), st.ethCapOut.Load(), st.ethCapIn.Load()} {

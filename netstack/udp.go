@@ -254,19 +254,28 @@ func trimAt(unixName string) string { return strings.TrimPrefix(unixName, "@") }
 // what is sent to dst from src, as the demultiplexer of gVisor stack gs
 // chooses it, or "" when there is none.
 func (st *Stack) udpReceiver(gs *stack.Stack, dst, src netip.AddrPort) string {
+	if s := st.udpSocketOf(gs, dst, src, loNIC); s != nil {
+		return s.sk.name
+	}
+	return ""
+}
+
+// udpSocketOf is the sandbox's UDP socket whose endpoint gVisor stack gs
+// finds for a datagram to local from remote arriving on nic, or nil.
+func (st *Stack) udpSocketOf(gs *stack.Stack, local, remote netip.AddrPort, nic tcpip.NICID) *Socket {
 	netProto := networkProtocol(afInet6)
-	d, sa := dst.Addr(), src.Addr()
+	d, sa := local.Addr(), remote.Addr()
 	if d.Unmap().Is4() {
 		netProto = networkProtocol(afInet)
 		d, sa = d.Unmap(), sa.Unmap()
 	}
 	id := stack.TransportEndpointID{
-		LocalPort: dst.Port(), LocalAddress: tcpip.AddrFromSlice(d.AsSlice()),
-		RemotePort: src.Port(), RemoteAddress: tcpip.AddrFromSlice(sa.AsSlice()),
+		LocalPort: local.Port(), LocalAddress: tcpip.AddrFromSlice(d.AsSlice()),
+		RemotePort: remote.Port(), RemoteAddress: tcpip.AddrFromSlice(sa.AsSlice()),
 	}
-	ep := gs.FindTransportEndpoint(netProto, udp.ProtocolNumber, id, loNIC)
+	ep := gs.FindTransportEndpoint(netProto, udp.ProtocolNumber, id, nic)
 	if ep == nil {
-		return ""
+		return nil
 	}
 	// Lock order: a socket's rxMu comes before st.mu, so look at the
 	// sockets after letting go of st.mu.
@@ -278,10 +287,10 @@ func (st *Stack) udpReceiver(gs *stack.Stack, dst, src netip.AddrPort) string {
 	st.mu.Unlock()
 	for _, s := range socks {
 		if te, ok := s.sk.rxEndpointAny().(stack.TransportEndpoint); ok && te == ep {
-			return s.sk.name
+			return s
 		}
 	}
-	return ""
+	return nil
 }
 
 // registerUDP makes a datagram socket known by its placeholder's name.
