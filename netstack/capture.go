@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/checksum"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/link/nested"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
@@ -49,8 +50,14 @@ func newCaptureEndpoint(st *Stack, child stack.LinkEndpoint) *captureEndpoint {
 
 // WritePackets copies each packet lo sends (on lo, every packet is sent
 // once and received once; tcpdump shows it once) to the capture and to
-// the --pcap file, then sends it.
+// the --pcap file, then sends it — but for a UDP datagram with a wrong
+// checksum, which is dropped as it arrives (badUDPChecksum).
 func (e *captureEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
+	for _, pkt := range pkts.AsSlice() {
+		if badUDPChecksum(pkt) {
+			return e.dropBadChecksums(pkts)
+		}
+	}
 	fd, w := e.st.captureFD.Load(), e.st.pcap
 	if fd > 0 || w != nil {
 		now := time.Now()
@@ -71,6 +78,86 @@ func (e *captureEndpoint) WritePackets(pkts stack.PacketBufferList) (int, tcpip.
 		}
 	}
 	return e.Endpoint.WritePackets(pkts)
+}
+
+// dropBadChecksums sends pkts but for the UDP datagrams with a wrong
+// checksum, counted as Udp InCsumErrors.
+func (e *captureEndpoint) dropBadChecksums(pkts stack.PacketBufferList) (int, tcpip.Error) {
+	var good stack.PacketBufferList
+	for _, pkt := range pkts.AsSlice() {
+		if badUDPChecksum(pkt) {
+			e.st.stats.UDPCsumErrors.Add(1)
+			continue
+		}
+		good.PushBack(pkt)
+	}
+	if good.Len() > 0 {
+		if _, err := e.WritePackets(good); err != nil {
+			return 0, err
+		}
+	}
+	return pkts.Len(), nil
+}
+
+// badUDPChecksum reports whether pkt is a whole UDP datagram whose
+// checksum is set and wrong. Linux checks it as the datagram arrives
+// (udp_lib_checksum_complete) and drops it; gVisor's lo claims the
+// offload and never checks. On lo, gVisor's own datagrams leave the
+// checksum 0 (the same offload), so only one a program wrote whole
+// through a raw socket can have one, and only those are summed.
+func badUDPChecksum(pkt *stack.PacketBuffer) bool {
+	var hdr [header.IPv4MaximumHeaderSize + header.UDPMinimumSize]byte
+	n := 0
+	for _, s := range pkt.AsSlices() {
+		n += copy(hdr[n:], s)
+		if n == len(hdr) {
+			break
+		}
+	}
+	b := hdr[:n]
+	var src, dst tcpip.Address
+	var udpAt int
+	switch pkt.NetworkProtocolNumber {
+	case header.IPv4ProtocolNumber:
+		if len(b) < header.IPv4MinimumSize {
+			return false
+		}
+		ip := header.IPv4(b)
+		udpAt = int(ip.HeaderLength())
+		if ip.Protocol() != uint8(header.UDPProtocolNumber) || ip.More() || ip.FragmentOffset() != 0 || udpAt < header.IPv4MinimumSize {
+			return false
+		}
+		src, dst = ip.SourceAddress(), ip.DestinationAddress()
+	case header.IPv6ProtocolNumber:
+		if len(b) < header.IPv6MinimumSize {
+			return false
+		}
+		ip := header.IPv6(b)
+		if ip.NextHeader() != uint8(header.UDPProtocolNumber) {
+			return false
+		}
+		udpAt, src, dst = header.IPv6MinimumSize, ip.SourceAddress(), ip.DestinationAddress()
+	default:
+		return false
+	}
+	if len(b) < udpAt+header.UDPMinimumSize {
+		return false
+	}
+	udp := header.UDP(b[udpAt:])
+	length := int(udp.Length())
+	if udp.Checksum() == 0 || length < header.UDPMinimumSize || udpAt+length > pkt.Size() {
+		return false
+	}
+	sum := header.PseudoHeaderChecksum(header.UDPProtocolNumber, src, dst, uint16(length))
+	off := 0
+	for _, s := range pkt.AsSlices() {
+		from, to := max(udpAt-off, 0), min(udpAt+length-off, len(s))
+		if from < to {
+			sum = checksum.Combine(sum, checksum.Checksum(s[from:to], 0))
+		}
+		off += len(s)
+	}
+	return sum != 0xffff
 }
 
 // ethCapture copies eth0's frames, both ways, to the --pcap file (whose

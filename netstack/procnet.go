@@ -339,8 +339,9 @@ func (st *Stack) procNetSNMP(kernel []byte) []byte {
 			estab++
 		}
 	}
-	udpCounters := func(u tcpip.UDPStats, dropped, dead int64) func(string) (int64, bool) {
+	udpCounters := func(u tcpip.UDPStats, dropped, dead, csum int64) func(string) (int64, bool) {
 		rcvbuf := int64(u.ReceiveBufferErrors.Value()) + dropped
+		csum += int64(u.ChecksumErrors.Value())
 		return func(n string) (int64, bool) {
 			switch n {
 			case "InDatagrams":
@@ -348,13 +349,13 @@ func (st *Stack) procNetSNMP(kernel []byte) []byte {
 			case "NoPorts":
 				return int64(u.UnknownPortErrors.Value()) + dead, true
 			case "InErrors":
-				return rcvbuf + int64(u.MalformedPacketsReceived.Value()+u.ChecksumErrors.Value()), true
+				return rcvbuf + int64(u.MalformedPacketsReceived.Value()) + csum, true
 			case "OutDatagrams":
 				return int64(u.PacketsSent.Value()), true
 			case "RcvbufErrors":
 				return rcvbuf, true
 			case "InCsumErrors":
-				return int64(u.ChecksumErrors.Value()), true
+				return csum, true
 			}
 			return 0, false
 		}
@@ -463,9 +464,9 @@ func (st *Stack) procNetSNMP(kernel []byte) []byte {
 				return 0, false
 			})
 		case "Udp":
-			f.write(&b, sec, udpCounters(udp, int64(st.stats.UDPDropped.Load()), dead))
+			f.write(&b, sec, udpCounters(udp, int64(st.stats.UDPDropped.Load()), dead, int64(st.stats.UDPCsumErrors.Load())))
 		case "UdpLite":
-			f.write(&b, sec, udpCounters(lite, 0, 0))
+			f.write(&b, sec, udpCounters(lite, 0, 0, 0))
 		default:
 			f.write(&b, sec, func(string) (int64, bool) { return 0, false })
 		}

@@ -36,7 +36,7 @@ func icmpProtocol(family int) tcpip.TransportProtocolNumber {
 // isUDP reports whether a datagram socket is UDP or UDP-Lite (not ping or
 // raw): ports, corking and port-unreachable errors are UDP's.
 func (s *Socket) isUDP() bool {
-	return s.Protocol == unix.IPPROTO_UDP || s.Protocol == unix.IPPROTO_UDPLITE
+	return s.Type == unix.SOCK_DGRAM && (s.Protocol == unix.IPPROTO_UDP || s.Protocol == unix.IPPROTO_UDPLITE)
 }
 
 // pingAllowed is ping_init_sock's check: the caller's effective group or

@@ -90,10 +90,11 @@ type Options struct {
 	// Pcap, when set, receives every packet the sandbox's interfaces
 	// carry, as a pcap file (--pcap).
 	Pcap io.Writer
-	// IfSocket returns a socket in the network namespace of thread tid,
-	// on which the program's interface ioctls (SIOCGIFCONF, SIOCGIFFLAGS…)
-	// are run: netbox's own sockets live in another namespace.
-	IfSocket func(tid int) (int, error)
+	// IfSocket returns a socket of family (AF_INET or AF_INET6) in the
+	// network namespace of thread tid, on which the program's interface
+	// and routing ioctls (SIOCGIFCONF, SIOCGIFFLAGS, SIOCADDRT…) are run:
+	// netbox's own sockets live in another namespace.
+	IfSocket func(tid, family int) (int, error)
 }
 
 // Stack is one sandbox's network: the gVisor stack and the tables the
@@ -163,6 +164,10 @@ type Stats struct {
 	// one ICMP destination unreachable sent and received), which netbox
 	// raises itself.
 	DeadPorts atomic.Uint64
+	// UDPCsumErrors counts the UDP datagrams dropped on lo for a wrong
+	// checksum (Udp: InCsumErrors, InErrors), which netbox checks itself
+	// (badUDPChecksum).
+	UDPCsumErrors atomic.Uint64
 }
 
 // New builds a stack whose only interface is lo with 127.0.0.1/8 and ::1.
@@ -229,13 +234,13 @@ func New(host HostSockets, id string, opts Options) (*Stack, error) {
 	return st, nil
 }
 
-// IfSocket returns the socket for thread tid's interface ioctls
-// (Options.IfSocket); ENOTTY when there is none.
-func (st *Stack) IfSocket(tid int) (int, error) {
+// IfSocket returns the socket of family for thread tid's interface and
+// routing ioctls (Options.IfSocket); ENOTTY when there is none.
+func (st *Stack) IfSocket(tid, family int) (int, error) {
 	if st.opts.IfSocket == nil {
 		return -1, unix.ENOTTY
 	}
-	return st.opts.IfSocket(tid)
+	return st.opts.IfSocket(tid, family)
 }
 
 // Stats returns the stack's counters.

@@ -108,10 +108,13 @@ func pingGroupRange(p *perNetNS) func(tid int) (lo, hi uint32) {
 	}
 }
 
-// ioctlSocket makes the socket netbox runs the program's interface ioctls
-// on, in its namespace (netstack.Options.IfSocket).
-func ioctlSocket() (int, error) {
-	return unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+// ioctlSocket makes a socket of family netbox runs the program's
+// interface and routing ioctls on, in its namespace
+// (netstack.Options.IfSocket).
+func ioctlSocket(family int) func() (int, error) {
+	return func() (int, error) {
+		return unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	}
 }
 
 // openCapture opens the packet socket netbox mirrors its loopback traffic

@@ -88,9 +88,16 @@ func Run(cfg Config) (int, error) {
 	pingRange := sysctlFile("/proc/sys/net/ipv4/ping_group_range")
 	defer pingRange.close()
 	cfg.Stack.PingGroupRange = pingGroupRange(pingRange)
-	ifSockets := &perNetNS{open: ioctlSocket}
+	ifSockets := &perNetNS{open: ioctlSocket(unix.AF_INET)}
 	defer ifSockets.close()
-	cfg.Stack.IfSocket = ifSockets.get
+	ifSockets6 := &perNetNS{open: ioctlSocket(unix.AF_INET6)}
+	defer ifSockets6.close()
+	cfg.Stack.IfSocket = func(tid, family int) (int, error) {
+		if family == unix.AF_INET6 {
+			return ifSockets6.get(tid)
+		}
+		return ifSockets.get(tid)
+	}
 	diagSockets := &perNetNS{open: func() (int, error) {
 		return unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	}}

@@ -82,7 +82,7 @@ func OpenPacketLink(name string) (*PacketLink, error) {
 // gsoEnabled reports whether interface name does generic segmentation
 // offload (ethtool's ETHTOOL_GGSO).
 func gsoEnabled(name string) bool {
-	fd, err := ioctlSocket()
+	fd, err := ioctlSocket(unix.AF_INET)()
 	if err != nil {
 		return false
 	}

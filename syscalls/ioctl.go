@@ -59,6 +59,10 @@ func sysIoctl(h *Handler, t Task) (platform.Reply, bool) {
 			return result(0, h.ifconf(t, a[2])), false
 		case ifreqGet[req] || ifreqSet[req]:
 			return result(0, h.ifIoctl(t, req, a[2])), false
+		case req == unix.SIOCADDRT || req == unix.SIOCDELRT:
+			if ref.s.Family == unix.AF_INET || ref.s.Family == unix.AF_INET6 {
+				return result(0, h.routeIoctl(t, ref.s.Family, req, a[2])), false
+			}
 		}
 		return platform.Reply{Continue: true}, false
 	})
@@ -74,7 +78,7 @@ func (h *Handler) ifIoctl(t Task, req uint, arg uint64) error {
 	if ifreqSet[req] && !threadCapable(t.Call().Tid, unix.CAP_NET_ADMIN) {
 		return unix.EPERM // dev_ioctl, devinet_ioctl: ns_capable(CAP_NET_ADMIN)
 	}
-	fd, err := h.st.IfSocket(t.Call().Tid)
+	fd, err := h.st.IfSocket(t.Call().Tid, unix.AF_INET)
 	if err != nil {
 		return unix.ENOTTY
 	}
@@ -84,6 +88,58 @@ func (h *Handler) ifIoctl(t Task, req uint, arg uint64) error {
 	if ifreqGet[req] {
 		return memErr(t.WriteMem(arg, ifr[:]))
 	}
+	return nil
+}
+
+// The routing ioctls' arguments on x86-64: struct rtentry (an AF_INET
+// socket's), whose rt_dev points to the device's name, and struct
+// in6_rtmsg (an AF_INET6 socket's), which holds no pointer.
+const (
+	sizeofRtentry  = 120
+	rtentryDev     = 88 // offsetof(struct rtentry, rt_dev)
+	sizeofIn6Rtmsg = 80
+)
+
+// routeIoctl is SIOCADDRT and SIOCDELRT (ip_rt_ioctl for IPv4,
+// ipv6_route_ioctl for IPv6), run in the caller's namespace as the
+// interface ioctls are; netbox's stack then follows the route from the
+// namespace's rtnetlink events. As inet_ioctl: the argument is read
+// (EFAULT), CAP_NET_ADMIN checked (EPERM), then rt_dev's IFNAMSIZ-1
+// bytes read (EFAULT).
+func (h *Handler) routeIoctl(t Task, family int, req uint, arg uint64) error {
+	size := sizeofRtentry
+	if family == unix.AF_INET6 {
+		size = sizeofIn6Rtmsg
+	}
+	// The device's name goes after the argument, in the same heap
+	// buffer, which the kernel reads through rt_dev.
+	buf := make([]byte, size+unix.IFNAMSIZ)
+	rt := buf[:size]
+	if err := t.ReadMem(arg, rt); err != nil {
+		return memErr(err)
+	}
+	if !threadCapable(t.Call().Tid, unix.CAP_NET_ADMIN) {
+		return unix.EPERM
+	}
+	if family == unix.AF_INET {
+		if dev := binary.LittleEndian.Uint64(rt[rtentryDev:]); dev != 0 {
+			name := buf[size:]
+			if err := t.ReadMem(dev, name[:unix.IFNAMSIZ-1]); err != nil {
+				return memErr(err)
+			}
+			binary.LittleEndian.PutUint64(rt[rtentryDev:], uint64(uintptr(unsafe.Pointer(&name[0]))))
+		}
+	}
+	fd, err := h.st.IfSocket(t.Call().Tid, family)
+	if err != nil {
+		return unix.ENOTTY
+	}
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(unsafe.Pointer(&buf[0])))
+	runtime.KeepAlive(buf)
+	if e != 0 {
+		return e
+	}
+	h.st.SyncConfig(t.Call().Tid)
 	return nil
 }
 
@@ -97,7 +153,7 @@ func (h *Handler) ifconf(t Task, arg uint64) error {
 	}
 	n := int32(binary.LittleEndian.Uint32(ifc[:]))
 	ubuf := binary.LittleEndian.Uint64(ifc[8:])
-	fd, err := h.st.IfSocket(t.Call().Tid)
+	fd, err := h.st.IfSocket(t.Call().Tid, unix.AF_INET)
 	if err != nil {
 		return unix.ENOTTY
 	}
