@@ -705,7 +705,11 @@ func (s *Socket) deliverRx() {
 		if s.sk.filtered(buf.Bytes()) {
 			continue
 		}
-		s.st.deliverUDP(s.sk.name, s.sk.peerName, metaOfRead(res), buf.Bytes())
+		if s.st.deliverUDP(s.sk.name, s.sk.peerName, metaOfRead(res), buf.Bytes()) && s.isUDP() {
+			// The datagram's receiver is closed: Linux would have found
+			// no socket (a raw or ping socket's copy is only lost).
+			s.st.txDead = true
+		}
 	}
 }
 

@@ -12,7 +12,8 @@ import (
 // values computed on reading, and IP_PKTOPTIONS. Like do_ip_setsockopt,
 // do_ip_getsockopt, do_ipv6_setsockopt and do_ipv6_getsockopt.
 
-// loMTU is the sandbox's lo MTU; IPv4 reports at most IP_MAX_MTU.
+// loMTU is lo's MTU until the program changes it (SetLoopbackMTU); IPv4
+// reports at most IP_MAX_MTU.
 const (
 	loMTU    = 65536
 	ipMaxMTU = 0xFFFF
@@ -321,7 +322,21 @@ func (st *Stack) deviceMTU(dst netip.Addr) int {
 	if e := st.opts.Eth0; e != nil && !dst.IsLoopback() && !dst.Unmap().IsLoopback() && !st.isLocal(dst) {
 		return int(e.LinkMTU())
 	}
+	if mtu := st.loMTU.Load(); mtu != 0 {
+		return int(mtu)
+	}
 	return loMTU
+}
+
+// SetLoopbackMTU makes mtu lo's MTU, as the program set it in its
+// namespace (SIOCSIFMTU, ip link set lo mtu): datagram sizes, IP_MTU and
+// TCP's segments follow it.
+func (st *Stack) SetLoopbackMTU(mtu uint32) {
+	if st.loMTU.Swap(mtu) == mtu {
+		return
+	}
+	st.gs.SetNICMTU(loNIC, mtu)
+	st.gsLite.SetNICMTU(loNIC, mtu)
 }
 
 // checkIPv6MTU is setting IPV6_MTU (the fragment size): 0 or at least the

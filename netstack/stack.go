@@ -124,10 +124,11 @@ type Stack struct {
 	// diagRelayMu orders relayed unix_diag requests: a namespace's
 	// kernel socket is shared by every netlink socket made there.
 	diagRelayMu sync.Mutex
-	givenAddrs  localAddrs // the namespace's, as SetLocalAddrs last had them
-	givenRoutes []Route    // the namespace's, as SetRoutes last had them
-	ipv6        eth6State  // eth0's IPv6 configuration
-	pmtus       pmtuCache  // path MTUs ICMP errors taught
+	givenAddrs  localAddrs    // the namespace's, as SetLocalAddrs last had them
+	givenRoutes []Route       // the namespace's, as SetRoutes last had them
+	ipv6        eth6State     // eth0's IPv6 configuration
+	pmtus       pmtuCache     // path MTUs ICMP errors taught
+	loMTU       atomic.Uint32 // lo's MTU as the program set it; 0: loMTU
 	// icmpWatchers are the raw endpoints through which netbox reads the
 	// ICMP errors gVisor leaves to it (icmperr.go).
 	icmpWatchers []tcpip.Endpoint

@@ -181,8 +181,10 @@ func (st *Stack) writeUDP(gs *stack.Stack, ep tcpip.Endpoint, data []byte, opts 
 // netbox's source socket for m (whose name tells recvmsg m); a
 // connected one only its peer: the sink, or the sender's own placeholder,
 // which is sending right now, or its own sink. A full receiver drops the datagram, as Linux
-// does when a receive buffer is full.
-func (st *Stack) deliverUDP(to, peer string, m dgramMeta, data []byte) {
+// does when a receive buffer is full. dead reports that no socket has
+// the name to any more: the program closed it and the sweep has not
+// released it yet.
+func (st *Stack) deliverUDP(to, peer string, m dgramMeta, data []byte) (dead bool) {
 	var fd int
 	switch {
 	case peer == "":
@@ -204,15 +206,15 @@ func (st *Stack) deliverUDP(to, peer string, m dgramMeta, data []byte) {
 	}
 	if fd < 0 {
 		st.stats.UDPDropped.Add(1)
-		return
+		return false
 	}
 	if err := unix.Sendto(fd, data, unix.MSG_DONTWAIT, &unix.SockaddrUnix{Name: "@" + to}); err != nil {
 		if err == unix.ECONNREFUSED {
-			st.txDead = true // no socket has that name any more
-			return
+			return true
 		}
 		st.stats.UDPDropped.Add(1)
 	}
+	return false
 }
 
 // sourceSocketLocked returns netbox's socket named after m; st.mu is

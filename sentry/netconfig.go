@@ -33,6 +33,7 @@ type netConfig struct {
 	f      *os.File // fd, for follow's waits (closing it ends them)
 	addrs  map[ifAddr]bool
 	routes map[nsRoute]bool
+	loMTU  uint32 // lo's MTU in the namespace; 0 before it is known
 	buf    []byte
 }
 
@@ -86,7 +87,7 @@ func (c *netConfig) open(tid int) bool {
 	if err != nil {
 		return false
 	}
-	groups := uint32(unix.RTMGRP_IPV4_IFADDR | unix.RTMGRP_IPV6_IFADDR | unix.RTMGRP_IPV4_ROUTE | unix.RTMGRP_IPV6_ROUTE)
+	groups := uint32(unix.RTMGRP_LINK | unix.RTMGRP_IPV4_IFADDR | unix.RTMGRP_IPV6_IFADDR | unix.RTMGRP_IPV4_ROUTE | unix.RTMGRP_IPV6_ROUTE)
 	if unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: groups}) != nil {
 		unix.Close(fd)
 		return false
@@ -104,9 +105,10 @@ func (c *netConfig) open(tid int) bool {
 		}
 		c.view = v
 	}
-	// The dumps: RTM_GETADDR and RTM_GETROUTE for every family; their
-	// replies come before any event queued after them.
-	if !c.dump(unix.RTM_GETADDR, unix.SizeofIfAddrmsg) || !c.dump(unix.RTM_GETROUTE, unix.SizeofRtMsg) {
+	// The dumps: RTM_GETLINK, RTM_GETADDR and RTM_GETROUTE for every
+	// family; their replies come before any event queued after them.
+	if !c.dump(unix.RTM_GETLINK, unix.SizeofIfInfomsg) || !c.dump(unix.RTM_GETADDR, unix.SizeofIfAddrmsg) ||
+		!c.dump(unix.RTM_GETROUTE, unix.SizeofRtMsg) {
 		return false
 	}
 	c.push()
@@ -222,6 +224,10 @@ func (c *netConfig) apply(b []byte) (done bool) {
 					delete(c.addrs, a)
 				}
 			}
+		case unix.RTM_NEWLINK:
+			if index, mtu, ok := parseLinkMTU(body); ok && index == loIndex {
+				c.loMTU = mtu
+			}
 		case unix.RTM_NEWROUTE, unix.RTM_DELROUTE:
 			if r, ok := parseRoute(body); ok {
 				if typ == unix.RTM_NEWROUTE {
@@ -234,6 +240,20 @@ func (c *netConfig) apply(b []byte) (done bool) {
 		b = b[min((l+unix.NLMSG_ALIGNTO-1)&^(unix.NLMSG_ALIGNTO-1), len(b)):]
 	}
 	return done
+}
+
+// parseLinkMTU reads struct ifinfomsg's index and its IFLA_MTU.
+func parseLinkMTU(b []byte) (index int32, mtu uint32, ok bool) {
+	if len(b) < unix.SizeofIfInfomsg {
+		return 0, 0, false
+	}
+	index = int32(binary.LittleEndian.Uint32(b[4:]))
+	nlattr.Walk(b[unix.SizeofIfInfomsg:], func(typ uint16, v []byte) {
+		if typ == unix.IFLA_MTU && len(v) == 4 {
+			mtu, ok = binary.LittleEndian.Uint32(v), true
+		}
+	})
+	return index, mtu, ok
 }
 
 // parseIfAddr reads struct ifaddrmsg and its IFA_LOCAL (IPv4) or
@@ -341,6 +361,9 @@ func (c *netConfig) push() {
 	})
 	sort.Slice(v6, func(i, j int) bool { return v6[i].Less(v6[j]) })
 	c.st.SetLocalAddrs(v4, v6)
+	if c.loMTU != 0 {
+		c.st.SetLoopbackMTU(c.loMTU)
+	}
 	// Routes out of lo or eth0's view; those of other devices the
 	// program made lead nowhere netbox goes.
 	var routes []netstack.Route

@@ -9,15 +9,20 @@
  * destination's port for IPv6; none for the IPv4 send above 65535 bytes,
  * which udp_sendmsg refuses before building anything; none without
  * IP_RECVERR); IP_MTU and IPV6_MTU unconnected (ENOTCONN) and connected;
- * as root, the DF bit each mode gives an IPv4 packet (a raw socket's view).
- * (From a helper's broader udp_send_paths.c, testdata/diff-pending, which
- * also lowers lo's MTU and injects ICMP: netbox does not follow those.)
+ * as root, the DF bit each mode gives an IPv4 packet (a raw socket's view),
+ * and with lo's MTU lowered to 1500 (SIOCSIFMTU) the sizes each mode takes
+ * (IPv4 DO: 1472 passes, 1473 fails; WANT and DONT fragment 2000; PROBE,
+ * INTERFACE and OMIT hold to the device's MTU; IPv6 DO: 1452) and IP_MTU,
+ * then 65507 again once it is back to 65536.
+ * (From a helper's broader udp_send_paths.c, testdata/diff-pending.)
  */
 /* spec: USEND-16 PMTU-02 PMTU-03 PMTU-07 ERR-09 */
 #include "common.h"
 #include <poll.h>
 #include <netinet/ip.h>
 #include <linux/errqueue.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 
 #ifndef IP_PMTUDISC_PROBE
 #define IP_PMTUDISC_PROBE 3
@@ -211,6 +216,45 @@ static void df_bits(void)
 	close(raw);
 }
 
+/* set_lo_mtu sets lo's MTU with SIOCSIFMTU (root) and shows it. */
+static void set_lo_mtu(const char *label, int mtu)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct ifreq r;
+	memset(&r, 0, sizeof r);
+	strcpy(r.ifr_name, "lo");
+	r.ifr_mtu = mtu;
+	show(label, ioctl(fd, SIOCSIFMTU, &r));
+	memset(&r, 0, sizeof r);
+	strcpy(r.ifr_name, "lo");
+	if (ioctl(fd, SIOCGIFMTU, &r) < 0)
+		printf("%s read back: -1 %s\n", label, errname(errno));
+	else
+		printf("%s read back: %d\n", label, r.ifr_mtu);
+	close(fd);
+}
+
+/* lo_mtu lowers lo's MTU to 1500: sizes and IP_MTU follow it. */
+static void lo_mtu(void)
+{
+	set_lo_mtu("pmtu SIOCSIFMTU lo 1500", 1500);
+	static const int m4[] = {1472, 1473, 2000};
+	try_sizes("pmtu 1500 DO", AF_INET, IP_PMTUDISC_DO, 1, m4, 3);
+	try_sizes("pmtu 1500 WANT", AF_INET, IP_PMTUDISC_WANT, 1, m4 + 2, 1);
+	try_sizes("pmtu 1500 DONT", AF_INET, IP_PMTUDISC_DONT, 1, m4 + 2, 1);
+	try_sizes("pmtu 1500 PROBE", AF_INET, IP_PMTUDISC_PROBE, 1, m4 + 1, 1);
+	try_sizes("pmtu 1500 INTERFACE", AF_INET, IP_PMTUDISC_INTERFACE, 1, m4 + 1, 1);
+	try_sizes("pmtu 1500 OMIT", AF_INET, IP_PMTUDISC_OMIT, 1, m4 + 1, 1);
+	conn_mtu("pmtu 1500 v4", AF_INET);
+	static const int m6[] = {1452, 1453, 2000};
+	try_sizes("pmtu 1500 v6 DO", AF_INET6, IP_PMTUDISC_DO, 1, m6, 3);
+	try_sizes("pmtu 1500 v6 WANT", AF_INET6, IP_PMTUDISC_WANT, 1, m6 + 2, 1);
+	conn_mtu("pmtu 1500 v6", AF_INET6);
+	set_lo_mtu("pmtu SIOCSIFMTU lo 65536", 65536);
+	static const int back[] = {65507};
+	try_sizes("pmtu back to 65536 DO", AF_INET, IP_PMTUDISC_DO, 1, back, 1);
+}
+
 int main(void)
 {
 	common_init();
@@ -242,7 +286,9 @@ int main(void)
 	try_sizes("pmtu lo v6 DO", AF_INET6, IP_PMTUDISC_DO, 1, lo6, 4);
 	try_sizes("pmtu lo v6 DONT", AF_INET6, IP_PMTUDISC_DONT, 1, lo6 + 2, 2);
 	conn_mtu("pmtu lo v6", AF_INET6);
-	if (geteuid() == 0)
+	if (geteuid() == 0) {
 		df_bits();
+		lo_mtu();
+	}
 	return 0;
 }
