@@ -11,7 +11,7 @@ GO      ?= go
 BIN     := bin/netbox
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Debian packages the tests and the demo run (tools used inside sandboxes).
-DEB_PKGS := gcc make curl python3 iproute2 util-linux iperf3 procps iputils-ping tcpdump traceroute radvd net-tools
+DEB_PKGS := gcc make curl python3 iproute2 util-linux iperf3 procps iputils-ping tcpdump traceroute radvd net-tools iputils-tracepath
 # What `make bench` compares netbox's links with.
 BENCH_PKGS := slirp4netns
 # An execution count, not a duration: a -fuzztime duration races Go 1.26's fuzz

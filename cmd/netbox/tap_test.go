@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -400,5 +401,42 @@ exit 1`, peerNS, dir); r.Code != 0 {
 	want := "before: Network is unreachable\nadded: hi\ndeleted: Network is unreachable\ndefault: hi"
 	if r.Code != 0 || strings.TrimSpace(r.Stdout) != want {
 		t.Fatalf("exit %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", r.Code, r.Stdout, want, r.Stderr)
+	}
+}
+
+// TestVethTraceroute runs traceroute and tracepath from netbox through a
+// kernel router (its own namespace, forwarding) to a host behind a link of
+// MTU 1400: the router's ICMP time exceeded, the target's port
+// unreachable and the router's fragmentation needed reach the programs'
+// UDP sockets through eth0 (IP_RECVERR), as on Linux: traceroute shows both
+// hops, tracepath both hops and the path MTU it learned.
+func TestVethTraceroute(t *testing.T) {
+	t.Parallel()
+	testenv.RequireTool(t, "traceroute")
+	testenv.RequireTool(t, "tracepath")
+	nbNS, routerNS, targetNS := testNetNS(t, "nbtr"), testNetNS(t, "nbtrrouter"), testNetNS(t, "nbtrtarget")
+	if r := testenv.Shell(t, 10*time.Second, "", `set -e
+ip link add nbtr0 netns "$1" type veth peer name nbtr1 netns "$2"
+ip link add nbtr2 netns "$2" type veth peer name nbtr3 netns "$3"
+ip -n "$1" link set lo up
+ip -n "$1" link set nbtr0 up
+ip -n "$2" link set lo up
+ip -n "$2" addr add 10.80.0.1/24 dev nbtr1
+ip -n "$2" link set nbtr1 up
+ip -n "$2" addr add 10.81.0.1/24 dev nbtr2
+ip -n "$2" link set nbtr2 mtu 1400 up
+ip netns exec "$2" sysctl -qw net.ipv4.ip_forward=1
+ip -n "$3" link set lo up
+ip -n "$3" addr add 10.81.0.2/24 dev nbtr3
+ip -n "$3" link set nbtr3 mtu 1400 up
+ip -n "$3" route add default via 10.81.0.1`, nbNS, routerNS, targetNS); r.Code != 0 {
+		t.Fatalf("router set-up: %s", r.Stderr)
+	}
+	r := testenv.Shell(t, 90*time.Second, "", `exec ip netns exec "$1" "$2" run --net=veth:nbtr0 --ip 10.80.0.2/24 --gateway 10.80.0.1 -- sh -c '
+traceroute -n -w 3 -q 1 -m 5 10.81.0.2 && echo ---- && tracepath -n -m 5 10.81.0.2'`, nbNS, testenv.Netbox(t))
+	hops := regexp.MustCompile(`(?m)^ 1  10\.80\.0\.1 .*\n 2  10\.81\.0\.2 `)
+	pmtu := regexp.MustCompile(`(?m)^ *2: +10\.81\.0\.2 .*reached\n *Resume: pmtu 1400 hops 2 back 2`)
+	if r.Code != 0 || !hops.MatchString(r.Stdout) || !pmtu.MatchString(r.Stdout) {
+		t.Fatalf("want traceroute's hops 10.80.0.1 then 10.81.0.2, tracepath's pmtu 1400 in 2 hops: exit %d\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
 	}
 }

@@ -18,20 +18,22 @@ import (
 // toolPackages names the Debian package that provides each external tool
 // the end-to-end tests use.
 var toolPackages = map[string]string{
-	"python3": "python3",
-	"curl":    "curl",
-	"iperf3":  "iperf3",
-	"ip":      "iproute2",
-	"ping":    "iputils-ping",
-	"ss":      "iproute2",
-	"netstat": "net-tools",
-	"tcpdump": "tcpdump",
-	"radvd":   "radvd",
-	"gcc":     "gcc",
-	"go":      "golang-go",
-	"sh":      "dash",
-	"sleep":   "coreutils",
-	"true":    "coreutils",
+	"python3":    "python3",
+	"curl":       "curl",
+	"iperf3":     "iperf3",
+	"ip":         "iproute2",
+	"ping":       "iputils-ping",
+	"ss":         "iproute2",
+	"netstat":    "net-tools",
+	"tracepath":  "iputils-tracepath",
+	"traceroute": "traceroute",
+	"tcpdump":    "tcpdump",
+	"radvd":      "radvd",
+	"gcc":        "gcc",
+	"go":         "golang-go",
+	"sh":         "dash",
+	"sleep":      "coreutils",
+	"true":       "coreutils",
 }
 
 // RequireTool fails the test (it does not skip it) when tool is not on
