@@ -12,11 +12,16 @@
  * bytes (sendto returns 64) and what a raw ICMP socket receives: the
  * request and the reply, 84 bytes each; ICMP_FILTER with the bit of type 0
  * (echo reply) or 8 (echo) set: that type is no longer delivered; the
- * filter value with every Appendix D type bit set reads back unchanged.
+ * filter value with every Appendix D type bit set reads back unchanged;
+ * UDP's poll and a datagram with a wrong checksum (sent whole through a raw
+ * IPPROTO_UDP socket, 100 bytes of payload so that Linux checks it late):
+ * a blocking socket's poll drops it and shows no POLLIN, a non-blocking
+ * one's shows POLLIN and recv gives EAGAIN; a raw socket's poll shows it;
+ * a datagram with the right checksum is delivered.
  *
  * IP ids and ephemeral ports are never printed; the echo id is fixed.
  */
-/* spec: URECV-16 RAW-09 RAW-11 PO-16 USEND-17 SO-16 */
+/* spec: URECV-16 RAW-09 RAW-11 PO-16 USEND-17 SO-16 OPS-06 */
 #include "common.h"
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
@@ -269,6 +274,67 @@ static void ping_sizes(void)
 	close(r);
 }
 
+/* OPS-06: a UDP datagram with a wrong checksum, written whole through a
+ * raw IPPROTO_UDP socket, to a UDP socket: udp_poll drops it and reports
+ * no POLLIN on a blocking socket; on a non-blocking one POLLIN shows and
+ * recv finds nothing (EAGAIN); a raw socket (datagram_poll) reports it. */
+static void bad_checksums(void)
+{
+	int tx = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+	int watch = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in ua = sin4("127.0.0.1", 6055);
+	show("bind udp 6055", bind(u, (struct sockaddr *)&ua, sizeof ua));
+	/* 108 bytes: longer than CHECKSUM_BREAK (76), so that Linux does not
+	 * verify it on arrival but when it is read (or polled). */
+	uint8_t d[108];
+	memset(d, 'x', sizeof d);
+	d[0] = 6056 >> 8, d[1] = 6056 & 0xff, d[2] = 6055 >> 8, d[3] = 6055 & 0xff;
+	d[4] = 0, d[5] = sizeof d, d[6] = 0x12, d[7] = 0x34;
+	struct pollfd p = { u, POLLIN, 0 };
+	char b[256];
+
+	fcntl(u, F_SETFL, O_NONBLOCK);
+	show("raw sendto bad checksum 1", sendto(tx, d, sizeof d, 0, (struct sockaddr *)&ua, sizeof ua));
+	usleep(50000);
+	show("poll nonblocking udp", poll(&p, 1, 200));
+	printf("poll nonblocking udp revents: 0x%x\n", p.revents);
+	show("recv nonblocking udp", recv(u, b, sizeof b, MSG_DONTWAIT));
+	p.revents = 0;
+	show("poll nonblocking udp after recv", poll(&p, 1, 0));
+	fcntl(u, F_SETFL, 0);
+	show("raw sendto bad checksum 2", sendto(tx, d, sizeof d, 0, (struct sockaddr *)&ua, sizeof ua));
+	usleep(50000);
+	p.revents = 0;
+	show("poll blocking udp", poll(&p, 1, 200));
+	show("recv blocking udp dontwait", recv(u, b, sizeof b, MSG_DONTWAIT));
+	struct pollfd w = { watch, POLLIN, 0 };
+	show("poll raw watcher", poll(&w, 1, 200));
+	int n = 0;
+	while (n < 8 && recv(watch, b, sizeof b, MSG_DONTWAIT) > 0)
+		n++;
+	printf("raw watcher copies of bad: %d\n", n);
+
+	/* The right checksum: delivered. */
+	unsigned long ps = 0x7f00 + 0x0001 + 0x7f00 + 0x0001 + IPPROTO_UDP + sizeof d;
+	d[6] = d[7] = 0;
+	uint16_t c = cksum(d, sizeof d, ps);
+	memcpy(d + 6, &c, 2);
+	show("raw sendto good checksum", sendto(tx, d, sizeof d, 0, (struct sockaddr *)&ua, sizeof ua));
+	p.revents = 0;
+	show("poll blocking udp good", poll(&p, 1, 500));
+	show("recv good", recv(u, b, sizeof b, MSG_DONTWAIT));
+	w.revents = 0;
+	show("poll raw watcher good", poll(&w, 1, 200));
+	n = 0;
+	while (n < 8 && recv(watch, b, sizeof b, MSG_DONTWAIT) > 0)
+		n++;
+	printf("raw watcher copies of good: %d\n", n);
+	close(tx);
+	close(watch);
+	close(u);
+}
+
 int main(void)
 {
 	common_init();
@@ -279,6 +345,7 @@ int main(void)
 	udp_headers();
 	tcp_headers();
 	ping_sizes();
+	bad_checksums();
 	printf("done\n");
 	return 0;
 }
