@@ -81,7 +81,7 @@ static const char *udp_sum_kind(const uint8_t *p)
 static void show_udp(const char *label, const uint8_t *p, ssize_t n, int count)
 {
 	if (n < 0) {
-		printf("%s: none\n", label);
+		printf("%s: none\n%s udp: none\n", label, label);
 		return;
 	}
 	int hl = (p[0] & 15) * 4;
@@ -121,8 +121,7 @@ static void udp_headers(void)
 	char r[64];
 	ssize_t n = recv(rcv, r, sizeof r, 0);
 	show("udp recv", n);
-	if (n > 0)
-		printf("udp recv data: %.*s\n", (int)n, r);
+	printf("udp recv data: %.*s\n", n > 0 ? (int)n : 0, r);
 	n = raw_udp_to(raw, 6050, b, sizeof b, &count);
 	show_udp("raw udp", b, n, count);
 	show_sum("raw udp checksum default", b, n);
@@ -186,6 +185,8 @@ static void tcp_headers(void)
 			printf("raw tcp syn: ihl=%d proto=%d doff>=5=%d flags=0x%02x\n", t[0] & 15, t[9],
 			       (h[12] >> 4) >= 5, h[13]);
 	}
+	if (!syn)
+		printf("raw tcp syn: none\n");
 	printf("raw tcp segments to listener: %d syn=%d\n", total > 0, syn);
 	close(c);
 	close(s);

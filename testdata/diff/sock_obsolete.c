@@ -89,6 +89,8 @@ static void capture(const char *label, int fd, int dport)
 			       label, n, from.spkt_family, (int)sizeof from.spkt_device,
 			       (char *)from.spkt_device, ntohs(from.spkt_protocol), fl);
 	}
+	if (!count)
+		printf("%s first: none\n", label);
 	printf("%s: %d frames\n", label, count);
 }
 

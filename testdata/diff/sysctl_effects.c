@@ -155,10 +155,11 @@ static void buffers(void)
 		printf("%s SO_RCVBUF rmem_max+1 == 2*rmem_max: %d SO_SNDBUF wmem_max-1 == 2*(wmem_max-1): %d\n",
 		       k[i].name, geti(fd, SOL_SOCKET, SO_RCVBUF) == 2 * v[2],
 		       geti(fd, SOL_SOCKET, SO_SNDBUF) == 2 * (v[3] - 1));
-		int big = (int)(v[2] * 2);
-		show("set SO_RCVBUFFORCE 2*rmem_max", set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, big));
-		big = (int)(v[3] * 2);
-		show("set SO_SNDBUFFORCE 2*wmem_max", set_int(fd, SOL_SOCKET, SO_SNDBUFFORCE, big));
+		char l[96];
+		snprintf(l, sizeof l, "%s set SO_RCVBUFFORCE 2*rmem_max", k[i].name);
+		show(l, set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, (int)(v[2] * 2)));
+		snprintf(l, sizeof l, "%s set SO_SNDBUFFORCE 2*wmem_max", k[i].name);
+		show(l, set_int(fd, SOL_SOCKET, SO_SNDBUFFORCE, (int)(v[3] * 2)));
 		printf("%s FORCE past the cap: SO_RCVBUF == 4*rmem_max: %d SO_SNDBUF == 4*wmem_max: %d\n",
 		       k[i].name, geti(fd, SOL_SOCKET, SO_RCVBUF) == 4 * v[2],
 		       geti(fd, SOL_SOCKET, SO_SNDBUF) == 4 * v[3]);
@@ -180,11 +181,13 @@ static void child_ping(const char *label)
 		char l[128];
 		snprintf(l, sizeof l, "%s child 65534 ping4", label);
 		int fd = showfd(l, socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP));
+		snprintf(l, sizeof l, "%s child 65534 ping4 sendto", label);
 		if (fd >= 0) {
 			struct sockaddr_in d = sin4("127.0.0.1", 0);
 			unsigned char m[8] = { ICMP_ECHO, 0, 0, 0, 0, 0, 0, 1 };
-			snprintf(l, sizeof l, "%s child 65534 ping4 sendto", label);
 			show(l, sendto(fd, m, sizeof m, 0, (struct sockaddr *)&d, sizeof d));
+		} else {
+			printf("%s: no socket\n", l);
 		}
 		snprintf(l, sizeof l, "%s child 65534 ping6", label);
 		showfd(l, socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6));
