@@ -3,7 +3,7 @@
  * none from UDP, SO_PROTOCOL, and the checksum coverage options at
  * SOL_UDPLITE and SOL_UDP (Linux's clamping; ENOPROTOOPT on UDP).
  */
-/* spec: SOCK-04 SOCK-05 */
+/* spec: SOCK-04 SOCK-05 SOCK-12 */
 #include "common.h"
 
 #ifndef IPPROTO_UDPLITE
