@@ -275,5 +275,8 @@ func (st *Stack) StartCapture(tid int) {
 func (st *Stack) capturing() bool { return st.captureFD.Load() > 0 || st.pcap != nil }
 
 // netstackLoopback reports whether loopback TCP goes through netbox's
-// stack: asked for (--loopback=netstack), or needed by a capture.
-func (st *Stack) netstackLoopback() bool { return st.opts.LoopbackNetstack || st.capturing() }
+// stack: asked for (--loopback=netstack), or needed by a capture or a raw
+// TCP socket (which must see the segments).
+func (st *Stack) netstackLoopback() bool {
+	return st.opts.LoopbackNetstack || st.capturing() || st.rawTCP.Load()
+}

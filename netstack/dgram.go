@@ -485,7 +485,7 @@ func (s *Socket) udpLimit(dst netip.Addr) (limit, mtu int) {
 	if v4 {
 		level, name, hdr = unix.SOL_IP, unix.IP_MTU_DISCOVER, 20
 	}
-	mode := s.sk.opts.get(level, name)
+	mode := s.sk.opts.value(level, name)
 	if v4 && mode >= pmtuDiscProbe {
 		mtu = s.st.deviceMTU(dst)
 	}

@@ -511,7 +511,7 @@ const ipv6FlowInfo = 11
 // from IP_MTU_DISCOVER (what the endpoint does not support is left
 // alone).
 func (o *sockOpts) applyIPHeader(ep tcpip.Endpoint) {
-	ep.SetSockOptInt(tcpip.MTUDiscoverOption, int(pmtuStrategy(o.get(unix.SOL_IP, unix.IP_MTU_DISCOVER))))
+	ep.SetSockOptInt(tcpip.MTUDiscoverOption, int(pmtuStrategy(o.value(unix.SOL_IP, unix.IP_MTU_DISCOVER))))
 	ttl := int(o.get(unix.SOL_IP, unix.IP_TTL))
 	if ttl < 0 {
 		ttl = tcpip.UseDefaultIPv4TTL

@@ -309,7 +309,7 @@ func (s *Socket) icmpError(e *icmpError) {
 	if e.v4 {
 		level, name = unix.SOL_IP, unix.IP_MTU_DISCOVER
 	}
-	mode := s.sk.opts.get(level, name)
+	mode := s.sk.opts.value(level, name)
 	errno, hard := e.convert()
 	if e.tooBig() {
 		// ip_sk_accept_pmtu, ip6_sk_accept_pmtu

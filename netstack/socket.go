@@ -167,6 +167,7 @@ type acceptedConn struct {
 func (st *Stack) NewSocket(family, typ, protocol int, c Caller) (*Socket, int, error) {
 	s := &Socket{Family: family, Type: typ, Protocol: protocol, st: st, sk: &Sock{}, UID: c.UID()}
 	s.sk.opts = defaultSockOpts(typ)
+	st.namespaceDefaults(s, c.Tid())
 	netProto := networkProtocol(family)
 	switch typ {
 	case unix.SOCK_STREAM:
@@ -184,6 +185,7 @@ func (st *Stack) NewSocket(family, typ, protocol int, c Caller) (*Socket, int, e
 			unix.Close(fd)
 			return nil, -1, errnoOf(terr)
 		}
+		s.initEP(ep)
 		s.sk.ep = ep
 		return s, fd, nil
 	case unix.SOCK_DGRAM:
@@ -228,10 +230,45 @@ func (st *Stack) NewSocket(family, typ, protocol int, c Caller) (*Socket, int, e
 		if !associated {
 			s.sk.opts.set(unix.SOL_IP, unix.IP_HDRINCL, 1)
 		}
+		if protocol == unix.IPPROTO_TCP {
+			st.rawTCP.Store(true) // netstackLoopback
+		}
 		// The socket's "port" is its protocol (inet_sport = inet_num).
 		return s.newDgram(uint16(protocol))
 	default:
 		return nil, -1, unix.ESOCKTNOSUPPORT
+	}
+}
+
+// namespaceDefaults gives a new socket the defaults the sysctls of
+// thread tid's namespace set, as inet_create and inet6_create read them:
+// net.ipv4.ip_no_pmtu_disc makes IP_MTU_DISCOVER start at DONT, and
+// net.ipv6.bindv6only makes an AF_INET6 socket start IPV6_V6ONLY.
+func (st *Stack) namespaceDefaults(s *Socket, tid int) {
+	if st.opts.Sysctls == nil {
+		return
+	}
+	names := []string{"net/ipv4/ip_no_pmtu_disc", "net/ipv6/bindv6only"}
+	if s.Family != afInet6 {
+		names = names[:1]
+	}
+	var vals [2]int
+	if !st.opts.Sysctls(tid, names, vals[:]) {
+		return
+	}
+	if vals[0] != 0 {
+		s.sk.opts.set(unix.SOL_IP, unix.IP_MTU_DISCOVER, pmtuDiscDont)
+	}
+	if vals[1] != 0 {
+		s.sk.v6only = true
+	}
+}
+
+// initEP gives a new socket's gVisor endpoint what namespaceDefaults set.
+func (s *Socket) initEP(ep tcpip.Endpoint) {
+	s.sk.opts.applyIPHeader(ep)
+	if s.Family == afInet6 {
+		ep.SocketOptions().SetV6Only(s.sk.v6only)
 	}
 }
 
@@ -254,6 +291,7 @@ func (s *Socket) newDgram(port uint16) (*Socket, int, error) {
 		return nil, -1, errnoOf(terr)
 	}
 	receiveAllControl(ep)
+	s.initEP(ep)
 	if s.sk.opts.get(unix.SOL_IP, unix.IP_HDRINCL) != 0 {
 		ep.SocketOptions().SetHeaderIncluded(true)
 	}

@@ -54,6 +54,11 @@ type Options struct {
 	// through gVisor's TCP on the loopback NIC instead of the native unix
 	// fast path.
 	LoopbackNetstack bool
+	// Sysctls reads integer sysctls of the network namespace of thread
+	// tid (names as under /proc/sys, e.g. "net/ipv6/bindv6only") into
+	// vals; false when one cannot be read. New sockets take their
+	// defaults from them as inet_create and inet6_create do.
+	Sysctls func(tid int, names []string, vals []int) bool
 	// PingGroupRange reads net.ipv4.ping_group_range in the network
 	// namespace of thread tid: the groups that may open ping sockets.
 	// nil stands for the kernel's default, which allows none.
@@ -136,8 +141,12 @@ type Stack struct {
 	pcap        *pcap.Writer // Options.Pcap's; nil without
 	captureOnce sync.Once
 	captureFD   atomic.Int32 // the mirror's packet socket; 0: not capturing
-	ethCapOut   atomic.Int32 // eth0's mirror sockets (OpenEthCapture); 0: none
-	ethCapIn    atomic.Int32
+	// rawTCP is set once the program opened a raw IPPROTO_TCP socket,
+	// which must see loopback TCP's segments: new connections then go
+	// through netbox's stack, as under capture.
+	rawTCP    atomic.Bool
+	ethCapOut atomic.Int32 // eth0's mirror sockets (OpenEthCapture); 0: none
+	ethCapIn  atomic.Int32
 
 	mu sync.Mutex
 	udpTables

@@ -25,10 +25,26 @@ const maxNetNS = 64
 
 // get returns the fd for thread tid's network namespace.
 func (p *perNetNS) get(tid int) (int, error) {
-	var st unix.Stat_t
-	if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/net", tid), &st); err != nil {
+	ns, err := netNSOf(tid)
+	if err != nil {
 		return -1, err
 	}
+	return p.getIn(ns, tid)
+}
+
+// netNSOf is the inode of thread tid's network namespace.
+func netNSOf(tid int) (uint64, error) {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/"+strconv.Itoa(tid)+"/ns/net", &st); err != nil {
+		return 0, err
+	}
+	return st.Ino, nil
+}
+
+// getIn returns the fd for network namespace ns, which thread tid is in.
+func (p *perNetNS) getIn(ns uint64, tid int) (int, error) {
+	var st struct{ Ino uint64 }
+	st.Ino = ns
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if fd, ok := p.fds[st.Ino]; ok {
@@ -74,6 +90,59 @@ func sysctlFile(path string) *perNetNS {
 	return &perNetNS{open: func() (int, error) {
 		return unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	}}
+}
+
+// sysctlFiles reads integer sysctls of the sandbox's network namespaces
+// by name (netstack.Options.Sysctl), each through its sysctlFile.
+type sysctlFiles struct {
+	mu    sync.Mutex
+	files map[string]*perNetNS
+}
+
+// read returns the integer sysctls names (as under /proc/sys) of thread
+// tid's namespace, in vals; ok is false when one cannot be read. It is
+// on the path of every socket(): one stat of the namespace, one pread
+// per sysctl.
+func (s *sysctlFiles) read(tid int, names []string, vals []int) bool {
+	ns, err := netNSOf(tid)
+	if err != nil {
+		return false
+	}
+	for i, name := range names {
+		s.mu.Lock()
+		f := s.files[name]
+		if f == nil {
+			if s.files == nil {
+				s.files = make(map[string]*perNetNS)
+			}
+			f = sysctlFile("/proc/sys/" + name)
+			s.files[name] = f
+		}
+		s.mu.Unlock()
+		fd, err := f.getIn(ns, tid)
+		if err != nil {
+			return false
+		}
+		var b [32]byte
+		n, err := unix.Pread(fd, b[:], 0)
+		if err != nil || n <= 0 {
+			return false
+		}
+		v, err := strconv.Atoi(strings.TrimSpace(string(b[:n])))
+		if err != nil {
+			return false
+		}
+		vals[i] = v
+	}
+	return true
+}
+
+func (s *sysctlFiles) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.files {
+		f.close()
+	}
 }
 
 // readSysctl returns the fields of the sysctl p opens, in thread tid's

@@ -88,6 +88,9 @@ func Run(cfg Config) (int, error) {
 	pingRange := sysctlFile("/proc/sys/net/ipv4/ping_group_range")
 	defer pingRange.close()
 	cfg.Stack.PingGroupRange = pingGroupRange(pingRange)
+	sysctls := &sysctlFiles{}
+	defer sysctls.close()
+	cfg.Stack.Sysctls = sysctls.read
 	ifSockets := &perNetNS{open: ioctlSocket(unix.AF_INET)}
 	defer ifSockets.close()
 	ifSockets6 := &perNetNS{open: ioctlSocket(unix.AF_INET6)}

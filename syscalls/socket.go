@@ -42,6 +42,12 @@ func sysSocket(h *Handler, t Task) (platform.Reply, bool) {
 		h.st.StartCapture(t.Call().Tid)
 		return platform.Reply{Continue: true}, false
 	case unix.AF_INET, unix.AF_INET6:
+		if family == unix.AF_INET && typ&0xf == unix.SOCK_PACKET {
+			// __sock_create: the obsolete SOCK_PACKET type of PF_INET
+			// is a packet socket (PF_PACKET), the kernel's.
+			h.st.StartCapture(t.Call().Tid)
+			return platform.Reply{Continue: true}, false
+		}
 	default:
 		// Packet and the other families are not served: fail as a
 		// kernel without them does.
