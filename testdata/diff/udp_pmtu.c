@@ -108,7 +108,7 @@ static void errq(const char *label, int fd, int port)
 static const char *mode_name(int m)
 {
 	static const char *n[] = {"DONT", "WANT", "DO", "PROBE", "INTERFACE", "OMIT"};
-	return m >= 0 && m <= 5 ? n[m] : "?";
+	return m >= 0 && m <= 5 ? n[m] : m == -1 ? "default" : "?";
 }
 
 /* try_sizes sends each size from a fresh socket in mode to dst (v4 or v6)
@@ -182,10 +182,13 @@ static void df_bits(void)
 		return;
 	}
 	struct sockaddr_in d4 = sin4("127.0.0.1", port4);
-	for (int m = 0; m <= 5; m++) {
+	for (int m = -1; m <= 5; m++) {
 		char l[80];
 		int s = socket(AF_INET, SOCK_DGRAM, 0);
-		set_int(s, SOL_IP, IP_MTU_DISCOVER, m);
+		if (m >= 0)
+			set_int(s, SOL_IP, IP_MTU_DISCOVER, m);
+		else
+			set_int(s, SOL_IP, IP_TTL, 64); /* the default mode (WANT) stays */
 		snprintf(l, sizeof l, "df %s sendto", mode_name(m));
 		show(l, sendto(s, "df", 2, 0, (struct sockaddr *)&d4, sizeof d4));
 		int seen = 0;
