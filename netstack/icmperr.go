@@ -279,20 +279,23 @@ func (st *Stack) watchICMP(v4 bool) error {
 
 // udpError is __udp4_lib_err's and __udp6_lib_err's lookup: the socket the
 // quoted datagram came from (bound to its source, connected to its
-// destination or not connected) takes the error. A port unreachable
-// about a datagram to one of the sandbox's own addresses is left out: it
-// is the answer gVisor gave to a datagram of the sandbox's for a closed
-// port, which netbox (for an unconnected sender) and gVisor (for a
-// connected one) have given the sender already; so is one to a connected
-// socket, which gVisor's endpoint takes.
+// destination or not connected) takes the error. Port unreachables are
+// left out when they are the answers gVisor gave to the sandbox's own
+// datagrams for closed ports (takeOwnRefusal), which netbox (for an
+// unconnected sender) and gVisor (for a connected one) have reported
+// already, and when they reach a connected socket, which gVisor's
+// endpoint takes.
 func (st *Stack) udpError(e *icmpError, nic tcpip.NICID) {
+	if e.portUnreach() && st.takeOwnRefusal(e.src.Port(), e.dst) {
+		return
+	}
 	s := st.udpSocketOf(st.gs, e.src, e.dst, nic)
 	if s == nil {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e.portUnreach() && (st.isLocal(e.dst.Addr()) || s.State == SSConnected) {
+	if e.portUnreach() && s.State == SSConnected {
 		return
 	}
 	s.icmpError(e)

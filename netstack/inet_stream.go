@@ -132,7 +132,9 @@ func (inetStreamOps) Listen(s *Socket, f int, backlog int) error {
 			return err
 		}
 	}
-	if err := s.sk.ep.Listen(backlog); err != nil {
+	// gVisor's accept queue is full at backlog entries, Linux's above
+	// (sk_acceptq_is_full): backlog 0 takes one connection.
+	if err := s.sk.ep.Listen(backlog + 1); err != nil {
 		return errnoOf(err)
 	}
 	name := s.st.name("L")
@@ -326,11 +328,13 @@ func (s *Socket) fromStash(f int) *Accepted {
 // newAccepted makes the socket of an accepted connection: it inherits the
 // listener's options, as sk_clone_lock does (the placeholder's own ones
 // are copied from the listener's placeholder lf), except TCP_FASTOPEN's
-// queue, which belongs to the listener.
+// queue, which belongs to the listener, and TCP_DEFER_ACCEPT, which
+// inet_csk_clone_lock clears.
 func (s *Socket) newAccepted(lf, nfd int, peer, self netip.AddrPort) *Accepted {
 	n := &Socket{Family: s.Family, Type: s.Type, Protocol: s.Protocol, Ops: s.Ops, st: s.st, State: SSConnected, UID: s.UID,
 		sk: &Sock{local: self, remote: peer, bound: true, opts: s.sk.opts.clone(), v6only: s.sk.v6only}}
 	delete(n.sk.opts.flags, optKey{unix.SOL_TCP, unix.TCP_FASTOPEN})
+	delete(n.sk.opts.flags, optKey{unix.SOL_TCP, unix.TCP_DEFER_ACCEPT})
 	if s.sk.opts.nativeSet {
 		copyNative(lf, nfd)
 	}

@@ -37,6 +37,10 @@ type nlSock struct {
 	protocol int
 	portID   uint32 // nl_pid, once bound (explicitly or automatically)
 	bound    bool
+	// groups are the multicast groups joined (bind's nl_groups,
+	// NETLINK_ADD_MEMBERSHIP): sock_diag's destroy events, which netbox
+	// never sends, so they are only kept and reported.
+	groups uint32
 	// netAdmin: the opener had CAP_NET_ADMIN (netlink_net_capable looks
 	// at the socket's opener).
 	netAdmin bool
@@ -236,20 +240,22 @@ func (netlinkOps) Bind(s *Socket, f int, a Addr, c Caller) error {
 		if a.NL.Pid != nl.portID {
 			return unix.EINVAL
 		}
-		return nil
-	}
-	if a.NL.Pid == 0 {
+	} else if a.NL.Pid == 0 {
 		s.autobind()
-		return nil
+	} else {
+		st := s.st
+		st.mu.Lock()
+		if st.nlPorts[a.NL.Pid] {
+			st.mu.Unlock()
+			return unix.EADDRINUSE
+		}
+		st.nlPorts[a.NL.Pid] = true
+		st.mu.Unlock()
+		nl.portID, nl.bound = a.NL.Pid, true
 	}
-	st := s.st
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.nlPorts[a.NL.Pid] {
-		return unix.EADDRINUSE
-	}
-	st.nlPorts[a.NL.Pid] = true
-	nl.portID, nl.bound = a.NL.Pid, true
+	// The groups are bind's, all 32 (netlink_kernel_create gives every
+	// protocol at least 32).
+	nl.groups = a.NL.Groups
 	return nil
 }
 
@@ -291,11 +297,11 @@ func (netlinkOps) Name(s *Socket, peer bool) ([]byte, error) {
 	s.st.drainNetlink()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var pid uint32
+	var pid, groups uint32
 	if !peer {
-		pid = s.sk.nl.portID
+		pid, groups = s.sk.nl.portID, s.sk.nl.groups
 	}
-	return sockaddr.Netlink(pid, 0), nil
+	return sockaddr.Netlink(pid, groups), nil
 }
 
 func (netlinkOps) Shutdown(s *Socket, f int, how int) error {
@@ -360,7 +366,8 @@ func (netlinkOps) SetSockOpt(s *Socket, f int, level, name int, val Optval) erro
 	if level != unix.SOL_NETLINK {
 		return unix.ENOPROTOOPT
 	}
-	if !nlIntOpts[name] {
+	membership := name == unix.NETLINK_ADD_MEMBERSHIP || name == unix.NETLINK_DROP_MEMBERSHIP
+	if !nlIntOpts[name] && !membership {
 		return unix.ENOPROTOOPT
 	}
 	// netlink_setsockopt: an int when optlen allows, else 0.
@@ -373,6 +380,24 @@ func (netlinkOps) SetSockOpt(s *Socket, f int, level, name int, val Optval) erro
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if membership {
+		// Group v (1 to 32) joined or left, with CAP_NET_ADMIN
+		// (netlink_allowed asks the caller; netbox, without the
+		// caller here, the opener).
+		if !s.sk.nl.netAdmin {
+			return unix.EPERM
+		}
+		if v < 1 || v > 32 {
+			return unix.EINVAL
+		}
+		bit := uint32(1) << (v - 1)
+		if name == unix.NETLINK_ADD_MEMBERSHIP {
+			s.sk.nl.groups |= bit
+		} else {
+			s.sk.nl.groups &^= bit
+		}
+		return nil
+	}
 	if v != 0 {
 		v = 1
 	}
@@ -393,6 +418,15 @@ func (netlinkOps) GetSockOpt(s *Socket, f int, level, name int, size int) ([]byt
 	}
 	if level != unix.SOL_NETLINK {
 		return nil, unix.ENOPROTOOPT
+	}
+	if name == unix.NETLINK_LIST_MEMBERSHIPS {
+		// The 32 groups' mask, when the buffer holds it.
+		if size < 4 {
+			return nil, nil
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return binary.LittleEndian.AppendUint32(nil, s.sk.nl.groups), nil
 	}
 	if !nlIntOpts[name] {
 		return nil, unix.ENOPROTOOPT

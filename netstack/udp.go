@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -41,6 +42,11 @@ type udpTables struct {
 	// through gVisor right now: what gVisor delivers during that send
 	// came from it. Guarded by txMu, which serialises those sends.
 	txFD int
+	// ownRefusals are the datagrams gVisor answered with a port
+	// unreachable during a write (by source port and destination), which
+	// netbox reports itself: the ICMP error reader (icmperr.go) passes
+	// over their ICMP errors. Guarded by txMu.
+	ownRefusals map[ownRefusal]time.Time
 	// txDead records that a delivery during the current write found its
 	// receiver's placeholder gone: the program closed that socket and the
 	// sweep has not released it yet. Guarded by txMu.
@@ -171,8 +177,58 @@ func (st *Stack) writeUDP(gs *stack.Stack, ep tcpip.Endpoint, data []byte, opts 
 		}
 	case unknown.Value() != before:
 		r = unknownPort
+		st.noteOwnRefusal(ep, opts)
 	}
 	return n, r, err
+}
+
+// ownRefusal names a datagram gVisor refused: its source port and
+// destination.
+type ownRefusal struct {
+	sport uint16
+	dst   netip.AddrPort
+}
+
+// noteOwnRefusal records that gVisor refused the datagram ep just wrote
+// (to opts.To, else to its peer) with a port unreachable. txMu is held.
+func (st *Stack) noteOwnRefusal(ep tcpip.Endpoint, opts tcpip.WriteOptions) {
+	local, err := ep.GetLocalAddress()
+	if err != nil {
+		return
+	}
+	var dst tcpip.FullAddress
+	if opts.To != nil {
+		dst = *opts.To
+	} else if dst, err = ep.GetRemoteAddress(); err != nil {
+		return
+	}
+	if st.ownRefusals == nil || len(st.ownRefusals) >= maxOwnRefusals {
+		st.ownRefusals = make(map[ownRefusal]time.Time)
+	}
+	st.ownRefusals[ownRefusal{local.Port, unmapped(addrPortOf(dst))}] = time.Now()
+}
+
+// maxOwnRefusals bounds ownRefusals: an entry whose ICMP error never came
+// (gVisor rate-limits them) must not stay.
+const maxOwnRefusals = 1024
+
+// ownRefusalTTL is how long an entry waits for its ICMP error, which on
+// the loopback arrives during the write itself.
+const ownRefusalTTL = time.Second
+
+// takeOwnRefusal reports whether a port unreachable about a datagram
+// from sport to dst answers one gVisor refused during a write, and forgets
+// that refusal. It takes txMu, so a write's refusal is recorded before it
+// is looked for.
+func (st *Stack) takeOwnRefusal(sport uint16, dst netip.AddrPort) bool {
+	st.txMu.Lock()
+	defer st.txMu.Unlock()
+	k := ownRefusal{sport, unmapped(dst)}
+	at, ok := st.ownRefusals[k]
+	if ok {
+		delete(st.ownRefusals, k)
+	}
+	return ok && time.Since(at) < ownRefusalTTL
 }
 
 // deliverUDP queues a datagram described by m on the placeholder called to,
