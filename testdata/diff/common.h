@@ -316,4 +316,76 @@ static inline void show_datagrams(const char *label, int fd)
 	printf("%s: %d datagrams%s\n", label, count, out);
 }
 
+/* ee_origin_name names a struct sock_extended_err origin. */
+static inline const char *ee_origin_name(int o)
+{
+	switch (o) {
+	case 0: return "NONE";  /* SO_EE_ORIGIN_NONE */
+	case 1: return "LOCAL"; /* SO_EE_ORIGIN_LOCAL */
+	case 2: return "ICMP";  /* SO_EE_ORIGIN_ICMP */
+	case 3: return "ICMP6"; /* SO_EE_ORIGIN_ICMP6 */
+	}
+	return "other";
+}
+
+/* pmtu_mode_name names an IP_MTU_DISCOVER mode (-1: left at its default). */
+static inline const char *pmtu_mode_name(int m)
+{
+	static const char *n[] = {"DONT", "WANT", "DO", "PROBE", "INTERFACE", "OMIT"};
+	return m >= 0 && m <= 5 ? n[m] : m == -1 ? "default" : "?";
+}
+
+/* closed_udp_port is a UDP port nothing is bound to on addr: one bound to
+ * port 0, read and closed. */
+static inline int closed_udp_port(int family, const char *addr)
+{
+	int fd = socket(family, SOCK_DGRAM, 0);
+	if (bind_port0(fd, family, addr) < 0)
+		printf("closed port bind %s: -1 %s\n", addr, errname(errno));
+	int p = local_port(fd);
+	close(fd);
+	return p;
+}
+
+/* inject_icmp4 sends through raw (SOCK_RAW IPPROTO_ICMP with IP_HDRINCL,
+ * root only) an ICMP error type/code, rest the word after its checksum
+ * (host order), from 127.0.0.9 to src, quoting a UDP datagram
+ * src:sport -> dst:dport that carried "abcd" (and was never sent: Linux
+ * does not check). Returns sendto's result. */
+static inline long inject_icmp4(int raw, const char *src, int sport, const char *dst, int dport, int type, int code,
+				unsigned rest)
+{
+	unsigned char b[20 + 8 + 20 + 8 + 4];
+	memset(b, 0, sizeof b);
+	b[0] = 0x45;
+	b[2] = sizeof b >> 8;
+	b[3] = sizeof b & 0xff;
+	b[8] = 64;
+	b[9] = IPPROTO_ICMP;
+	inet_pton(AF_INET, "127.0.0.9", b + 12);
+	inet_pton(AF_INET, src, b + 16);
+	unsigned char *ic = b + 20;
+	ic[0] = type;
+	ic[1] = code;
+	unsigned nrest = htonl(rest);
+	memcpy(ic + 4, &nrest, 4);
+	unsigned char *q = ic + 8; /* the quoted IPv4 header, DF set, then UDP */
+	q[0] = 0x45;
+	q[3] = 20 + 8 + 4;
+	q[6] = 0x40;
+	q[8] = 64;
+	q[9] = IPPROTO_UDP;
+	inet_pton(AF_INET, src, q + 12);
+	inet_pton(AF_INET, dst, q + 16);
+	unsigned short c = cksum(q, 20, 0);
+	memcpy(q + 10, &c, 2);
+	unsigned short u[4] = {htons(sport), htons(dport), htons(8 + 4), 0};
+	memcpy(q + 20, u, 8);
+	memcpy(q + 28, "abcd", 4);
+	c = cksum(ic, sizeof b - 20, 0);
+	memcpy(ic + 2, &c, 2);
+	struct sockaddr_in to = sin4(src, 0);
+	return sendto(raw, b, sizeof b, 0, (struct sockaddr *)&to, sizeof to);
+}
+
 #endif /* NETBOX_DIFF_COMMON_H */

@@ -226,17 +226,6 @@ static int wait_err(int fd)
 	return 0;
 }
 
-static const char *origin_name(int o)
-{
-	switch (o) {
-	case SO_EE_ORIGIN_NONE: return "NONE";
-	case SO_EE_ORIGIN_LOCAL: return "LOCAL";
-	case SO_EE_ORIGIN_ICMP: return "ICMP";
-	case SO_EE_ORIGIN_ICMP6: return "ICMP6";
-	}
-	return "other";
-}
-
 /* Read one error queue entry: its errno and origin. */
 static void errq(const char *label, int fd)
 {
@@ -253,7 +242,7 @@ static void errq(const char *label, int fd)
 		if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
 		    (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
 			struct sock_extended_err *ee = (struct sock_extended_err *)CMSG_DATA(c);
-			printf(" errno=%s origin=%s(%u) type=%u code=%u", errname(ee->ee_errno), origin_name(ee->ee_origin),
+			printf(" errno=%s origin=%s(%u) type=%u code=%u", errname(ee->ee_errno), ee_origin_name(ee->ee_origin),
 			       ee->ee_origin, ee->ee_type, ee->ee_code);
 		} else {
 			printf(" cmsg level=%d type=%d", c->cmsg_level, c->cmsg_type);
@@ -263,47 +252,6 @@ static void errq(const char *label, int fd)
 }
 
 /* ---------- making errors ---------- */
-
-static int closed_port(void)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	bind_port0(fd, AF_INET, "127.0.0.1");
-	int p = local_port(fd);
-	close(fd);
-	return p;
-}
-
-/* inject4 sends an ICMP error type/code from 127.0.0.9 to 127.0.0.1,
- * quoting a UDP datagram 127.0.0.1:sport -> dst:dport. */
-static long inject4(int sport, const char *dst, int type, int code)
-{
-	unsigned char b[20 + 8 + 20 + 8 + 4];
-	memset(b, 0, sizeof b);
-	struct iphdr *oh = (struct iphdr *)b;
-	oh->ihl = 5;
-	oh->version = 4;
-	oh->tot_len = htons(sizeof b);
-	oh->ttl = 64;
-	oh->protocol = IPPROTO_ICMP;
-	inet_pton(AF_INET, "127.0.0.9", &oh->saddr);
-	inet_pton(AF_INET, "127.0.0.1", &oh->daddr);
-	unsigned char *ic = b + 20;
-	ic[0] = type;
-	ic[1] = code;
-	struct iphdr ih = {.ihl = 5, .version = 4, .tot_len = htons(20 + 8 + 4), .frag_off = htons(IP_DF),
-			   .ttl = 64, .protocol = IPPROTO_UDP};
-	inet_pton(AF_INET, "127.0.0.1", &ih.saddr);
-	inet_pton(AF_INET, dst, &ih.daddr);
-	ih.check = cksum(&ih, sizeof ih, 0);
-	memcpy(ic + 8, &ih, sizeof ih);
-	struct udphdr uh = {.source = htons(sport), .dest = htons(dport), .len = htons(8 + 4)};
-	memcpy(ic + 28, &uh, sizeof uh);
-	memcpy(ic + 36, "abcd", 4);
-	unsigned short c = cksum(ic, sizeof b - 20, 0);
-	memcpy(ic + 2, &c, 2);
-	struct sockaddr_in to = sin4("127.0.0.1", 0);
-	return sendto(raw4, b, sizeof b, 0, (struct sockaddr *)&to, sizeof to);
-}
 
 /* A UDP socket connected to dst:dport (IPv4 or IPv6 by the address). */
 static int connected(const char *dst, int recverr)
@@ -411,7 +359,7 @@ static void inject_case(const char *pfx, int type, int code, int conn, int recve
 	}
 	set_async(s, SIGRTMIN + 1);
 	snprintf(l, sizeof l, "%s inject", pfx);
-	show(l, inject4(local_port(s), "127.0.0.3", type, code));
+	show(l, inject_icmp4(raw4, "127.0.0.1", local_port(s), "127.0.0.3", dport, type, code, 0));
 	snprintf(l, sizeof l, "%s signals", pfx);
 	sigs(l, s, want);
 	snprintf(l, sizeof l, "%s poll", pfx);
@@ -449,7 +397,7 @@ static void sleeper_case(int use_epoll, int injected)
 	wait_started(&sl);
 	snprintf(l, sizeof l, "%s %s", pfx, injected ? "inject protocol unreachable" : "send to closed port");
 	if (injected)
-		show(l, inject4(local_port(s), "127.0.0.3", ICMP_DEST_UNREACH, ICMP_PROT_UNREACH));
+		show(l, inject_icmp4(raw4, "127.0.0.1", local_port(s), "127.0.0.3", dport, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, 0));
 	else
 		show(l, send(s, "x", 1, 0));
 	pthread_join(sl.th, NULL);
@@ -472,7 +420,7 @@ int main(void)
 	common_init();
 	handle(SIGIO);
 	handle(SIGRTMIN + 1);
-	dport = closed_port();
+	dport = closed_udp_port(AF_INET, "127.0.0.1");
 
 	printf("SO_EE_ORIGIN_NONE: %d\n", SO_EE_ORIGIN_NONE);
 

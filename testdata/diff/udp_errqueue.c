@@ -45,18 +45,6 @@ static int udp_sock(int family)
 	return fd;
 }
 
-/* A port with nothing bound: bind addr:0, read the port, close. */
-static int closed_port(int family, const char *addr)
-{
-	int fd = socket(family, SOCK_DGRAM, 0);
-	int r = bind_port0(fd, family, addr);
-	if (r < 0)
-		printf("closed port bind %s: -1 %s\n", addr, errname(errno));
-	int p = local_port(fd);
-	close(fd);
-	return p;
-}
-
 static const char *portrel(int p, int known)
 {
 	if (p == known)
@@ -143,17 +131,6 @@ static void sendto_show(const char *label, int fd, const char *payload, const vo
 	show(label, sendto(fd, payload, strlen(payload), 0, (const struct sockaddr *)dst, dstlen));
 }
 
-static const char *origin_name(int o)
-{
-	switch (o) {
-	case SO_EE_ORIGIN_NONE: return "NONE";
-	case SO_EE_ORIGIN_LOCAL: return "LOCAL";
-	case SO_EE_ORIGIN_ICMP: return "ICMP";
-	case SO_EE_ORIGIN_ICMP6: return "ICMP6";
-	}
-	return "?";
-}
-
 static void hexdump(const unsigned char *d, size_t n)
 {
 	printf(" data=");
@@ -213,7 +190,7 @@ static void print_cmsgs(const char *pfx, struct msghdr *m, int port)
 			memcpy(&ee, d, sizeof ee);
 			printf("%s cmsg%d ee: errno=%s origin=%u(%s) type=%u code=%u pad=%u info=%u data=%u\n",
 			       pfx, i, ee.ee_errno ? errname(ee.ee_errno) : "0", ee.ee_origin,
-			       origin_name(ee.ee_origin), ee.ee_type, ee.ee_code, ee.ee_pad, ee.ee_info,
+			       ee_origin_name(ee.ee_origin), ee.ee_type, ee.ee_code, ee.ee_pad, ee.ee_info,
 			       ee.ee_data);
 			printf("%s cmsg%d offender:", pfx, i);
 			print_sa(d + sizeof ee, dlen - sizeof ee, port);
@@ -326,8 +303,8 @@ static double now_s(void)
 int main(void)
 {
 	common_init();
-	int cp4 = closed_port(AF_INET, "127.0.0.1");
-	int cp6 = closed_port(AF_INET6, "::1");
+	int cp4 = closed_udp_port(AF_INET, "127.0.0.1");
+	int cp6 = closed_udp_port(AF_INET6, "::1");
 	struct sockaddr_in d4 = sin4("127.0.0.1", cp4);
 	struct sockaddr_in6 d6 = sin6("::1", cp6);
 	struct sockaddr_in6 dm = sin6("::ffff:127.0.0.1", cp4);

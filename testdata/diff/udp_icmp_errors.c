@@ -31,51 +31,7 @@
 static int dport; /* the closed destination port */
 static int raw4 = -1, raw6 = -1;
 
-static int closed_port(void)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	bind_port0(fd, AF_INET, "127.0.0.3");
-	int p = local_port(fd);
-	close(fd);
-	return p;
-}
-
 static const char payload[] = "abcd";
-
-/* inject4 sends an ICMP error of type/code (rest: the 32-bit field after
- * the checksum, host order) from 127.0.0.9 to src, quoting a UDP datagram
- * src:sport -> dst:dport with 4 bytes of payload. */
-static long inject4(const char *src, int sport, const char *dst, int type, int code, unsigned rest)
-{
-	unsigned char b[20 + 8 + 20 + 8 + 4];
-	memset(b, 0, sizeof b);
-	struct iphdr *oh = (struct iphdr *)b;
-	oh->ihl = 5;
-	oh->version = 4;
-	oh->tot_len = htons(sizeof b);
-	oh->ttl = 64;
-	oh->protocol = IPPROTO_ICMP;
-	inet_pton(AF_INET, "127.0.0.9", &oh->saddr);
-	inet_pton(AF_INET, src, &oh->daddr);
-	unsigned char *ic = b + 20;
-	ic[0] = type;
-	ic[1] = code;
-	unsigned nrest = htonl(rest);
-	memcpy(ic + 4, &nrest, 4);
-	struct iphdr ih = {.ihl = 5, .version = 4, .tot_len = htons(20 + 8 + 4), .frag_off = htons(IP_DF),
-			   .ttl = 64, .protocol = IPPROTO_UDP};
-	inet_pton(AF_INET, src, &ih.saddr);
-	inet_pton(AF_INET, dst, &ih.daddr);
-	ih.check = cksum(&ih, sizeof ih, 0);
-	memcpy(ic + 8, &ih, sizeof ih);
-	struct udphdr uh = {.source = htons(sport), .dest = htons(dport), .len = htons(8 + 4)};
-	memcpy(ic + 28, &uh, sizeof uh);
-	memcpy(ic + 36, payload, 4);
-	unsigned short c = cksum(ic, sizeof b - 20, 0);
-	memcpy(ic + 2, &c, 2);
-	struct sockaddr_in to = sin4(src, 0);
-	return sendto(raw4, b, sizeof b, 0, (struct sockaddr *)&to, sizeof to);
-}
 
 /* inject6 is inject4's ICMPv6 counterpart, from ::1 to ::1 (the kernel
  * computes the checksum of a raw ICMPv6 socket's messages). */
@@ -100,17 +56,6 @@ static long inject6(int sport, int type, int code, unsigned rest)
 	memcpy(b + 56, payload, 4);
 	struct sockaddr_in6 to = sin6("::1", 0);
 	return sendto(raw6, b, sizeof b, 0, (struct sockaddr *)&to, sizeof to);
-}
-
-static const char *origin_name(int o)
-{
-	switch (o) {
-	case SO_EE_ORIGIN_NONE: return "NONE";
-	case SO_EE_ORIGIN_LOCAL: return "LOCAL";
-	case SO_EE_ORIGIN_ICMP: return "ICMP";
-	case SO_EE_ORIGIN_ICMP6: return "ICMP6";
-	}
-	return "other";
 }
 
 static void poll_now(const char *pfx, int fd)
@@ -147,7 +92,7 @@ static void errq(const char *pfx, int fd)
 		}
 		struct sock_extended_err *ee = (struct sock_extended_err *)CMSG_DATA(c);
 		printf("%s ee: errno=%s origin=%s type=%u code=%u pad=%u info=%u data=%u offender=%s\n", pfx,
-		       errname(ee->ee_errno), origin_name(ee->ee_origin), ee->ee_type, ee->ee_code, ee->ee_pad,
+		       errname(ee->ee_errno), ee_origin_name(ee->ee_origin), ee->ee_type, ee->ee_code, ee->ee_pad,
 		       ee->ee_info, ee->ee_data, fmt_addr(SO_EE_OFFENDER(ee), a, sizeof a));
 	}
 }
@@ -193,7 +138,7 @@ static void add(int v6, int type, int code, unsigned rest, int connected, int re
 		bind_port0(c->fd, fam, v6 ? "::1" : "127.0.0.1");
 	}
 	long r = v6 ? inject6(local_port(c->fd), type, code, rest)
-		    : inject4("127.0.0.1", local_port(c->fd), "127.0.0.3", type, code, rest);
+		    : inject_icmp4(raw4, "127.0.0.1", local_port(c->fd), "127.0.0.3", dport, type, code, rest);
 	if (r < 0)
 		printf("inject %d/%d: -1 %s\n", type, code, errname(errno));
 }
@@ -253,12 +198,6 @@ static void v6_table(void)
 
 /* ---------- path MTU ---------- */
 
-static const char *mode_name(int m)
-{
-	static const char *n[] = {"DONT", "WANT", "DO", "PROBE", "INTERFACE", "OMIT"};
-	return m >= 0 && m <= 5 ? n[m] : "?";
-}
-
 static char big[2000];
 
 /* pmtu4 connects a socket in mode to dst, injects fragmentation-needed
@@ -267,7 +206,7 @@ static char big[2000];
 static int pmtu4(int mode, const char *dst, int mtu, int recverr)
 {
 	char pfx[80], l[120];
-	snprintf(pfx, sizeof pfx, "pmtu4 %s %s mtu %d%s", mode_name(mode), dst, mtu, recverr ? " recverr" : "");
+	snprintf(pfx, sizeof pfx, "pmtu4 %s %s mtu %d%s", pmtu_mode_name(mode), dst, mtu, recverr ? " recverr" : "");
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
 	set_int(s, SOL_IP, IP_MTU_DISCOVER, mode);
 	if (recverr)
@@ -276,7 +215,7 @@ static int pmtu4(int mode, const char *dst, int mtu, int recverr)
 	connect(s, (struct sockaddr *)&d, sizeof d);
 	snprintf(l, sizeof l, "%s IP_MTU before", pfx);
 	get_int(l, s, SOL_IP, IP_MTU);
-	if (inject4("127.0.0.1", local_port(s), dst, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu) < 0)
+	if (inject_icmp4(raw4, "127.0.0.1", local_port(s), dst, dport, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu) < 0)
 		printf("%s inject: -1 %s\n", pfx, errname(errno));
 	return s;
 }
@@ -284,7 +223,7 @@ static int pmtu4(int mode, const char *dst, int mtu, int recverr)
 static void pmtu4_report(int s, int mode, const char *dst, int mtu, int recverr)
 {
 	char pfx[80], l[120];
-	snprintf(pfx, sizeof pfx, "pmtu4 %s %s mtu %d%s", mode_name(mode), dst, mtu, recverr ? " recverr" : "");
+	snprintf(pfx, sizeof pfx, "pmtu4 %s %s mtu %d%s", pmtu_mode_name(mode), dst, mtu, recverr ? " recverr" : "");
 	poll_now(pfx, s);
 	if (recverr)
 		errq(pfx, s);
@@ -311,7 +250,7 @@ int main(void)
 		printf("not root: raw sockets unavailable, nothing to show\n");
 		return 0;
 	}
-	dport = closed_port();
+	dport = closed_udp_port(AF_INET, "127.0.0.3");
 	raw4 = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
 	showfd("raw ICMP socket", raw4);
 	show("IP_HDRINCL", set_int(raw4, SOL_IP, IP_HDRINCL, 1));
@@ -343,7 +282,7 @@ int main(void)
 	connect(s, (struct sockaddr *)&d, sizeof d);
 	get_int("new socket to 127.0.0.13 IP_MTU", s, SOL_IP, IP_MTU);
 	set_int(s, SOL_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
-	inject4("127.0.0.1", local_port(s), "127.0.0.13", ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1300);
+	inject_icmp4(raw4, "127.0.0.1", local_port(s), "127.0.0.13", dport, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1300);
 	usleep(200000);
 	get_int("after 1300 IP_MTU", s, SOL_IP, IP_MTU);
 	so_error("after 1300", s);

@@ -51,17 +51,6 @@ static void poll_now(const char *label, int fd)
 	       p.revents & POLLOUT ? " POLLOUT" : "", p.revents & POLLERR ? " POLLERR" : "");
 }
 
-static const char *origin_name(int o)
-{
-	switch (o) {
-	case SO_EE_ORIGIN_NONE: return "NONE";
-	case SO_EE_ORIGIN_LOCAL: return "LOCAL";
-	case SO_EE_ORIGIN_ICMP: return "ICMP";
-	case SO_EE_ORIGIN_ICMP6: return "ICMP6";
-	}
-	return "?";
-}
-
 /* errq reads one error-queue entry of fd and prints it on two lines; port
  * is the destination port the entry's addresses are compared with. */
 static void errq(const char *label, int fd, int port)
@@ -95,7 +84,7 @@ static void errq(const char *label, int fd, int port)
 			memcpy(&ee, CMSG_DATA(c), sizeof ee);
 			const struct sockaddr *off = SO_EE_OFFENDER((struct sock_extended_err *)CMSG_DATA(c));
 			printf(" errno=%s origin=%s type=%u code=%u info=%u data=%u offender=%s",
-			       ee.ee_errno ? errname(ee.ee_errno) : "0", origin_name(ee.ee_origin), ee.ee_type,
+			       ee.ee_errno ? errname(ee.ee_errno) : "0", ee_origin_name(ee.ee_origin), ee.ee_type,
 			       ee.ee_code, ee.ee_info, ee.ee_data,
 			       off->sa_family == AF_UNSPEC ? "AF_UNSPEC" : fmt_addr(off, ab, sizeof ab));
 		}
@@ -103,12 +92,6 @@ static void errq(const char *label, int fd, int port)
 	}
 	if (i == 0)
 		printf("%s cmsgs: none\n", label);
-}
-
-static const char *mode_name(int m)
-{
-	static const char *n[] = {"DONT", "WANT", "DO", "PROBE", "INTERFACE", "OMIT"};
-	return m >= 0 && m <= 5 ? n[m] : m == -1 ? "default" : "?";
 }
 
 /* try_sizes sends each size from a fresh socket in mode to dst (v4 or v6)
@@ -120,7 +103,7 @@ static void try_sizes(const char *pfx, int family, int mode, int recverr, const 
 	int v6 = family == AF_INET6;
 	int s = socket(family, SOCK_DGRAM, 0);
 	set_int(s, SOL_SOCKET, SO_SNDBUF, 1 << 20);
-	snprintf(l, sizeof l, "%s set %s", pfx, mode_name(mode));
+	snprintf(l, sizeof l, "%s set %s", pfx, pmtu_mode_name(mode));
 	show(l, v6 ? set_int(s, SOL_IPV6, IPV6_MTU_DISCOVER, mode) : set_int(s, SOL_IP, IP_MTU_DISCOVER, mode));
 	if (recverr)
 		v6 ? set_int(s, SOL_IPV6, IPV6_RECVERR, 1) : set_int(s, SOL_IP, IP_RECVERR, 1);
@@ -189,7 +172,7 @@ static void df_bits(void)
 			set_int(s, SOL_IP, IP_MTU_DISCOVER, m);
 		else
 			set_int(s, SOL_IP, IP_TTL, 64); /* the default mode (WANT) stays */
-		snprintf(l, sizeof l, "df %s sendto", mode_name(m));
+		snprintf(l, sizeof l, "df %s sendto", pmtu_mode_name(m));
 		show(l, sendto(s, "df", 2, 0, (struct sockaddr *)&d4, sizeof d4));
 		int seen = 0;
 		for (int i = 0; i < 32 && !seen; i++) {
@@ -207,12 +190,12 @@ static void df_bits(void)
 			if (ntohs(dport) != port4)
 				continue;
 			unsigned fo = ntohs(ih.frag_off);
-			printf("df %s raw: len=%u df=%d mf=%d\n", mode_name(m), ntohs(ih.tot_len), !!(fo & IP_DF), !!(fo & IP_MF));
+			printf("df %s raw: len=%u df=%d mf=%d\n", pmtu_mode_name(m), ntohs(ih.tot_len), !!(fo & IP_DF), !!(fo & IP_MF));
 			seen = 1;
 		}
 		if (!seen)
-			printf("df %s raw: none\n", mode_name(m));
-		snprintf(l, sizeof l, "df %s rx", mode_name(m));
+			printf("df %s raw: none\n", pmtu_mode_name(m));
+		snprintf(l, sizeof l, "df %s rx", pmtu_mode_name(m));
 		show_datagrams(l, rx4);
 		close(s);
 	}
