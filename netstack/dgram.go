@@ -39,6 +39,9 @@ func (inetDgramOps) Bind(s *Socket, f int, a Addr, c Caller) error {
 	if s.sk.bound {
 		return unix.EINVAL
 	}
+	if s.isUDP() && s.deferBind(a.AddrPort) {
+		return nil
+	}
 	if err := s.bindEP(a.AddrPort); err != nil {
 		return err
 	}
@@ -106,6 +109,9 @@ func (inetDgramOps) Connect(s *Socket, f int, a Addr) error {
 		}
 	}
 	if err := s.dontRoute(dst.Addr(), 0); err != nil {
+		return err
+	}
+	if err := s.bindDeferred(); err != nil {
 		return err
 	}
 	if err := s.sk.ep.Connect(fullAddress(dst)); err != nil {
@@ -296,6 +302,10 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 	defer s.mu.Unlock()
 	if s.sk.shutdown&(unix.SHUT_WR+1) != 0 {
 		return 0, unix.EPIPE
+	}
+	// inet_send_prepare: a socket without a port takes one first.
+	if err := s.bindDeferred(); err != nil {
+		return 0, err
 	}
 	var opts tcpip.WriteOptions
 	if to != nil {

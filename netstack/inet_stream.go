@@ -57,6 +57,36 @@ func (s *Socket) bindEP(a netip.AddrPort) error {
 	return nil
 }
 
+// deferBind is __inet_bind's IP_BIND_ADDRESS_NO_PORT case: a bind to port
+// 0 with the option set keeps the address and takes no port yet (the
+// socket is not bound: it may bind again, and IPV6_V6ONLY may still
+// change). It reports whether it did. s.mu is held.
+func (s *Socket) deferBind(a netip.AddrPort) bool {
+	if a.Port() != 0 || s.sk.opts.get(unix.SOL_IP, unix.IP_BIND_ADDRESS_NO_PORT) == 0 {
+		return false
+	}
+	s.sk.noPort = a.Addr()
+	s.sk.local = forFamily(s.Family, a)
+	s.sk.addrChosen = !a.Addr().IsUnspecified() // name shows it
+	return true
+}
+
+// bindDeferred binds the endpoint to the address a deferred bind chose, on
+// an ephemeral port, when the socket needs its port (connect, listen, a
+// send), as inet_hash_connect, inet_csk_get_port and inet_autobind do
+// with the address kept. s.mu is held.
+func (s *Socket) bindDeferred() error {
+	if s.sk.bound || !s.sk.noPort.IsValid() {
+		return nil
+	}
+	a := s.sk.noPort
+	if err := s.bindEP(forFamily(s.Family, netip.AddrPortFrom(a, 0))); err != nil {
+		return err
+	}
+	s.sk.noPort = netip.Addr{}
+	return nil
+}
+
 // checkBindAddr is the address check of inet_bind/inet6_bind: only the
 // sandbox's own addresses (all of 127/8, ::1, the wildcards) can be bound.
 func checkBindAddr(s *Socket, a Addr, c Caller) error {
@@ -105,6 +135,9 @@ func (inetStreamOps) Bind(s *Socket, f int, a Addr, c Caller) error {
 	if s.sk.bound || s.State != SSUnconnected {
 		return unix.EINVAL
 	}
+	if s.deferBind(a.AddrPort) {
+		return nil
+	}
 	if err := s.bindEP(a.AddrPort); err != nil {
 		return err
 	}
@@ -126,6 +159,9 @@ func (inetStreamOps) Listen(s *Socket, f int, backlog int) error {
 	s.sk.backlog = backlog
 	if s.sk.listening {
 		return nil // a new backlog only
+	}
+	if err := s.bindDeferred(); err != nil {
+		return err
 	}
 	if !s.sk.bound {
 		if err := s.bindEP(netip.AddrPortFrom(wildcard(s.Family), 0)); err != nil {
@@ -220,6 +256,9 @@ func (inetStreamOps) Connect(s *Socket, f int, a Addr) error {
 	l := s.st.findListener(dst)
 	if l == nil {
 		return unix.ECONNREFUSED
+	}
+	if err := s.bindDeferred(); err != nil {
+		return err
 	}
 	if !s.sk.bound {
 		src := forFamily(s.Family, netip.AddrPortFrom(s.st.sourceFor(dst.Addr()), 0))

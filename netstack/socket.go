@@ -62,6 +62,11 @@ type Sock struct {
 	local  netip.AddrPort // bound (or autobound) address
 	remote netip.AddrPort // connected peer
 	bound  bool
+	// noPort is the address a bind with IP_BIND_ADDRESS_NO_PORT chose
+	// without a port (local shows it with port 0): the endpoint is bound
+	// to it, on an ephemeral port, when the socket needs its port
+	// (bindDeferred).
+	noPort netip.Addr
 	// portChosen records whether the program chose the port (bind with a
 	// non-zero port): Linux keeps such a port across connect(AF_UNSPEC).
 	portChosen bool

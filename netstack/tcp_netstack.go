@@ -57,6 +57,9 @@ func (s *Socket) netstackConnect(f int, dst netip.AddrPort) error {
 // bindForConnect binds the endpoint, if the program did not, to the
 // source address dst is reached from and an ephemeral port. s.mu is held.
 func (s *Socket) bindForConnect(dst netip.AddrPort) error {
+	if err := s.bindDeferred(); err != nil {
+		return err
+	}
 	if s.sk.bound {
 		return nil
 	}
