@@ -388,4 +388,35 @@ static inline long inject_icmp4(int raw, const char *src, int sport, const char 
 	return sendto(raw, b, sizeof b, 0, (struct sockaddr *)&to, sizeof to);
 }
 
+/* snmp_counter returns the value of SEC's counter NAME in /proc/net/snmp, or
+ * -1; with names=1 it prints the section's names line instead. */
+static inline long snmp_counter(const char *sec, const char *name, int names)
+{
+	FILE *f = fopen("/proc/net/snmp", "r");
+	if (!f)
+		return -1;
+	char hdr[2048], val[2048];
+	long v = -1;
+	size_t sl = strlen(sec);
+	while (fgets(hdr, sizeof hdr, f) && fgets(val, sizeof val, f)) {
+		if (strncmp(hdr, sec, sl) != 0 || hdr[sl] != ':')
+			continue;
+		if (names) {
+			printf("snmp %s names: [%.*s]\n", sec, (int)strcspn(hdr, "\n"), hdr);
+			break;
+		}
+		char *hs, *vs;
+		char *h = strtok_r(hdr + sl + 1, " \n", &hs);
+		char *x = strtok_r(val + sl + 1, " \n", &vs);
+		for (; h && x; h = strtok_r(NULL, " \n", &hs), x = strtok_r(NULL, " \n", &vs))
+			if (strcmp(h, name) == 0) {
+				v = atol(x);
+				break;
+			}
+		break;
+	}
+	fclose(f);
+	return v;
+}
+
 #endif /* NETBOX_DIFF_COMMON_H */

@@ -116,37 +116,6 @@ static void dump(const char *label, const char *path)
 	fclose(f);
 }
 
-/* counter returns the value of SEC's counter NAME in /proc/net/snmp, or
- * -1; with names=1 it prints the section's names line instead. */
-static long counter(const char *sec, const char *name, int names)
-{
-	FILE *f = fopen("/proc/net/snmp", "r");
-	if (!f)
-		return -1;
-	char hdr[2048], val[2048];
-	long v = -1;
-	size_t sl = strlen(sec);
-	while (fgets(hdr, sizeof hdr, f) && fgets(val, sizeof val, f)) {
-		if (strncmp(hdr, sec, sl) != 0 || hdr[sl] != ':')
-			continue;
-		if (names) {
-			printf("snmp %s names: [%.*s]\n", sec, (int)strcspn(hdr, "\n"), hdr);
-			break;
-		}
-		char *hs, *vs;
-		char *h = strtok_r(hdr + sl + 1, " \n", &hs);
-		char *x = strtok_r(val + sl + 1, " \n", &vs);
-		for (; h && x; h = strtok_r(NULL, " \n", &hs), x = strtok_r(NULL, " \n", &vs))
-			if (strcmp(h, name) == 0) {
-				v = atol(x);
-				break;
-			}
-		break;
-	}
-	fclose(f);
-	return v;
-}
-
 /* sockstat prints the in-use count of PROTO in /proc/net/FILE. */
 static void sockstat(const char *file, const char *proto)
 {
@@ -199,13 +168,13 @@ int main(void)
 	int l = tcp_listener(&lport);
 	track("listener", l);
 	int cli, srv;
-	long opens0 = counter("Tcp", "ActiveOpens", 0), popens0 = counter("Tcp", "PassiveOpens", 0);
+	long opens0 = snmp_counter("Tcp", "ActiveOpens", 0), popens0 = snmp_counter("Tcp", "PassiveOpens", 0);
 	connect_pair(l, lport, &cli, &srv);
 	track("client", cli);
 	track("server", srv);
-	printf("Tcp ActiveOpens delta: %ld\n", counter("Tcp", "ActiveOpens", 0) - opens0);
-	printf("Tcp PassiveOpens delta: %ld\n", counter("Tcp", "PassiveOpens", 0) - popens0);
-	printf("Tcp CurrEstab: %ld\n", counter("Tcp", "CurrEstab", 0));
+	printf("Tcp ActiveOpens delta: %ld\n", snmp_counter("Tcp", "ActiveOpens", 0) - opens0);
+	printf("Tcp PassiveOpens delta: %ld\n", snmp_counter("Tcp", "PassiveOpens", 0) - popens0);
+	printf("Tcp CurrEstab: %ld\n", snmp_counter("Tcp", "CurrEstab", 0));
 	send(cli, "hello", 5, 0);
 	int bound = socket(AF_INET, SOCK_STREAM, 0);
 	bind_port0(bound, AF_INET, "127.0.0.1");
@@ -227,13 +196,13 @@ int main(void)
 	int u6 = socket(AF_INET6, SOCK_DGRAM, 0);
 	bind_port0(u6, AF_INET6, "::");
 	track("udp6", u6);
-	long out0 = counter("Udp", "OutDatagrams", 0), in0 = counter("Udp", "InDatagrams", 0);
+	long out0 = snmp_counter("Udp", "OutDatagrams", 0), in0 = snmp_counter("Udp", "InDatagrams", 0);
 	send(us, "a", 1, 0);
 	send(us, "bb", 2, 0);
 	struct pollfd p = {.fd = ur, .events = POLLIN};
 	poll(&p, 1, 2000);
 	usleep(100000);
-	printf("Udp OutDatagrams delta: %ld\n", counter("Udp", "OutDatagrams", 0) - out0);
+	printf("Udp OutDatagrams delta: %ld\n", snmp_counter("Udp", "OutDatagrams", 0) - out0);
 
 	/* As root: raw sockets (their protocol is their port) and ping
 	 * sockets once they have an identifier (ping_group_range opened). */
@@ -268,25 +237,25 @@ int main(void)
 	/* Read both datagrams: InDatagrams counts them. */
 	recv(ur, buf, sizeof buf, 0);
 	recv(ur, buf, sizeof buf, 0);
-	printf("Udp InDatagrams delta: %ld\n", counter("Udp", "InDatagrams", 0) - in0);
+	printf("Udp InDatagrams delta: %ld\n", snmp_counter("Udp", "InDatagrams", 0) - in0);
 
 	/* The same with sendto on an unconnected socket. */
 	int un = socket(AF_INET, SOCK_DGRAM, 0);
-	out0 = counter("Udp", "OutDatagrams", 0), in0 = counter("Udp", "InDatagrams", 0);
+	out0 = snmp_counter("Udp", "OutDatagrams", 0), in0 = snmp_counter("Udp", "InDatagrams", 0);
 	for (int i = 0; i < 3; i++)
 		sendto(un, "ccc", 3, 0, (struct sockaddr *)&to, sizeof to);
-	printf("Udp OutDatagrams delta (sendto): %ld\n", counter("Udp", "OutDatagrams", 0) - out0);
+	printf("Udp OutDatagrams delta (sendto): %ld\n", snmp_counter("Udp", "OutDatagrams", 0) - out0);
 	for (int i = 0; i < 3; i++) {
 		poll(&p, 1, 2000);
 		recv(ur, buf, sizeof buf, MSG_DONTWAIT);
 	}
-	printf("Udp InDatagrams delta (sendto): %ld\n", counter("Udp", "InDatagrams", 0) - in0);
+	printf("Udp InDatagrams delta (sendto): %ld\n", snmp_counter("Udp", "InDatagrams", 0) - in0);
 	close(un);
 
 	/* A datagram to a closed port: NoPorts, and an ICMP port
 	 * unreachable sent and received. */
-	long noports0 = counter("Udp", "NoPorts", 0);
-	long icmpout0 = counter("Icmp", "OutDestUnreachs", 0), icmpin0 = counter("Icmp", "InDestUnreachs", 0);
+	long noports0 = snmp_counter("Udp", "NoPorts", 0);
+	long icmpout0 = snmp_counter("Icmp", "OutDestUnreachs", 0), icmpin0 = snmp_counter("Icmp", "InDestUnreachs", 0);
 	int closed = socket(AF_INET, SOCK_DGRAM, 0);
 	bind_port0(closed, AF_INET, "127.0.0.1");
 	struct sockaddr_in dead = sin4("127.0.0.1", local_port(closed));
@@ -294,17 +263,17 @@ int main(void)
 	int x = socket(AF_INET, SOCK_DGRAM, 0);
 	sendto(x, "z", 1, 0, (struct sockaddr *)&dead, sizeof dead);
 	usleep(200000);
-	printf("Udp NoPorts delta: %ld\n", counter("Udp", "NoPorts", 0) - noports0);
-	printf("Icmp OutDestUnreachs delta: %ld\n", counter("Icmp", "OutDestUnreachs", 0) - icmpout0);
-	printf("Icmp InDestUnreachs delta: %ld\n", counter("Icmp", "InDestUnreachs", 0) - icmpin0);
+	printf("Udp NoPorts delta: %ld\n", snmp_counter("Udp", "NoPorts", 0) - noports0);
+	printf("Icmp OutDestUnreachs delta: %ld\n", snmp_counter("Icmp", "OutDestUnreachs", 0) - icmpout0);
+	printf("Icmp InDestUnreachs delta: %ld\n", snmp_counter("Icmp", "InDestUnreachs", 0) - icmpin0);
 	close(x);
 
 	const char *secs[] = {"Ip", "Icmp", "Tcp", "Udp", "UdpLite"};
 	for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++)
-		counter(secs[i], "", 1);
-	printf("Ip Forwarding: %ld\n", counter("Ip", "Forwarding", 0));
-	printf("Ip DefaultTTL: %ld\n", counter("Ip", "DefaultTTL", 0));
-	printf("Tcp MaxConn: %ld\n", counter("Tcp", "MaxConn", 0));
+		snmp_counter(secs[i], "", 1);
+	printf("Ip Forwarding: %ld\n", snmp_counter("Ip", "Forwarding", 0));
+	printf("Ip DefaultTTL: %ld\n", snmp_counter("Ip", "DefaultTTL", 0));
+	printf("Tcp MaxConn: %ld\n", snmp_counter("Tcp", "MaxConn", 0));
 
 	sockstat("sockstat", "TCP");
 	sockstat("sockstat", "UDP");

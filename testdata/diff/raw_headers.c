@@ -21,7 +21,7 @@
  *
  * IP ids and ephemeral ports are never printed; the echo id is fixed.
  */
-/* spec: URECV-16 RAW-09 RAW-11 PO-16 USEND-17 SO-16 OPS-06 */
+/* spec: URECV-16 RAW-09 RAW-11 PO-16 USEND-17 SO-16 OPS-06 URECV-14 */
 #include "common.h"
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
@@ -294,6 +294,25 @@ static void bad_checksums(void)
 	d[4] = 0, d[5] = sizeof d, d[6] = 0x12, d[7] = 0x34;
 	struct pollfd p = { u, POLLIN, 0 };
 	char b[256];
+
+	/* URECV-14: a short one (not above CHECKSUM_BREAK) is checked as
+	 * it arrives: dropped and counted. */
+	long csum0 = snmp_counter("Udp", "InCsumErrors", 0), inerr0 = snmp_counter("Udp", "InErrors", 0);
+	uint8_t sd[40];
+	memcpy(sd, d, sizeof sd);
+	sd[5] = sizeof sd;
+	show("raw sendto short bad checksum", sendto(tx, sd, sizeof sd, 0, (struct sockaddr *)&ua, sizeof ua));
+	usleep(50000);
+	show("poll blocking udp short bad", poll(&p, 1, 200));
+	show("recv short bad dontwait", recv(u, b, sizeof b, MSG_DONTWAIT));
+	printf("short bad Udp InCsumErrors delta: %ld\n", snmp_counter("Udp", "InCsumErrors", 0) - csum0);
+	printf("short bad Udp InErrors delta: %ld\n", snmp_counter("Udp", "InErrors", 0) - inerr0);
+	{
+		int k = 0;
+		while (k < 8 && recv(watch, b, sizeof b, MSG_DONTWAIT) > 0)
+			k++;
+	}
+	p.revents = 0;
 
 	fcntl(u, F_SETFL, O_NONBLOCK);
 	show("raw sendto bad checksum 1", sendto(tx, d, sizeof d, 0, (struct sockaddr *)&ua, sizeof ua));
