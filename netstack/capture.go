@@ -177,6 +177,17 @@ func newEthCapture(st *Stack, child stack.LinkEndpoint) *ethCapture {
 
 // WritePackets implements stack.LinkWriter: the frames as they leave,
 // link header included.
+// SetMTU sets eth0's MTU, the IP MTU gVisor's NIC passes (SetNICMTU).
+// The endpoints beneath take theirs with or without the Ethernet header
+// (ethernet.Endpoint passes SetMTU through but takes the header off
+// MTU), so what the first try falls short by is made up.
+func (e *ethCapture) SetMTU(mtu uint32) {
+	e.Endpoint.SetMTU(mtu)
+	if got := e.Endpoint.MTU(); got < mtu {
+		e.Endpoint.SetMTU(mtu + (mtu - got))
+	}
+}
+
 func (e *ethCapture) WritePackets(pkts stack.PacketBufferList) (int, tcpip.Error) {
 	w, out := e.st.pcap, e.st.ethCapOut.Load()
 	if w != nil || out > 0 {

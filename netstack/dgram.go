@@ -718,7 +718,7 @@ func (s *Socket) deliverRx() {
 		if s.st.deliverUDP(s.sk.name, s.sk.peerName, metaOfRead(res), buf.Bytes()) && s.isUDP() {
 			// The datagram's receiver is closed: Linux would have found
 			// no socket (a raw or ping socket's copy is only lost).
-			s.st.txDead = true
+			s.st.txDead.Store(true)
 		}
 	}
 }

@@ -232,9 +232,9 @@ func (e *icmpError) portUnreach() bool {
 	return e.typ == icmp6DestUnreach && e.code == icmp6PortUnreach
 }
 
-// watchICMP starts reading the ICMP (v4) or ICMPv6 messages gVisor stack
-// gs receives, through a raw endpoint, for the UDP errors among them. It
-// stops when the endpoint is closed (Stack.Close).
+// watchICMP starts reading the ICMP (v4) or ICMPv6 messages the stack
+// receives (lo's and eth0's), through a raw endpoint, for the UDP errors
+// among them. It stops when the endpoint is closed (Stack.Close).
 func (st *Stack) watchICMP(v4 bool) error {
 	netProto, transProto := ipv6.ProtocolNumber, header.ICMPv6ProtocolNumber
 	if v4 {

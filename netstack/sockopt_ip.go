@@ -320,12 +320,25 @@ func (st *Stack) pathMTU(dst netip.Addr) int {
 // for the sandbox's own addresses, eth0 for the others.
 func (st *Stack) deviceMTU(dst netip.Addr) int {
 	if e := st.opts.Eth0; e != nil && !dst.IsLoopback() && !dst.Unmap().IsLoopback() && !st.isLocal(dst) {
+		if mtu := st.eth0MTU.Load(); mtu != 0 {
+			return int(mtu)
+		}
 		return int(e.LinkMTU())
 	}
 	if mtu := st.loMTU.Load(); mtu != 0 {
 		return int(mtu)
 	}
 	return loMTU
+}
+
+// SetEth0MTU makes mtu eth0's MTU, as the program set it on eth0's view
+// in its namespace (ip link set eth0 mtu): datagram sizes, IP_MTU and
+// what netbox's stack sends through eth0 follow it.
+func (st *Stack) SetEth0MTU(mtu uint32) {
+	if st.opts.Eth0 == nil || st.eth0MTU.Swap(mtu) == mtu {
+		return
+	}
+	st.gs.SetNICMTU(ethNIC, mtu)
 }
 
 // SetLoopbackMTU makes mtu lo's MTU, as the program set it in its

@@ -134,6 +134,7 @@ type Stack struct {
 	ipv6        eth6State     // eth0's IPv6 configuration
 	pmtus       pmtuCache     // path MTUs ICMP errors taught
 	loMTU       atomic.Uint32 // lo's MTU as the program set it; 0: loMTU
+	eth0MTU     atomic.Uint32 // eth0's, as the program set it; 0: LinkMTU
 	// icmpWatchers are the raw endpoints through which netbox reads the
 	// ICMP errors gVisor leaves to it (icmperr.go).
 	icmpWatchers []tcpip.Endpoint

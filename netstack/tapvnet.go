@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/buffer"
@@ -41,7 +42,7 @@ const (
 // Ethernet layer on it.
 type tapVnet struct {
 	f    *os.File
-	mtu  uint32
+	mtu  atomic.Uint32 // the IP MTU (MTU and SetMTU count frames)
 	addr tcpip.LinkAddress
 
 	mu         sync.Mutex
@@ -53,15 +54,17 @@ type tapVnet struct {
 // newTAPVnet makes eth0's endpoint on fd, a non-blocking TAP with
 // IFF_VNET_HDR and no offloads, whose MTU is mtu.
 func newTAPVnet(fd int, mtu uint32, mac tcpip.LinkAddress) stack.LinkEndpoint {
-	return ethernet.New(&tapVnet{f: os.NewFile(uintptr(fd), "netbox-tap"), mtu: mtu, addr: mac})
+	e := &tapVnet{f: os.NewFile(uintptr(fd), "netbox-tap"), addr: mac}
+	e.mtu.Store(mtu)
+	return ethernet.New(e)
 }
 
 // MTU implements stack.LinkEndpoint: a frame's largest size, the
 // Ethernet header included (ethernet.New takes it off).
-func (e *tapVnet) MTU() uint32 { return e.mtu + header.EthernetMinimumSize }
+func (e *tapVnet) MTU() uint32 { return e.mtu.Load() + header.EthernetMinimumSize }
 
 // SetMTU implements stack.LinkEndpoint.
-func (e *tapVnet) SetMTU(mtu uint32) { e.mtu = mtu - header.EthernetMinimumSize }
+func (e *tapVnet) SetMTU(mtu uint32) { e.mtu.Store(mtu - header.EthernetMinimumSize) }
 
 // MaxHeaderLength implements stack.LinkEndpoint: ethernet.New adds the
 // Ethernet header.

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -49,8 +50,10 @@ type udpTables struct {
 	ownRefusals map[ownRefusal]time.Time
 	// txDead records that a delivery during the current write found its
 	// receiver's placeholder gone: the program closed that socket and the
-	// sweep has not released it yet. Guarded by txMu.
-	txDead bool
+	// sweep has not released it yet. The write resets and reads it under
+	// txMu; it is atomic because a delivery from eth0 (on gVisor's own
+	// goroutine, outside any write) may find a closed receiver too.
+	txDead atomic.Bool
 }
 
 // refusal says why a datagram found no socket at its destination.
@@ -165,11 +168,12 @@ func (st *Stack) writeUDP(gs *stack.Stack, ep tcpip.Endpoint, data []byte, opts 
 	}
 	unknown := gs.Stats().UDP.UnknownPortErrors
 	before := unknown.Value()
-	st.txFD, st.txDead = from, false
+	st.txFD = from
+	st.txDead.Store(false)
 	n, err = ep.Write(bytes.NewReader(data), opts)
 	st.txFD = -1
 	switch {
-	case st.txDead:
+	case st.txDead.Load():
 		r = deadReceiver
 		st.stats.DeadPorts.Add(1)
 		if st.Sweep != nil {

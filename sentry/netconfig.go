@@ -34,6 +34,7 @@ type netConfig struct {
 	addrs  map[ifAddr]bool
 	routes map[nsRoute]bool
 	loMTU  uint32 // lo's MTU in the namespace; 0 before it is known
+	ethMTU uint32 // eth0's view's, likewise
 	buf    []byte
 }
 
@@ -225,8 +226,13 @@ func (c *netConfig) apply(b []byte) (done bool) {
 				}
 			}
 		case unix.RTM_NEWLINK:
-			if index, mtu, ok := parseLinkMTU(body); ok && index == loIndex {
-				c.loMTU = mtu
+			if index, mtu, ok := parseLinkMTU(body); ok {
+				switch {
+				case index == loIndex:
+					c.loMTU = mtu
+				case c.view != nil && uint32(index) == c.view.index:
+					c.ethMTU = mtu
+				}
 			}
 		case unix.RTM_NEWROUTE, unix.RTM_DELROUTE:
 			if r, ok := parseRoute(body); ok {
@@ -363,6 +369,9 @@ func (c *netConfig) push() {
 	c.st.SetLocalAddrs(v4, v6)
 	if c.loMTU != 0 {
 		c.st.SetLoopbackMTU(c.loMTU)
+	}
+	if c.ethMTU != 0 {
+		c.st.SetEth0MTU(c.ethMTU)
 	}
 	// Routes out of lo or eth0's view; those of other devices the
 	// program made lead nowhere netbox goes.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -438,5 +439,60 @@ traceroute -n -w 3 -q 1 -m 5 10.81.0.2 && echo ---- && tracepath -n -m 5 10.81.0
 	pmtu := regexp.MustCompile(`(?m)^ *2: +10\.81\.0\.2 .*reached\n *Resume: pmtu 1400 hops 2 back 2`)
 	if r.Code != 0 || !hops.MatchString(r.Stdout) || !pmtu.MatchString(r.Stdout) {
 		t.Fatalf("want traceroute's hops 10.80.0.1 then 10.81.0.2, tracepath's pmtu 1400 in 2 hops: exit %d\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+}
+
+// TestVethMTU lowers eth0's MTU inside the sandbox (ip link set eth0 mtu,
+// natively on eth0's view): netbox's stack follows it — IP_MTU reads
+// 1400, a DO socket may send 1372 bytes but not 1373 (EMSGSIZE), and a
+// 1450-byte datagram leaves in fragments, which the kernel peer has to
+// reassemble (its Ip ReasmOKs grows).
+func TestVethMTU(t *testing.T) {
+	t.Parallel()
+	nbNS, peerNS := testNetNS(t, "nbmtu"), testNetNS(t, "nbmtupeer")
+	if r := testenv.Shell(t, 10*time.Second, "", `set -e
+ip link add nbmtu0 netns "$1" type veth peer name nbmtu1 netns "$2"
+ip -n "$1" link set lo up
+ip -n "$1" link set nbmtu0 up
+ip -n "$2" link set lo up
+ip -n "$2" addr add 10.76.0.1/24 dev nbmtu1
+ip -n "$2" link set nbmtu1 up`, nbNS, peerNS); r.Code != 0 {
+		t.Fatalf("veth set-up: %s", r.Stderr)
+	}
+	reasm := func() int {
+		r := testenv.Shell(t, 10*time.Second, "", `ip netns exec "$1" awk '/^Ip:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "ReasmOKs") c = i; h = 1 } else print $c }' /proc/net/snmp`, peerNS)
+		n, err := strconv.Atoi(strings.TrimSpace(r.Stdout))
+		if r.Code != 0 || err != nil {
+			t.Fatalf("peer's ReasmOKs: %q %s", r.Stdout, r.Stderr)
+		}
+		return n
+	}
+	before := reasm()
+	r := testenv.Shell(t, 60*time.Second, "", `exec ip netns exec "$1" "$2" run --net=veth:nbmtu0 --ip 10.76.0.2/24 -- sh -c '
+ip link set eth0 mtu 1400 || exit 1
+python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_IP, 10, 2)  # IP_MTU_DISCOVER, IP_PMTUDISC_DO
+s.connect((\"10.76.0.1\", 9))
+print(\"IP_MTU\", s.getsockopt(socket.SOL_IP, 14))  # IP_MTU
+for n in (1372, 1373):
+    try:
+        print(n, s.sendto(b\"x\" * n, (\"10.76.0.1\", 9)))
+    except OSError as e:
+        print(n, e.strerror)
+w = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+print(1450, w.sendto(b\"x\" * 1450, (\"10.76.0.1\", 9)))
+"'`, nbNS, testenv.Netbox(t))
+	want := "IP_MTU 1400\n1372 1372\n1373 Message too long\n1450 1450"
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) != want {
+		t.Fatalf("exit %d\nstdout:\n%s\nwant:\n%s\nstderr:\n%s", r.Code, r.Stdout, want, r.Stderr)
+	}
+	// The fragments may still be on their way: wait for them, bounded.
+	for i := 0; i < 50 && reasm() == before; i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if after := reasm(); after <= before {
+		t.Errorf("the peer reassembled nothing (ReasmOKs %d → %d): the 1450-byte datagram left whole, beyond eth0's MTU of 1400", before, after)
 	}
 }
