@@ -131,10 +131,10 @@ func (inetDgramOps) Connect(s *Socket, f int, a Addr) error {
 // is held.
 func (s *Socket) connectPlaceholder(f int, dst netip.AddrPort) {
 	target := s.st.sinkName
-	if !s.isUDP() || s.st.capturing() || s.sk.corked.Load() {
+	if !s.isUDP() || s.st.capturing() || s.sk.corked.Load() || s.sk.gso.Load() != 0 {
 		// Ping and raw sockets' sends always go through gVisor, and
-		// so does everything a capture must see, and what UDP_CORK
-		// holds back.
+		// so does everything a capture must see, what UDP_CORK holds
+		// back and what UDP_SEGMENT cuts.
 	} else if r := s.st.udpReceiver(s.gstack(), dst, s.sk.local); r != "" {
 		target = r
 	}
@@ -350,7 +350,16 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 		return 0, unix.EDESTADDRREQ
 	}
 	tos := -1
-	var from4 sendControl // with src4 set: the datagram's own IPv4 source
+	gso := int(s.sk.gso.Load()) // UDP_SEGMENT: the segment size, 0: none
+	var from4 sendControl       // with src4 set: the datagram's own IPv4 source
+	if len(ctl) > 0 && s.isUDP() {
+		// udp_cmsg_send, before ip_cmsg_send
+		if v, has, err := udpCmsgSend(ctl); err != nil {
+			return 0, err
+		} else if has {
+			gso = v
+		}
+	}
 	if len(ctl) > 0 {
 		dst := s.sk.remote.Addr()
 		if to != nil {
@@ -394,6 +403,7 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 			return unix.EMSGSIZE
 		}
 		if more := flags&unix.MSG_MORE != 0 || s.sk.corked.Load(); more || s.corkPending() {
+			gso = 0 // a corked datagram goes whole
 			var held bool
 			var err error
 			if data, held, err = s.cork(data, &opts, limit, more); err == unix.EMSGSIZE {
@@ -403,9 +413,15 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 			} else if held {
 				return sent, nil
 			}
+		} else if gso > 0 {
+			if err := s.gsoCheck(dst.Addr(), len(data), gso, mtu); err != nil {
+				return 0, err
+			}
 		} else if len(data) > limit {
 			return 0, tooBig()
 		}
+	} else {
+		gso = 0
 	}
 	// A corked datagram goes where its first send went.
 	dst = s.sk.remote
@@ -416,17 +432,19 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 	if err := s.takeDgramError(f); err != nil {
 		return 0, err
 	}
-	if from4.src4.IsValid() {
-		if err := s.sendFrom4(from4.src4, dst, data, from4); err != nil {
-			return 0, err
+	for _, d := range segments(data, gso) {
+		if from4.src4.IsValid() {
+			if err := s.sendFrom4(from4.src4, dst, d, from4); err != nil {
+				return 0, err
+			}
+			continue
 		}
-		return sent, nil
-	}
-	if err := s.sendDatagram(f, data, opts, dst, tos); err != nil {
-		if _, ok := err.(*tcpip.ErrWouldBlock); ok {
-			return 0, wouldBlock(unix.POLLOUT)
+		if err := s.sendDatagram(f, d, opts, dst, tos); err != nil {
+			if _, ok := err.(*tcpip.ErrWouldBlock); ok {
+				return 0, wouldBlock(unix.POLLOUT)
+			}
+			return 0, errnoOf(err)
 		}
-		return 0, errnoOf(err)
 	}
 	if !s.sk.bound {
 		s.syncLocal()

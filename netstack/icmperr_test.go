@@ -121,3 +121,21 @@ func FuzzBadUDPChecksum(f *testing.F) {
 		badUDPChecksum(pkt)
 	})
 }
+
+func TestSegments(t *testing.T) {
+	data := make([]byte, 2500)
+	for _, c := range []struct {
+		gso  int
+		want []int
+	}{
+		{0, []int{2500}}, {2500, []int{2500}}, {3000, []int{2500}}, {1000, []int{1000, 1000, 500}}, {1250, []int{1250, 1250}},
+	} {
+		var got []int
+		for _, d := range segments(data, c.gso) {
+			got = append(got, len(d))
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("segments of 2500 by %d: %v, want %v", c.gso, got, c.want)
+		}
+	}
+}

@@ -126,6 +126,9 @@ type Sock struct {
 	cork   *udpCork
 	corkMu sync.Mutex
 	corked atomic.Bool
+	// gso is UDP_SEGMENT's segment size (0: none), read by the own sink
+	// without s.mu.
+	gso atomic.Uint32
 
 	// Listening stream sockets: connections accepted from the host
 	// listener that could not be handed to the program (its accept was

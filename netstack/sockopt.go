@@ -288,6 +288,9 @@ func (s *Socket) setSockOpt(f int, level, name int, val Optval) error {
 		if name == unix.UDP_CORK && s.isUDP() {
 			return s.setCork(f, val)
 		}
+		if name == unix.UDP_SEGMENT && s.isUDP() {
+			return s.setGSO(f, val)
+		}
 	}
 	spec, ok := intOpts[optKey{level, name}]
 	if !ok {

@@ -143,8 +143,14 @@ func (st *Stack) serveSink() {
 // found its receiver closed by the program (the caller then raises the
 // port unreachable, under s.mu).
 func (s *Socket) sendNative(ep tcpip.Endpoint, data []byte) (dead bool) {
-	_, r, _ := s.st.writeUDP(s.gstack(), ep, data, tcpip.WriteOptions{}, -1, -1)
-	return r == deadReceiver
+	// UDP_SEGMENT cuts it as a trapped send would (a send it would have
+	// refused has already succeeded natively: it goes whole).
+	for _, d := range segments(data, int(s.sk.gso.Load())) {
+		if _, r, _ := s.st.writeUDP(s.gstack(), ep, d, tcpip.WriteOptions{}, -1, -1); r == deadReceiver {
+			dead = true
+		}
+	}
+	return dead
 }
 
 // writeUDP writes one datagram through a gVisor endpoint. from is the
