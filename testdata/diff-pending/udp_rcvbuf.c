@@ -30,33 +30,6 @@
 #define SO_RXQ_OVFL 40
 #endif
 
-/* counter returns the value of SEC's counter NAME in /proc/net/snmp
- * (found by name in the section's names line), or -1. */
-static long counter(const char *sec, const char *name)
-{
-	FILE *f = fopen("/proc/net/snmp", "r");
-	if (!f)
-		return -1;
-	char hdr[2048], val[2048];
-	long v = -1;
-	size_t sl = strlen(sec);
-	while (fgets(hdr, sizeof hdr, f) && fgets(val, sizeof val, f)) {
-		if (strncmp(hdr, sec, sl) != 0 || hdr[sl] != ':')
-			continue;
-		char *hs, *vs;
-		char *h = strtok_r(hdr + sl + 1, " \n", &hs);
-		char *x = strtok_r(val + sl + 1, " \n", &vs);
-		for (; h && x; h = strtok_r(NULL, " \n", &hs), x = strtok_r(NULL, " \n", &vs))
-			if (strcmp(h, name) == 0) {
-				v = atol(x);
-				break;
-			}
-		break;
-	}
-	fclose(f);
-	return v;
-}
-
 /* The Udp counters this program watches. */
 static const char *names[] = {"InDatagrams", "InErrors", "RcvbufErrors", "InCsumErrors", "NoPorts"};
 #define NCOUNT (sizeof names / sizeof names[0])
@@ -64,7 +37,7 @@ static const char *names[] = {"InDatagrams", "InErrors", "RcvbufErrors", "InCsum
 static void snap(long *v)
 {
 	for (size_t i = 0; i < NCOUNT; i++)
-		v[i] = counter("Udp", names[i]);
+		v[i] = snmp_counter("Udp", names[i], 0);
 }
 
 /* deltas prints "label Udp NAME delta: D" for each watched counter. */
@@ -256,7 +229,7 @@ int main(void)
 		sendto(s, msgs[i], strlen(msgs[i]), 0, (struct sockaddr *)&to, sizeof to);
 	settle(r);
 	/* Queued, not read yet: InDatagrams counts reads only. */
-	printf("queued 3, InDatagrams delta: %ld\n", counter("Udp", "InDatagrams") - before[0]);
+	printf("queued 3, InDatagrams delta: %ld\n", snmp_counter("Udp", "InDatagrams", 0) - before[0]);
 	for (int i = 0; i < 2; i++) {
 		ssize_t n = recv(r, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
 		printf("peek %d: %zd [%.*s]\n", i, n, (int)(n > 0 ? n : 0), buf);
@@ -276,7 +249,7 @@ int main(void)
 		else
 			printf("recv %d: %zd [%.*s]\n", i, n, (int)n, buf);
 	}
-	printf("read 3, InDatagrams delta: %ld\n", counter("Udp", "InDatagrams") - before[0]);
+	printf("read 3, InDatagrams delta: %ld\n", snmp_counter("Udp", "InDatagrams", 0) - before[0]);
 	/* A peek, then more arrives: the peek still sees the same head. */
 	sendto(s, "x1", 2, 0, (struct sockaddr *)&to, sizeof to);
 	settle(r);

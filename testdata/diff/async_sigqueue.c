@@ -16,44 +16,12 @@
  */
 /* spec: ASYNC-05 */
 #include "common.h"
+#include "sigrec.h"
 #include <grp.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
-
-#define MAXREC 64
-struct rec {
-	int signo, code, fd, val;
-	long band;
-};
-static struct rec recs[MAXREC];
-static int rec_valid[MAXREC];
-static int rec_next, mark;
-
-static void on_sig(int sig, siginfo_t *si, void *uc)
-{
-	(void)uc;
-	int i = __atomic_fetch_add(&rec_next, 1, __ATOMIC_SEQ_CST);
-	if (i >= MAXREC)
-		return;
-	recs[i] = (struct rec){sig, si->si_code, si->si_fd, si->si_value.sival_int, si->si_band};
-	__atomic_store_n(&rec_valid[i], 1, __ATOMIC_RELEASE);
-}
-
-static int rec_count(void)
-{
-	int n = 0;
-	while (n < MAXREC && __atomic_load_n(&rec_valid[n], __ATOMIC_ACQUIRE))
-		n++;
-	return n;
-}
-
-static void msleep(int ms)
-{
-	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&t, NULL);
-}
 
 static const char *signame(int s)
 {
@@ -72,39 +40,14 @@ static const char *signame(int s)
 	return p;
 }
 
-static const char *codename(int c)
-{
-	static char b[32];
-	switch (c) {
-	case POLL_IN: return "POLL_IN";
-	case POLL_OUT: return "POLL_OUT";
-	case POLL_ERR: return "POLL_ERR";
-	case SI_KERNEL: return "SI_KERNEL";
-	case SI_USER: return "SI_USER";
-	case SI_QUEUE: return "SI_QUEUE";
-	}
-	snprintf(b, sizeof b, "code%d", c);
-	return b;
-}
-
 /* Wait up to 1 s for want signals beyond the mark (then 50 ms more), or
  * 100 ms when none is expected; print them and move the mark. */
 static void sigs(const char *label, int fd, int want)
 {
-	int waited = 0;
-	if (want > 0) {
-		while (rec_count() < mark + want && waited < 1000) {
-			msleep(5);
-			waited += 5;
-		}
-		msleep(50);
-	} else {
-		msleep(100);
-	}
-	int n = rec_count();
+	int n = sig_wait(want);
 	printf("%s: %d", label, n - mark);
 	for (int i = mark; i < n; i++) {
-		printf(" [%s si_code=%s", signame(recs[i].signo), codename(recs[i].code));
+		printf(" [%s si_code=%s", signame(recs[i].signo), sig_codename(recs[i].code));
 		if (recs[i].code == POLL_IN)
 			printf(" si_band=0x%lx si_fd=%s", recs[i].band, recs[i].fd == fd ? "socket" : "other");
 		if (recs[i].code == SI_QUEUE)
@@ -113,26 +56,6 @@ static void sigs(const char *label, int fd, int want)
 	}
 	printf("\n");
 	mark = n;
-}
-
-static void handle(int sig)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sigfillset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART | SA_SIGINFO;
-	sa.sa_sigaction = on_sig;
-	sigaction(sig, &sa, NULL);
-}
-
-static void set_async(int fd, int sig)
-{
-	if (fcntl(fd, F_SETOWN, getpid()) < 0)
-		printf("F_SETOWN: -1 %s\n", errname(errno));
-	if (fcntl(fd, F_SETSIG, sig) < 0)
-		printf("F_SETSIG: -1 %s\n", errname(errno));
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC | O_NONBLOCK) < 0)
-		printf("O_ASYNC: -1 %s\n", errname(errno));
 }
 
 static int udp_bound(int *port)
