@@ -6,7 +6,8 @@
  * corked datagram, clearing with nothing pending, a 0-byte send, a corked
  * total above 65507 bytes (EMSGSIZE, and what was pending is dropped), a
  * connected socket (send and write, which run natively), and IPv6.
- * (From a helper's broader udp_send_paths.c, testdata/diff-pending.)
+ * (From a helper's broader udp_send_paths.c, since reduced to
+ * testdata/diff-pending/udp_icmp_peer.c.)
  */
 /* spec: USEND-12 PO-01 */
 #include "common.h"

@@ -8,7 +8,8 @@
  * (dev lo scope link) is directly connected, a universe-scope one (dev lo
  * scope global) is not (plain sends pass, DONTROUTE ones give
  * ENETUNREACH), and clearing SO_DONTROUTE lets them pass again.
- * (From a helper's broader udp_send_paths.c, testdata/diff-pending.)
+ * (From a helper's broader udp_send_paths.c, since reduced to
+ * testdata/diff-pending/udp_icmp_peer.c.)
  */
 /* spec: USEND-09 FLAG-03 SO-09 */
 #include "common.h"

@@ -14,7 +14,8 @@
  * (IPv4 DO: 1472 passes, 1473 fails; WANT and DONT fragment 2000; PROBE,
  * INTERFACE and OMIT hold to the device's MTU; IPv6 DO: 1452) and IP_MTU,
  * then 65507 again once it is back to 65536.
- * (From a helper's broader udp_send_paths.c, testdata/diff-pending.)
+ * (From a helper's broader udp_send_paths.c, since reduced to
+ * testdata/diff-pending/udp_icmp_peer.c.)
  */
 /* spec: USEND-16 PMTU-02 PMTU-03 PMTU-07 ERR-09 */
 #include "common.h"
