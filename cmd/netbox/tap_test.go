@@ -155,12 +155,7 @@ func TestTAPKernelPeer(t *testing.T) {
 func TestVethKernelPeer(t *testing.T) {
 	t.Parallel()
 	nbNS, peerNS := testNetNS(t, "nbveth"), testNetNS(t, "nbpeer")
-	if r := testenv.Shell(t, 10*time.Second, "", `set -e
-ip link add nbveth0 netns "$1" type veth peer name nbveth1 netns "$2"
-ip -n "$1" link set lo up
-ip -n "$1" link set nbveth0 up`, nbNS, peerNS); r.Code != 0 {
-		t.Fatalf("veth set-up: %s", r.Stderr)
-	}
+	vethLink(t, nbNS, "nbveth0", peerNS, "nbveth1", "")
 	kernelPeer(t, nbNS, peerNS, "nbveth1", "--net=veth:nbveth0")
 }
 
@@ -180,6 +175,22 @@ func testNetNS(t *testing.T, prefix string) string {
 		testenv.Shell(t, 10*time.Second, "", `ip netns pids "$1" | xargs -r kill -9; ip netns del "$1"`, ns)
 	})
 	return ns
+}
+
+// vethLink joins namespaces nbNS and peerNS with a veth pair: nbDev in
+// nbNS, up beside lo, for netbox's --net=veth:nbDev; peerDev in peerNS,
+// which the shell commands peer then configure ($1 is nbNS, $2 peerNS,
+// $3 nbDev, $4 peerDev, and args follow as $5…).
+func vethLink(t *testing.T, nbNS, nbDev, peerNS, peerDev, peer string, args ...string) {
+	t.Helper()
+	script := `set -e
+ip link add "$3" netns "$1" type veth peer name "$4" netns "$2"
+ip -n "$1" link set lo up
+ip -n "$1" link set "$3" up
+` + peer
+	if r := testenv.Shell(t, 10*time.Second, "", script, append([]string{nbNS, peerNS, nbDev, peerDev}, args...)...); r.Code != 0 {
+		t.Fatalf("veth set-up: %s", r.Stderr)
+	}
 }
 
 // kernelPeer runs the client and server scripts across a link: netbox in
@@ -288,12 +299,7 @@ func TestVethSLAAC(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "blob"), []byte("slaac"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if r := testenv.Shell(t, 10*time.Second, "", `set -e
-ip link add nbveth0 netns "$1" type veth peer name nbveth1 netns "$2"
-ip -n "$1" link set lo up
-ip -n "$1" link set nbveth0 up`, nbNS, peerNS); r.Code != 0 {
-		t.Fatalf("veth set-up: %s", r.Stderr)
-	}
+	vethLink(t, nbNS, "nbveth0", peerNS, "nbveth1", "")
 	if r := testenv.Shell(t, 20*time.Second, "", peerSetup, peerNS, dir, "nbveth1"); r.Code != 0 {
 		t.Fatalf("peer set-up: exit %d: %s%s", r.Code, r.Stdout, r.Stderr)
 	}
@@ -369,16 +375,11 @@ echo "default: $(echo_udp 10.79.0.1)"
 func TestVethRoutes(t *testing.T) {
 	t.Parallel()
 	nbNS, peerNS := testNetNS(t, "nbrt"), testNetNS(t, "nbrtpeer")
-	if r := testenv.Shell(t, 10*time.Second, "", `set -e
-ip link add nbrt0 netns "$1" type veth peer name nbrt1 netns "$2"
-ip -n "$1" link set lo up
-ip -n "$1" link set nbrt0 up
+	vethLink(t, nbNS, "nbrt0", peerNS, "nbrt1", `
 ip -n "$2" link set lo up
-ip -n "$2" addr add 10.78.0.1/24 dev nbrt1
+ip -n "$2" addr add 10.78.0.1/24 dev "$4"
 ip -n "$2" addr add 10.79.0.1/32 dev lo
-ip -n "$2" link set nbrt1 up`, nbNS, peerNS); r.Code != 0 {
-		t.Fatalf("veth set-up: %s", r.Stderr)
-	}
+ip -n "$2" link set "$4" up`)
 	dir := t.TempDir()
 	if r := testenv.Shell(t, 10*time.Second, "", `ip netns exec "$1" python3 -c '
 import socket
@@ -416,23 +417,20 @@ func TestVethTraceroute(t *testing.T) {
 	testenv.RequireTool(t, "traceroute")
 	testenv.RequireTool(t, "tracepath")
 	nbNS, routerNS, targetNS := testNetNS(t, "nbtr"), testNetNS(t, "nbtrrouter"), testNetNS(t, "nbtrtarget")
-	if r := testenv.Shell(t, 10*time.Second, "", `set -e
-ip link add nbtr0 netns "$1" type veth peer name nbtr1 netns "$2"
-ip link add nbtr2 netns "$2" type veth peer name nbtr3 netns "$3"
-ip -n "$1" link set lo up
-ip -n "$1" link set nbtr0 up
+	// The router ($2) forwards between netbox's link and the target's
+	// ($5), whose MTU is 1400.
+	vethLink(t, nbNS, "nbtr0", routerNS, "nbtr1", `
+ip link add nbtr2 netns "$2" type veth peer name nbtr3 netns "$5"
 ip -n "$2" link set lo up
-ip -n "$2" addr add 10.80.0.1/24 dev nbtr1
-ip -n "$2" link set nbtr1 up
+ip -n "$2" addr add 10.80.0.1/24 dev "$4"
+ip -n "$2" link set "$4" up
 ip -n "$2" addr add 10.81.0.1/24 dev nbtr2
 ip -n "$2" link set nbtr2 mtu 1400 up
 ip netns exec "$2" sysctl -qw net.ipv4.ip_forward=1
-ip -n "$3" link set lo up
-ip -n "$3" addr add 10.81.0.2/24 dev nbtr3
-ip -n "$3" link set nbtr3 mtu 1400 up
-ip -n "$3" route add default via 10.81.0.1`, nbNS, routerNS, targetNS); r.Code != 0 {
-		t.Fatalf("router set-up: %s", r.Stderr)
-	}
+ip -n "$5" link set lo up
+ip -n "$5" addr add 10.81.0.2/24 dev nbtr3
+ip -n "$5" link set nbtr3 mtu 1400 up
+ip -n "$5" route add default via 10.81.0.1`, targetNS)
 	r := testenv.Shell(t, 90*time.Second, "", `exec ip netns exec "$1" "$2" run --net=veth:nbtr0 --ip 10.80.0.2/24 --gateway 10.80.0.1 -- sh -c '
 traceroute -n -w 3 -q 1 -m 5 10.81.0.2 && echo ---- && tracepath -n -m 5 10.81.0.2'`, nbNS, testenv.Netbox(t))
 	hops := regexp.MustCompile(`(?m)^ 1  10\.80\.0\.1 .*\n 2  10\.81\.0\.2 `)
@@ -450,15 +448,10 @@ traceroute -n -w 3 -q 1 -m 5 10.81.0.2 && echo ---- && tracepath -n -m 5 10.81.0
 func TestVethMTU(t *testing.T) {
 	t.Parallel()
 	nbNS, peerNS := testNetNS(t, "nbmtu"), testNetNS(t, "nbmtupeer")
-	if r := testenv.Shell(t, 10*time.Second, "", `set -e
-ip link add nbmtu0 netns "$1" type veth peer name nbmtu1 netns "$2"
-ip -n "$1" link set lo up
-ip -n "$1" link set nbmtu0 up
+	vethLink(t, nbNS, "nbmtu0", peerNS, "nbmtu1", `
 ip -n "$2" link set lo up
-ip -n "$2" addr add 10.76.0.1/24 dev nbmtu1
-ip -n "$2" link set nbmtu1 up`, nbNS, peerNS); r.Code != 0 {
-		t.Fatalf("veth set-up: %s", r.Stderr)
-	}
+ip -n "$2" addr add 10.76.0.1/24 dev "$4"
+ip -n "$2" link set "$4" up`)
 	reasm := func() int {
 		r := testenv.Shell(t, 10*time.Second, "", `ip netns exec "$1" awk '/^Ip:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "ReasmOKs") c = i; h = 1 } else print $c }' /proc/net/snmp`, peerNS)
 		n, err := strconv.Atoi(strings.TrimSpace(r.Stdout))
