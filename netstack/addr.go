@@ -14,10 +14,12 @@ import (
 // Addr is a socket address as a program passes it: the family of the
 // sockaddr and its address and port (or netlink port id and groups).
 type Addr struct {
-	Family uint16 // AF_INET or AF_INET6, or AF_NETLINK
+	Family uint16 // AF_INET or AF_INET6, AF_NETLINK or AF_VSOCK
 	netip.AddrPort
 	// NL is a netlink address (Family AF_NETLINK).
 	NL NetlinkAddr
+	// VM is a vsock address (Family AF_VSOCK).
+	VM VsockAddr
 }
 
 // NetlinkAddr is a struct sockaddr_nl's port id and multicast groups.

@@ -361,7 +361,7 @@ func (netlinkOps) SetSockOpt(s *Socket, f int, level, name int, val Optval) erro
 	if level == unix.SOL_SOCKET {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return s.setNetlinkSocketOpt(f, name, val)
+		return s.setPlaceholderOpt(f, name, val)
 	}
 	if level != unix.SOL_NETLINK {
 		return unix.ENOPROTOOPT
@@ -439,10 +439,10 @@ func (netlinkOps) GetSockOpt(s *Socket, f int, level, name int, size int) ([]byt
 	return intBytes(s.sk.nl.opts[name]), nil
 }
 
-// setNetlinkSocketOpt serves SOL_SOCKET on a netlink socket: the
+// setPlaceholderOpt serves SOL_SOCKET on a netlink or vsock socket: the
 // placeholder has the same generic options (buffers, timeouts,
 // timestamps); SO_PROTOCOL & co are read-only there too. s.mu is held.
-func (s *Socket) setNetlinkSocketOpt(f int, name int, val Optval) error {
+func (s *Socket) setPlaceholderOpt(f int, name int, val Optval) error {
 	if val.Len() < 4 {
 		return unix.EINVAL
 	}

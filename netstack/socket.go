@@ -116,6 +116,8 @@ type Sock struct {
 	// it does not receive. Read by delivery, under rxMu.
 	icmpFilter uint32
 
+	// vs is a vsock socket's side.
+	vs *vsockSock
 	// nl is a netlink socket's side; nlMu orders its replies.
 	nl   *nlSock
 	nlMu sync.Mutex
@@ -339,6 +341,10 @@ func (s *Socket) Release() {
 	defer s.mu.Unlock()
 	if s.sk.nl != nil {
 		s.releaseNetlink()
+		return
+	}
+	if s.sk.vs != nil {
+		s.releaseVsock()
 		return
 	}
 	if s.sk.listening {

@@ -152,6 +152,7 @@ type Stack struct {
 	mu sync.Mutex
 	udpTables
 	nlTables
+	vsockTables
 	txMu      sync.Mutex
 	hdrIncl   map[*stack.Stack]tcpip.Endpoint // raw IPv4 endpoints taking whole packets (udp_src.go); txMu guards
 	sink      *os.File

@@ -59,6 +59,9 @@ func sysIoctl(h *Handler, t Task) (platform.Reply, bool) {
 			return result(0, h.ifconf(t, a[2])), false
 		case ifreqGet[req] || ifreqSet[req]:
 			return result(0, h.ifIoctl(t, req, a[2])), false
+		case req == unix.TIOCINQ && ref.s.Family == unix.AF_VSOCK:
+			// vsock_do_ioctl: SIOCINQ needs a transport.
+			return platform.Errno(int(unix.EOPNOTSUPP)), false
 		case req == unix.SIOCADDRT || req == unix.SIOCDELRT:
 			if ref.s.Family == unix.AF_INET || ref.s.Family == unix.AF_INET6 {
 				return result(0, h.routeIoctl(t, ref.s.Family, req, a[2])), false

@@ -152,9 +152,10 @@ func recvValue(r *netstack.RecvResult, flags int) int64 {
 }
 
 // readMsghdr reads sendmsg's or recvmsg's msghdr (a negative msg_namelen
-// is EINVAL). It reports native=true for a message on a stream socket with
+// is EINVAL). It reports native=true for a message on a TCP socket with
 // neither address nor control data: the call then runs natively on the
-// placeholder, the connection's own data path.
+// placeholder, the connection's own data path. (A vsock stream socket has
+// no connection and no data path.)
 func readMsghdr(t Task, ref *sockRef, addr uint64) (msg abi.Msghdr, native bool, err error) {
 	msg, err = abi.ReadMsghdr(t, addr)
 	if err != nil {
@@ -163,7 +164,7 @@ func readMsghdr(t Task, ref *sockRef, addr uint64) (msg abi.Msghdr, native bool,
 	if int32(msg.NameLen) < 0 {
 		return msg, false, unix.EINVAL
 	}
-	return msg, ref.s.Type == unix.SOCK_STREAM && msg.Name == 0 && msg.ControlLen == 0, nil
+	return msg, ref.s.Type == unix.SOCK_STREAM && ref.s.Family != unix.AF_VSOCK && msg.Name == 0 && msg.ControlLen == 0, nil
 }
 
 func sysSendmsg(h *Handler, t Task) (platform.Reply, bool) {

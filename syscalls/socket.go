@@ -48,25 +48,33 @@ func sysSocket(h *Handler, t Task) (platform.Reply, bool) {
 			h.st.StartCapture(t.Call().Tid)
 			return platform.Reply{Continue: true}, false
 		}
+	case unix.AF_VSOCK:
+		// netbox's own, reaching nothing (netstack/vsock.go).
 	default:
-		// Packet and the other families are not served: fail as a
-		// kernel without them does.
+		// The other families are not served: fail as a kernel without
+		// them does.
 		return platform.Errno(int(unix.EAFNOSUPPORT)), false
 	}
 	flags := typ &^ 0xf
 	typ &= 0xf
-	// __sys_socket and __sock_create: unknown flags, types and protocol
-	// numbers are EINVAL.
-	if flags&^sockFlags != 0 || typ < unix.SOCK_STREAM || typ > unix.SOCK_PACKET || proto < 0 || proto >= ipprotoMax {
+	// __sys_socket and __sock_create: unknown flags and types are EINVAL;
+	// inet_create's protocol numbers too.
+	if flags&^sockFlags != 0 || typ > unix.SOCK_PACKET {
+		return platform.Errno(int(unix.EINVAL)), false
+	}
+	if family != unix.AF_VSOCK && (typ < unix.SOCK_STREAM || proto < 0 || proto >= ipprotoMax) {
 		return platform.Errno(int(unix.EINVAL)), false
 	}
 	h.st.SyncConfig(t.Call().Tid)
 	var s *netstack.Socket
 	var fd int
 	var err error
-	if family == unix.AF_NETLINK {
+	switch family {
+	case unix.AF_NETLINK:
 		s, fd, err = h.st.NewNetlinkSocket(typ, proto, caller{tid: t.Call().Tid})
-	} else {
+	case unix.AF_VSOCK:
+		s, fd, err = h.st.NewVsockSocket(typ, proto, caller{tid: t.Call().Tid})
+	default:
 		s, fd, err = h.st.NewSocket(family, typ, proto, caller{tid: t.Call().Tid})
 	}
 	if err != nil {
@@ -122,6 +130,23 @@ func netlinkAddr(b []byte, op addrUse) (netstack.Addr, error) {
 	}}, nil
 }
 
+// vsockAddr decodes a struct sockaddr_vm as vsock_addr_cast checks it for
+// bind and connect (a short one, another family or an unknown flag is
+// EINVAL there). A send on a vsock socket refuses any address unread.
+func vsockAddr(b []byte, op addrUse) (netstack.Addr, error) {
+	if op == forSend {
+		return netstack.Addr{Family: unix.AF_VSOCK}, nil
+	}
+	if len(b) < 16 || abi.Family(b) != unix.AF_VSOCK || b[12]&^unix.VMADDR_FLAG_TO_HOST != 0 {
+		return netstack.Addr{}, unix.EINVAL
+	}
+	return netstack.Addr{Family: unix.AF_VSOCK, VM: netstack.VsockAddr{
+		Port:  binary.LittleEndian.Uint32(b[4:]),
+		CID:   binary.LittleEndian.Uint32(b[8:]),
+		Flags: b[12],
+	}}, nil
+}
+
 // insert records a new socket. When the sandbox holds --max-sockets
 // already, the sockets the program has closed since the last sweep are
 // released first; EMFILE only when it really holds that many.
@@ -143,8 +168,11 @@ func readAddr(t Task, s *netstack.Socket, ptr, length uint64, op addrUse) (netst
 	if err != nil {
 		return netstack.Addr{}, err
 	}
-	if s.Family == unix.AF_NETLINK {
+	switch s.Family {
+	case unix.AF_NETLINK:
 		return netlinkAddr(b, op)
+	case unix.AF_VSOCK:
+		return vsockAddr(b, op)
 	}
 	family := s.Family
 	if op != forBind && s.Type == unix.SOCK_DGRAM && s.Protocol != unix.IPPROTO_ICMPV6 && abi.Family(b) == unix.AF_INET {

@@ -428,6 +428,15 @@ func formatSockaddr(b []byte) string {
 			fmt.Fprintf(&s, ", nl_pad=%#x", pad)
 		}
 		fmt.Fprintf(&s, ", nl_pid=%d, nl_groups=%08x", traceLE.Uint32(b[4:]), traceLE.Uint32(b[8:]))
+	case family == unix.AF_VSOCK && len(b) >= 16:
+		vm := func(v uint32, any string) string {
+			if v == unix.VMADDR_CID_ANY {
+				return any
+			}
+			return strconv.FormatUint(uint64(v), 10)
+		}
+		fmt.Fprintf(&s, ", svm_port=%s, svm_cid=%s, svm_flags=%#x", vm(traceLE.Uint32(b[4:]), "VMADDR_PORT_ANY"),
+			vm(traceLE.Uint32(b[8:]), "VMADDR_CID_ANY"), b[12])
 	default:
 		if len(b) > 2 {
 			s.WriteString(", sa_data=" + quoteBytes(b[2:], false))

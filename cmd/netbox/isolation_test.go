@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/netbox-sandbox/netbox/internal/testenv"
 )
 
@@ -291,4 +293,80 @@ func TestIsolationAbstractUnixPrivate(t *testing.T) {
 		t.Errorf("connect from inside to the host's abstract socket @%s: got %q, want ECONNREFUSED (abstract names are per network namespace)", name, got)
 	}
 	expectNoAccept(t, ln, "abstract unix")
+}
+
+// vsockPy connects an AF_VSOCK stream socket to port sys.argv[1] of the
+// local CID (1), the hypervisor (2) and the machine's own CID
+// (sys.argv[2]), then binds one to the machine's own CID, printing "CID
+// connected" or "CID ERRNO" for each and "bind ERRNO" or "bind ok".
+const vsockPy = `import errno, socket, sys
+port, own = int(sys.argv[1]), int(sys.argv[2])
+def name(e): return errno.errorcode.get(e.errno, str(e.errno))
+for cid in (1, 2, own):
+    s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+    try:
+        s.connect((cid, port))
+        print(cid, "connected")
+    except OSError as e:
+        print(cid, name(e))
+    s.close()
+s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+try:
+    s.bind((own, port))
+    print("bind ok")
+except OSError as e:
+    print("bind", name(e))
+`
+
+// ioctlVMSocketsGetLocalCID is IOCTL_VM_SOCKETS_GET_LOCAL_CID (/dev/vsock).
+const ioctlVMSocketsGetLocalCID = 0x7b9
+
+// TestIsolationVsockReachesNothing: the host's vsock reaches the
+// hypervisor and, through it, whatever the host lets it; the sandbox's
+// has no transport. Its sockets exist (CPython's vsock tests pass), but a
+// connect to any CID fails with ENODEV, no CID is local to bind, and a
+// vsock listener of the machine hears nothing.
+func TestIsolationVsockReachesNothing(t *testing.T) {
+	t.Parallel()
+	testenv.RequireTool(t, "python3")
+	port := 50000 + uint32(time.Now().UnixNano()%10000)
+	own := uint32(3)
+	if f, err := os.Open("/dev/vsock"); err == nil {
+		if cid, err := unix.IoctlGetUint32(int(f.Fd()), ioctlVMSocketsGetLocalCID); err == nil && cid != unix.VMADDR_CID_ANY {
+			own = cid
+		}
+		f.Close()
+	}
+	// The machine's own listener, when the host has vsock: nothing from
+	// inside must reach it.
+	ln, err := unix.Socket(unix.AF_VSOCK, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err == nil {
+		t.Cleanup(func() { unix.Close(ln) })
+		if err := unix.Bind(ln, &unix.SockaddrVM{CID: unix.VMADDR_CID_ANY, Port: port}); err != nil {
+			t.Fatalf("host vsock bind to port %d: %v", port, err)
+		}
+		if err := unix.Listen(ln, 8); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		t.Logf("the host has no vsock (%v): only the sandbox's side is checked", err)
+		ln = -1
+	}
+
+	r := testenv.InNetbox(t, 30*time.Second, nil, "python3", "-c", vsockPy, fmt.Sprint(port), fmt.Sprint(own))
+	if r.Code != 0 {
+		t.Fatalf("python3 exited %d\nstdout:\n%s\nstderr:\n%s", r.Code, r.Stdout, r.Stderr)
+	}
+	want := fmt.Sprintf("1 ENODEV\n2 ENODEV\n%d ENODEV\nbind EADDRNOTAVAIL", own)
+	if got := strings.TrimSpace(r.Stdout); got != want {
+		t.Errorf("vsock inside the sandbox:\ngot:\n%s\nwant:\n%s", got, want)
+	}
+	if ln >= 0 {
+		if nfd, _, err := unix.Accept4(ln, unix.SOCK_CLOEXEC); err == nil {
+			unix.Close(nfd)
+			t.Errorf("the host's vsock listener on port %d accepted a connection: the sandbox reached it", port)
+		} else if err != unix.EAGAIN {
+			t.Errorf("accept on the host's vsock listener: %v", err)
+		}
+	}
 }
