@@ -2,6 +2,7 @@ package netstack
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net/netip"
 	"unsafe"
 
@@ -9,6 +10,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/waiter"
 
+	"github.com/netbox-sandbox/netbox/netstack/control"
 	"github.com/netbox-sandbox/netbox/netstack/sockaddr"
 )
 
@@ -675,6 +677,14 @@ func (inetDgramOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult,
 		r.From = netip.AddrPortFrom(r.From.Addr(), 0)
 	}
 	sockLevel := socketLevelControl(oob[:oobn])
+	if s.isUDP() {
+		// sock_recv_drops: the socket's drop count when the datagram
+		// was queued, if any were dropped by then.
+		if e, ok := s.received(fromName, flags&unix.MSG_PEEK != 0); ok && e.dropcount > 0 && s.sk.rxqOvfl.Load() {
+			sockLevel = append(sockLevel, control.Message{Level: unix.SOL_SOCKET, Type: unix.SO_RXQ_OVFL,
+				Data: binary.LittleEndian.AppendUint32(nil, e.dropcount)})
+		}
+	}
 	if known {
 		r.Control = s.recvControl(m, sockLevel)
 	} else {
@@ -733,7 +743,13 @@ func (s *Socket) deliverRx() {
 		if s.sk.filtered(buf.Bytes()) {
 			continue
 		}
-		if s.st.deliverUDP(s.sk.name, s.sk.peerName, metaOfRead(res), buf.Bytes()) && s.isUDP() {
+		var dead bool
+		if s.isUDP() && s.sk.peerName == "" {
+			dead = s.enqueueUDP(metaOfRead(res), buf.Bytes())
+		} else {
+			dead = s.st.deliverUDP(s.sk.name, s.sk.peerName, metaOfRead(res), buf.Bytes()) && s.isUDP()
+		}
+		if dead {
 			// The datagram's receiver is closed: Linux would have found
 			// no socket (a raw or ping socket's copy is only lost).
 			s.st.txDead.Store(true)

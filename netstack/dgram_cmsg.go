@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"net/netip"
+	"strings"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -145,6 +146,7 @@ func (s *Socket) ipHeaderDefaults(v4 bool) (ttl, tos uint8) {
 func (st *Stack) datagramMeta(s *Socket, from string) (dgramMeta, bool) {
 	name := trimAt(from)
 	if enc, ok := st.cutSourcePrefix(name); ok {
+		enc, _, _ = strings.Cut(enc, "/") // a socket's own source: udp_rcvbuf.go
 		return decodeMeta(enc)
 	}
 	st.mu.Lock()

@@ -147,11 +147,16 @@ func (st *Stack) procNetUDP(family, protocol int) []byte {
 		if d.family != family {
 			continue
 		}
-		// udp_rqueue_get counts the queued datagrams' memory; netbox
-		// knows the next datagram's length (non-zero exactly when one
-		// waits).
-		rx := queues[uint64(d.inode)].rqueue
-		writeLine(&b, dgramRow(int(d.local.Port()), 5, family, d.local, d.peer, d.state, rx, d.uid, uint64(d.inode)), width)
+		// udp_rqueue_get counts the queued datagrams' memory, which
+		// netbox accounts for what it queues on an unconnected socket;
+		// otherwise (a connected socket, or datagrams a sandbox peer
+		// sent natively) it knows the next datagram's length, non-zero
+		// exactly when one waits.
+		rx := d.rqueue
+		if rx == 0 {
+			rx = queues[uint64(d.inode)].rqueue
+		}
+		writeLine(&b, dgramRow(int(d.local.Port()), 5, family, d.local, d.peer, d.state, rx, d.uid, uint64(d.inode), d.drops), width)
 	}
 	return b.Bytes()
 }
@@ -177,10 +182,7 @@ func (st *Stack) procNetRaw(family int, ping bool) []byte {
 		writeLine(&b, rawHeader, width)
 	}
 	queues, _ := st.placeholderQueues()
-	var socks []*Socket
-	if st.Sockets != nil {
-		socks = st.Sockets()
-	}
+	socks := st.sockets()
 	sort.Slice(socks, func(i, j int) bool { return socks[i].Ino < socks[j].Ino })
 	for _, s := range socks {
 		isPing := s.Type == unix.SOCK_DGRAM && (s.Protocol == unix.IPPROTO_ICMP || s.Protocol == unix.IPPROTO_ICMPV6)
@@ -211,7 +213,7 @@ func (st *Stack) procNetRaw(family int, ping bool) []byte {
 			peer = netip.AddrPortFrom(wildcard(family), 0)
 		}
 		rx := queues[s.Ino].rqueue
-		writeLine(&b, dgramRow(slot, slotWidth, family, local, peer, state, rx, s.UID, s.Ino), width)
+		writeLine(&b, dgramRow(slot, slotWidth, family, local, peer, state, rx, s.UID, s.Ino, 0), width)
 	}
 	return b.Bytes()
 }
@@ -228,11 +230,11 @@ const (
 // dgramRow is one line of udp, raw or icmp (udp4_format_sock,
 // raw_sock_seq_show, ping_v4_format_sock, ip6_dgram_sock_seq_show): the
 // hash slot in a column slotWidth wide, the addresses, the state, the
-// receive queue, the owner and the inode; nothing queued to send, no
-// timers, no drops.
-func dgramRow(slot, slotWidth, family int, local, peer netip.AddrPort, state uint8, rx, uid uint32, inode uint64) string {
+// receive queue, the owner, the inode and the drops; nothing queued to
+// send, no timers.
+func dgramRow(slot, slotWidth, family int, local, peer netip.AddrPort, state uint8, rx, uid uint32, inode uint64, drops uint32) string {
 	return fmt.Sprintf("%*d: %s %s %02X %08X:%08X %02X:%08X %08X %5d %8d %d %d %016x %d",
-		slotWidth, slot, procAddr(local, family), procAddr(peer, family), state, 0, rx, 0, 0, 0, uid, 0, inode, 2, 0, 0)
+		slotWidth, slot, procAddr(local, family), procAddr(peer, family), state, 0, rx, 0, 0, 0, uid, 0, inode, 2, 0, drops)
 }
 
 // writeLine appends line and a newline, padded with spaces to width when
@@ -339,13 +341,24 @@ func (st *Stack) procNetSNMP(kernel []byte) []byte {
 			estab++
 		}
 	}
-	udpCounters := func(u tcpip.UDPStats, dropped, dead, csum int64) func(string) (int64, bool) {
+	// Linux counts InDatagrams as the program reads them; gVisor as they
+	// reach an endpoint, before netbox moves them to a placeholder
+	// (dropping those the receive buffer refuses) where they may still
+	// wait.
+	waiting := int64(0)
+	for _, sk := range st.sockets() {
+		if sk.isUDP() && sk.Protocol == unix.IPPROTO_UDP {
+			_, _, queued := sk.rcvQueueState()
+			waiting += int64(queued)
+		}
+	}
+	udpCounters := func(u tcpip.UDPStats, dropped, dead, csum, waiting int64) func(string) (int64, bool) {
 		rcvbuf := int64(u.ReceiveBufferErrors.Value()) + dropped
 		csum += int64(u.ChecksumErrors.Value())
 		return func(n string) (int64, bool) {
 			switch n {
 			case "InDatagrams":
-				return int64(u.PacketsReceived.Value()), true
+				return int64(u.PacketsReceived.Value()) - dropped - waiting, true
 			case "NoPorts":
 				return int64(u.UnknownPortErrors.Value()) + dead, true
 			case "InErrors":
@@ -464,9 +477,9 @@ func (st *Stack) procNetSNMP(kernel []byte) []byte {
 				return 0, false
 			})
 		case "Udp":
-			f.write(&b, sec, udpCounters(udp, int64(st.stats.UDPDropped.Load()), dead, int64(st.stats.UDPCsumErrors.Load())))
+			f.write(&b, sec, udpCounters(udp, int64(st.stats.UDPDropped.Load()), dead, int64(st.stats.UDPCsumErrors.Load()), waiting))
 		case "UdpLite":
-			f.write(&b, sec, udpCounters(lite, 0, 0, 0))
+			f.write(&b, sec, udpCounters(lite, 0, 0, 0, 0))
 		default:
 			f.write(&b, sec, func(string) (int64, bool) { return 0, false })
 		}
@@ -528,10 +541,7 @@ func (st *Stack) procNetSockstat(kernel []byte) []byte {
 	// (tcp_sockets_allocated).
 	inuse := make(map[string]int)
 	tcpAlloc := 0
-	var socks []*Socket
-	if st.Sockets != nil {
-		socks = st.Sockets()
-	}
+	socks := st.sockets()
 	for _, s := range socks {
 		v6 := ""
 		if s.Family == afInet6 {

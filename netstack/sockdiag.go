@@ -129,6 +129,10 @@ type diagSock struct {
 	cookie      uint64
 	rqueue      uint32
 	wqueue      uint32
+	// accounted: rqueue is the receive buffer's charge (an unconnected
+	// UDP socket's, udp_rcvbuf.go) and drops its sk_drops.
+	accounted   bool
+	drops       uint32
 	uid         uint32
 	inode       uint32
 	shutdown    uint8
@@ -185,6 +189,8 @@ func (s *Socket) diagOf(protocol int) (diagSock, bool) {
 			d.state = tcpEstablished
 		} else {
 			d.peer = netip.AddrPortFrom(wildcard(s.Family), 0)
+			charged, drops, _ := s.rcvQueueState()
+			d.rqueue, d.drops, d.accounted = uint32(charged), drops, true
 		}
 	}
 	if d.stateBit == 0 {
@@ -237,15 +243,20 @@ func addrMatches(a netip.Addr, b [16]byte, family int) bool {
 	return a.As16() == b
 }
 
+// sockets lists the sandbox's live sockets (none when Sockets is unset).
+func (st *Stack) sockets() []*Socket {
+	if st.Sockets == nil {
+		return nil
+	}
+	return st.Sockets()
+}
+
 // diagSocks describes the sandbox's sockets of protocol, in a stable
 // order (by inode: creation order, roughly, as the hash walk has none to
 // promise).
 func (st *Stack) diagSocks(protocol int) []diagSock {
-	if st.Sockets == nil {
-		return nil
-	}
 	var out []diagSock
-	for _, s := range st.Sockets() {
+	for _, s := range st.sockets() {
 		if d, ok := s.diagOf(protocol); ok {
 			out = append(out, d)
 		}

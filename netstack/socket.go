@@ -108,6 +108,12 @@ type Sock struct {
 	// sink is a connected datagram socket's own sink, when its peer is
 	// not one of the sandbox's sockets (udp_sink.go).
 	sink *ownSink
+	// rq is a UDP socket's receive-buffer accounting (udp_rcvbuf.go),
+	// under rxMu; rcvbuf mirrors SO_RCVBUF (0: the default) and rxqOvfl
+	// SO_RXQ_OVFL for delivery, which cannot take s.mu.
+	rq      rcvQueue
+	rcvbuf  atomic.Int32
+	rxqOvfl atomic.Bool
 
 	// newEP makes a fresh gVisor endpoint of the datagram socket's
 	// protocol (at socket(), and when a disconnect unhashes the socket).
@@ -347,6 +353,9 @@ func (s *Socket) Release() {
 		s.releaseVsock()
 		return
 	}
+	s.sk.rxMu.Lock()
+	s.sk.rq.close()
+	s.sk.rxMu.Unlock()
 	if s.sk.listening {
 		s.st.removeListener(s)
 		s.sk.listening = false

@@ -44,6 +44,7 @@ func (s *Socket) setSocketSpecial(f, name int, val Optval) (done bool, err error
 		if err == nil {
 			o.rcvBuf = v
 			o.rcvBufLocked = true
+			s.sk.rcvbuf.Store(v)
 		}
 		return true, err
 	}
@@ -179,6 +180,8 @@ func (s *Socket) setNative(f, name int, val Optval) error {
 	}
 	s.sk.opts.nativeSet = true
 	switch name {
+	case unix.SO_RXQ_OVFL:
+		s.sk.rxqOvfl.Store(len(b) >= 4 && binary.LittleEndian.Uint32(b) != 0)
 	case unix.SO_RCVTIMEO, unix.SO_RCVTIMEO_NEW:
 		if tv, err := unix.GetsockoptTimeval(f, unix.SOL_SOCKET, unix.SO_RCVTIMEO); err == nil {
 			s.sk.opts.rcvTimeo = *tv

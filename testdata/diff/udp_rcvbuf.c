@@ -18,7 +18,6 @@
  * not, and counts as Udp InCsumErrors and InErrors.
  * Counters are printed as deltas, never as absolute values. SO_RXQ_OVFL's
  * read back is udp_timestamping.c's; this program checks its cmsg.
- * In testdata/diff-pending: netbox differs (see README.md there).
  */
 /* spec: BUF-01 BUF-02 BUF-03 BUF-05 URECV-05 URECV-14 URECV-15 SO-12 OBS-02 OBS-03 */
 #include "common.h"
