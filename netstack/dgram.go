@@ -677,10 +677,10 @@ func (inetDgramOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult,
 		r.From = netip.AddrPortFrom(r.From.Addr(), 0)
 	}
 	sockLevel := socketLevelControl(oob[:oobn])
-	if s.isUDP() {
+	if s.isUDP() && s.sk.rxqOvfl.Load() {
 		// sock_recv_drops: the socket's drop count when the datagram
 		// was queued, if any were dropped by then.
-		if e, ok := s.received(fromName, flags&unix.MSG_PEEK != 0); ok && e.dropcount > 0 && s.sk.rxqOvfl.Load() {
+		if e, ok := s.received(fromName, flags&unix.MSG_PEEK != 0); ok && e.dropcount > 0 {
 			sockLevel = append(sockLevel, control.Message{Level: unix.SOL_SOCKET, Type: unix.SO_RXQ_OVFL,
 				Data: binary.LittleEndian.AppendUint32(nil, e.dropcount)})
 		}
