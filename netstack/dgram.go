@@ -434,14 +434,14 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 	if err := s.takeDgramError(f); err != nil {
 		return 0, err
 	}
-	for _, d := range segments(data, gso) {
+	for d, seg := range s.st.gsoSegments(data, gso) {
 		if from4.src4.IsValid() {
 			if err := s.sendFrom4(from4.src4, dst, d, from4); err != nil {
 				return 0, err
 			}
 			continue
 		}
-		if err := s.sendDatagram(f, d, opts, dst, tos); err != nil {
+		if err := s.sendDatagram(f, d, opts, dst, tos, seg); err != nil {
 			if _, ok := err.(*tcpip.ErrWouldBlock); ok {
 				return 0, wouldBlock(unix.POLLOUT)
 			}
@@ -458,8 +458,8 @@ func (inetDgramOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte,
 // (writeUDP; tos as there) and raises the port unreachable netbox answers
 // itself: a closed receiver's, and for an unconnected sender gVisor's
 // (which gVisor reports to connected sockets only). s.mu is held.
-func (s *Socket) sendDatagram(f int, data []byte, opts tcpip.WriteOptions, dst netip.AddrPort, tos int) tcpip.Error {
-	_, refused, err := s.st.writeUDP(s.gstack(), s.sk.ep, data, opts, f, tos)
+func (s *Socket) sendDatagram(f int, data []byte, opts tcpip.WriteOptions, dst netip.AddrPort, tos int, seg *gsoSeg) tcpip.Error {
+	_, refused, err := s.st.writeUDP(s.gstack(), s.sk.ep, data, opts, f, tos, seg)
 	if refused == deadReceiver || (refused == unknownPort && s.State != SSConnected) {
 		s.portUnreachable(dst, data)
 	}
@@ -615,7 +615,7 @@ func (s *Socket) setCork(f int, val Optval) error {
 		if c.to != nil {
 			dst = addrPortOf(*c.to)
 		}
-		s.sendDatagram(f, c.data, tcpip.WriteOptions{To: c.to}, dst, -1)
+		s.sendDatagram(f, c.data, tcpip.WriteOptions{To: c.to}, dst, -1, nil)
 	}
 	if was && connected {
 		s.connectPlaceholder(f, s.sk.remote) // back to the direct path
@@ -677,12 +677,19 @@ func (inetDgramOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult,
 		r.From = netip.AddrPortFrom(r.From.Addr(), 0)
 	}
 	sockLevel := socketLevelControl(oob[:oobn])
-	if s.isUDP() && s.sk.rxqOvfl.Load() {
-		// sock_recv_drops: the socket's drop count when the datagram
-		// was queued, if any were dropped by then.
-		if e, ok := s.received(fromName, flags&unix.MSG_PEEK != 0); ok && e.dropcount > 0 {
-			sockLevel = append(sockLevel, control.Message{Level: unix.SOL_SOCKET, Type: unix.SO_RXQ_OVFL,
-				Data: binary.LittleEndian.AppendUint32(nil, e.dropcount)})
+	if ovfl, gro := s.sk.rxqOvfl.Load(), s.sk.gro.Load(); s.isUDP() && (ovfl || gro) {
+		if e, ok := s.received(fromName, flags&unix.MSG_PEEK != 0); ok {
+			// sock_recv_drops: the socket's drop count when the
+			// datagram was queued, if any were dropped by then; then
+			// udp_cmsg_recv: the segment size of a send taken whole.
+			if ovfl && e.dropcount > 0 {
+				sockLevel = append(sockLevel, control.Message{Level: unix.SOL_SOCKET, Type: unix.SO_RXQ_OVFL,
+					Data: binary.NativeEndian.AppendUint32(nil, e.dropcount)})
+			}
+			if gro && e.gso > 0 {
+				sockLevel = append(sockLevel, control.Message{Level: unix.SOL_UDP, Type: unix.UDP_GRO,
+					Data: binary.NativeEndian.AppendUint32(nil, uint32(e.gso))})
+			}
 		}
 	}
 	if known {
@@ -745,7 +752,13 @@ func (s *Socket) deliverRx() {
 		}
 		var dead bool
 		if s.isUDP() && s.sk.peerName == "" {
-			dead = s.enqueueUDP(metaOfRead(res), buf.Bytes())
+			m := metaOfRead(res)
+			if seg := s.st.txSeg.Load(); seg != nil && s.sk.gro.Load() {
+				dead = s.groReceive(m, buf.Bytes(), seg)
+			} else {
+				dead = s.groFlush()
+				dead = s.enqueueUDP(m, buf.Bytes(), 0) || dead
+			}
 		} else {
 			dead = s.st.deliverUDP(s.sk.name, s.sk.peerName, metaOfRead(res), buf.Bytes()) && s.isUDP()
 		}

@@ -28,7 +28,7 @@ import (
 func (st *Stack) ServesProcNet(name string) bool {
 	switch name {
 	case "tcp", "tcp6", "udp", "udp6", "udplite", "udplite6", "raw", "raw6", "icmp", "icmp6",
-		"snmp", "netstat", "sockstat", "sockstat6":
+		"snmp", "netstat", "sockstat", "sockstat6", "protocols":
 		return true
 	}
 	return false
@@ -62,7 +62,7 @@ func (st *Stack) ProcNet(name string, tid int) ([]byte, bool) {
 		return st.procNetRaw(afInet, true), true
 	case "icmp6":
 		return st.procNetRaw(afInet6, true), true
-	case "snmp", "netstat", "sockstat", "sockstat6":
+	case "snmp", "netstat", "sockstat", "sockstat6", "protocols":
 		kernel, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/net/" + name)
 		if err != nil {
 			return nil, false
@@ -72,6 +72,8 @@ func (st *Stack) ProcNet(name string, tid int) ([]byte, bool) {
 			return st.procNetSNMP(kernel), true
 		case "netstat":
 			return st.procNetNetstat(kernel), true
+		case "protocols":
+			return st.procNetProtocols(kernel, tid), true
 		default:
 			return st.procNetSockstat(kernel), true
 		}
@@ -531,18 +533,18 @@ func (st *Stack) procNetNetstat(kernel []byte) []byte {
 	return b.Bytes()
 }
 
-// procNetSockstat is sockstat_seq_show and sockstat6_seq_show: sockets in
-// use per protocol. The kernel's file gives the rest (the program's own
-// sockets of other families count in "sockets: used", and FRAG).
-func (st *Stack) procNetSockstat(kernel []byte) []byte {
-	// inuse counts the sockets in a protocol's lookup tables (TCP: once
-	// listening or connecting; UDP: once bound; raw: from socket() on);
-	// tcpAlloc every TCP socket of both families
-	// (tcp_sockets_allocated).
-	inuse := make(map[string]int)
-	tcpAlloc := 0
-	socks := st.sockets()
+// protoInuse is sock_prot_inuse_get for the inet protocols netbox serves,
+// keyed as sockstat names them ("TCP", "UDP6", "UDPLITE", "RAW6"…, and
+// "PING"/"PING6"): the sockets in each protocol's lookup tables (TCP once
+// listening or connecting; UDP and ping once bound; raw from socket() on);
+// and tcpAlloc, every TCP socket of both families
+// (tcp_sockets_allocated).
+func protoInuse(socks []*Socket) (inuse map[string]int, tcpAlloc int) {
+	inuse = make(map[string]int)
 	for _, s := range socks {
+		if s.Family != afInet && s.Family != afInet6 {
+			continue
+		}
 		v6 := ""
 		if s.Family == afInet6 {
 			v6 = "6"
@@ -556,15 +558,36 @@ func (st *Stack) procNetSockstat(kernel []byte) []byte {
 				inuse["TCP"+v6]++
 			}
 		case s.Protocol == unix.IPPROTO_UDP:
-			if _, bound := s.diagOf(s.Protocol); bound {
+			if s.isBound() {
 				inuse["UDP"+v6]++
 			}
 		case s.Protocol == unix.IPPROTO_UDPLITE:
-			if _, bound := s.diagOf(s.Protocol); bound {
+			if s.isBound() {
 				inuse["UDPLITE"+v6]++
+			}
+		case s.Protocol == unix.IPPROTO_ICMP || s.Protocol == unix.IPPROTO_ICMPV6:
+			if s.isBound() {
+				inuse["PING"+v6]++
 			}
 		}
 	}
+	return inuse, tcpAlloc
+}
+
+// isBound reports whether the socket has a local port (or ping
+// identifier).
+func (s *Socket) isBound() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sk.bound
+}
+
+// procNetSockstat is sockstat_seq_show and sockstat6_seq_show: sockets in
+// use per protocol. The kernel's file gives the rest (the program's own
+// sockets of other families count in "sockets: used", and FRAG).
+func (st *Stack) procNetSockstat(kernel []byte) []byte {
+	socks := st.sockets()
+	inuse, tcpAlloc := protoInuse(socks)
 	var b bytes.Buffer
 	for _, line := range strings.Split(strings.TrimRight(string(kernel), "\n"), "\n") {
 		proto, rest, _ := strings.Cut(line, ":")
@@ -586,4 +609,103 @@ func (st *Stack) procNetSockstat(kernel []byte) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// protocolRows maps the rows of /proc/net/protocols whose sockets netbox
+// serves to protoInuse's keys.
+var protocolRows = map[string]string{
+	"TCP": "TCP", "TCPv6": "TCP6", "UDP": "UDP", "UDPv6": "UDP6", "UDP-Lite": "UDPLITE",
+	"UDPLITEv6": "UDPLITE6", "RAW": "RAW", "RAWv6": "RAW6", "PING": "PING", "PINGv6": "PING6",
+}
+
+// procNetProtocols is proto_seq_show over the kernel's file of thread
+// tid's namespace: its rows, with the sockets column (sock_prot_inuse_get)
+// of the inet protocols counted from netbox's sockets, the NETLINK row
+// counting netbox's sock_diag sockets instead of the kernel sockets netbox
+// keeps in the namespace for itself (to follow its configuration, to
+// relay unix_diag), and the PACKET row without netbox's own (the
+// mirrors of lo's and eth0's traffic).
+func (st *Stack) procNetProtocols(kernel []byte, tid int) []byte {
+	socks := st.sockets()
+	inuse, _ := protoInuse(socks)
+	own := ownSocketInodes()
+	nl := 0
+	for _, s := range socks {
+		if s.Family == unix.AF_NETLINK {
+			nl++
+		}
+	}
+	adjust := map[string]int{
+		"NETLINK": nl - countOwn(tid, "netlink", own),
+		"PACKET":  -countOwn(tid, "packet", own),
+	}
+	var b bytes.Buffer
+	for i, line := range strings.Split(strings.TrimRight(string(kernel), "\n"), "\n") {
+		f := strings.Fields(line)
+		if i == 0 || len(f) < 3 {
+			b.WriteString(line + "\n")
+			continue
+		}
+		n, err := strconv.Atoi(f[2])
+		key, served := protocolRows[f[0]]
+		d, adjusted := adjust[f[0]]
+		switch {
+		case err != nil:
+		case served:
+			n = inuse[key]
+		case adjusted:
+			n = max(n+d, 0)
+		default:
+			b.WriteString(line + "\n")
+			continue
+		}
+		// "%-9s %4u %6d": the column ends where the third field does.
+		end := strings.Index(line, f[1]) + len(f[1])
+		rest := line[end:]
+		at := strings.Index(rest, f[2]) + len(f[2])
+		fmt.Fprintf(&b, "%s %6d%s\n", line[:end], n, rest[at:])
+	}
+	return b.Bytes()
+}
+
+// ownSocketInodes are the inodes of netbox's own sockets (its open
+// descriptors).
+func ownSocketInodes() map[uint64]bool {
+	own := make(map[uint64]bool)
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return own
+	}
+	for _, e := range ents {
+		l, err := os.Readlink("/proc/self/fd/" + e.Name())
+		if err != nil {
+			continue
+		}
+		if ino, ok := strings.CutPrefix(l, "socket:["); ok {
+			if v, err := strconv.ParseUint(strings.TrimSuffix(ino, "]"), 10, 64); err == nil {
+				own[v] = true
+			}
+		}
+	}
+	return own
+}
+
+// countOwn counts the sockets that /proc/TID/net/FILE (netlink or packet:
+// the inode is the last column) lists and own holds.
+func countOwn(tid int, file string, own map[uint64]bool) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/net/" + file)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if v, err := strconv.ParseUint(f[len(f)-1], 10, 64); err == nil && own[v] {
+			n++
+		}
+	}
+	return n
 }

@@ -114,6 +114,10 @@ type Sock struct {
 	rq      rcvQueue
 	rcvbuf  atomic.Int32
 	rxqOvfl atomic.Bool
+	// gro is UDP_GRO; groPend a UDP_SEGMENT send still arriving
+	// (udp_gso.go), under rxMu.
+	gro     atomic.Bool
+	groPend *groPending
 
 	// newEP makes a fresh gVisor endpoint of the datagram socket's
 	// protocol (at socket(), and when a disconnect unhashes the socket).

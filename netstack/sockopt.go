@@ -291,6 +291,19 @@ func (s *Socket) setSockOpt(f int, level, name int, val Optval) error {
 		if name == unix.UDP_SEGMENT && s.isUDP() {
 			return s.setGSO(f, val)
 		}
+		if name == unix.UDP_GRO && s.isUDP() {
+			v, err := intOf(val)
+			if err != nil {
+				return err
+			}
+			var on int32
+			if v != 0 {
+				on = 1
+			}
+			s.sk.opts.set(unix.SOL_UDP, unix.UDP_GRO, on)
+			s.sk.gro.Store(on == 1)
+			return nil
+		}
 	}
 	spec, ok := intOpts[optKey{level, name}]
 	if !ok {

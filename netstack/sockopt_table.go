@@ -94,6 +94,7 @@ var intOpts = map[[2]int]optSpec{
 	// SOL_UDP and SOL_UDPLITE (udp_lib_setsockopt, udp_lib_getsockopt).
 	optKey{unix.SOL_UDP, unix.UDP_CORK}:    {kind: optBool},                       // set by setCork
 	optKey{unix.SOL_UDP, unix.UDP_SEGMENT}: {kind: optRange, min: 0, max: 0xFFFF}, // set by setGSO
+	optKey{unix.SOL_UDP, unix.UDP_GRO}:     {kind: optBool},                       // set beside s.sk.gro
 	optKey{unix.SOL_UDP, udpNoCheck6Tx}:    {kind: optBool},
 	optKey{unix.SOL_UDP, udpNoCheck6Rx}:    {kind: optBool},
 	optKey{unix.SOL_UDP, udpliteSendCscov}: {kind: optInt, check: checkCscov, key: optKey{solUDPLite, udpliteSendCscov}},

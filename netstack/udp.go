@@ -54,6 +54,9 @@ type udpTables struct {
 	// txMu; it is atomic because a delivery from eth0 (on gVisor's own
 	// goroutine, outside any write) may find a closed receiver too.
 	txDead atomic.Bool
+	// txSeg is the UDP_SEGMENT segment being written (writeUDP), for
+	// the receivers that take such sends whole (UDP_GRO).
+	txSeg atomic.Pointer[gsoSeg]
 }
 
 // refusal says why a datagram found no socket at its destination.
@@ -145,8 +148,9 @@ func (st *Stack) serveSink() {
 func (s *Socket) sendNative(ep tcpip.Endpoint, data []byte) (dead bool) {
 	// UDP_SEGMENT cuts it as a trapped send would (a send it would have
 	// refused has already succeeded natively: it goes whole).
-	for _, d := range segments(data, int(s.sk.gso.Load())) {
-		if _, r, _ := s.st.writeUDP(s.gstack(), ep, d, tcpip.WriteOptions{}, -1, -1); r == deadReceiver {
+	gso := int(s.sk.gso.Load())
+	for d, seg := range s.st.gsoSegments(data, gso) {
+		if _, r, _ := s.st.writeUDP(s.gstack(), ep, d, tcpip.WriteOptions{}, -1, -1, seg); r == deadReceiver {
 			dead = true
 		}
 	}
@@ -158,10 +162,11 @@ func (s *Socket) sendNative(ep tcpip.Endpoint, data []byte) (dead bool) {
 // from it, so that they come from the sender's own name. tos, unless -1,
 // is the datagram's TOS (traffic class) from a control message: it is set
 // on the endpoint for this write only, under txMu, which every write
-// holds. It also says whether the datagram found no socket at its
+// holds. seg, when set, says the datagram is a segment of a UDP_SEGMENT
+// send, which a receiver with UDP_GRO takes whole. It also says whether the datagram found no socket at its
 // destination: on the loopback delivery is synchronous, so what gVisor
 // counts as an unknown port during the write is this datagram.
-func (st *Stack) writeUDP(gs *stack.Stack, ep tcpip.Endpoint, data []byte, opts tcpip.WriteOptions, from int, tos int) (n int64, r refusal, err tcpip.Error) {
+func (st *Stack) writeUDP(gs *stack.Stack, ep tcpip.Endpoint, data []byte, opts tcpip.WriteOptions, from int, tos int, seg *gsoSeg) (n int64, r refusal, err tcpip.Error) {
 	st.txMu.Lock()
 	defer st.txMu.Unlock()
 	if tos >= 0 {
@@ -176,7 +181,9 @@ func (st *Stack) writeUDP(gs *stack.Stack, ep tcpip.Endpoint, data []byte, opts 
 	before := unknown.Value()
 	st.txFD = from
 	st.txDead.Store(false)
+	st.txSeg.Store(seg)
 	n, err = ep.Write(bytes.NewReader(data), opts)
+	st.txSeg.Store(nil)
 	st.txFD = -1
 	switch {
 	case st.txDead.Load():

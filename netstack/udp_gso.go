@@ -2,6 +2,7 @@ package netstack
 
 import (
 	"encoding/binary"
+	"iter"
 	"net/netip"
 
 	"golang.org/x/sys/unix"
@@ -81,6 +82,79 @@ func (s *Socket) gsoCheck(dst netip.Addr, n, gso, mtu int) error {
 		return unix.EIO
 	}
 	return nil
+}
+
+// gsoSeg marks a datagram as one segment of a UDP_SEGMENT send: which
+// send (id), its segment size, and whether it is the last.
+type gsoSeg struct {
+	id   uint64
+	size int
+	last bool
+}
+
+// gsoSegments is segments with each datagram's gsoSeg (nil for a send
+// that stays one datagram).
+func (st *Stack) gsoSegments(data []byte, gso int) iter.Seq2[[]byte, *gsoSeg] {
+	return func(yield func([]byte, *gsoSeg) bool) {
+		segs := segments(data, gso)
+		var id uint64
+		if len(segs) > 1 {
+			id = st.seq.Add(1)
+		}
+		for i, d := range segs {
+			var seg *gsoSeg
+			if id != 0 {
+				seg = &gsoSeg{id: id, size: gso, last: i == len(segs)-1}
+			}
+			if !yield(d, seg) {
+				return
+			}
+		}
+	}
+}
+
+// groPending is the UDP_GRO receiver's side of a UDP_SEGMENT send still
+// arriving: the segments so far, joined, and the first one's metadata.
+type groPending struct {
+	id   uint64
+	m    dgramMeta
+	size int
+	data []byte
+}
+
+// groReceive takes a segment of a UDP_SEGMENT send for a socket with
+// UDP_GRO: like udp_queue_rcv_skb with the socket accepting
+// SKB_GSO_UDP_L4 (udp_unexpected_gso false), the send is queued whole, as
+// the loopback carries it, once its last segment has come. rxMu is held.
+func (s *Socket) groReceive(m dgramMeta, data []byte, seg *gsoSeg) (dead bool) {
+	p := s.sk.groPend
+	if p != nil && (p.id != seg.id || p.m != m) {
+		dead = s.groFlush()
+		p = nil
+	}
+	if p == nil {
+		p = &groPending{id: seg.id, m: m, size: seg.size}
+		s.sk.groPend = p
+	}
+	p.data = append(p.data, data...)
+	if seg.last {
+		dead = s.groFlush() || dead
+	}
+	return dead
+}
+
+// groFlush queues what groReceive holds. rxMu is held.
+func (s *Socket) groFlush() (dead bool) {
+	p := s.sk.groPend
+	if p == nil {
+		return false
+	}
+	s.sk.groPend = nil
+	gso := p.size
+	if len(p.data) <= gso {
+		gso = 0 // one segment came: a plain datagram
+	}
+	return s.enqueueUDP(p.m, p.data, gso)
 }
 
 // segments cuts data into datagrams of gso bytes, the last one shorter;

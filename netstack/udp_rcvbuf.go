@@ -56,12 +56,14 @@ type rxEntry struct {
 	unixSize  int32  // its AF_UNIX skb's truesize (unixTruesize)
 	size      int32  // the truesize Linux's UDP skb would have (udpTruesize)
 	dropcount uint32 // sk_drops when it was queued, for SO_RXQ_OVFL (0: none)
+	gso       int32  // the segment size of a UDP_SEGMENT send taken whole (UDP_GRO)
 }
 
 // enqueueUDP queues a datagram gVisor delivered to an unconnected UDP
-// socket, if its receive buffer takes it. It reports that the placeholder
+// socket, if its receive buffer takes it (gso: the segment size of a
+// UDP_SEGMENT send it takes whole, or 0). It reports that the placeholder
 // is gone (the program closed it). rxMu is held.
-func (s *Socket) enqueueUDP(m dgramMeta, data []byte) (dead bool) {
+func (s *Socket) enqueueUDP(m dgramMeta, data []byte, gso int) (dead bool) {
 	st := s.st
 	q := &s.sk.rq
 	size := int64(udpTruesize(!m.src.Addr().Is4(), len(data)))
@@ -89,7 +91,7 @@ func (s *Socket) enqueueUDP(m dgramMeta, data []byte) (dead bool) {
 		st.stats.UDPDropped.Add(1)
 		return false
 	}
-	e := rxEntry{unixSize: int32(unixTruesize(len(data))), size: int32(size)}
+	e := rxEntry{unixSize: int32(unixTruesize(len(data))), size: int32(size), gso: int32(gso)}
 	if s.sk.rxqOvfl.Load() {
 		e.dropcount = q.drops // sock_skb_set_dropcount
 	}

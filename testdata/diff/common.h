@@ -283,6 +283,11 @@ static inline const char *type_name(int level, int type)
 		case IPV6_TCLASS: return "IPV6_TCLASS";
 		case IPV6_ORIGDSTADDR: return "IPV6_ORIGDSTADDR";
 		}
+	} else if (level == IPPROTO_UDP) { /* SOL_UDP */
+		switch (type) {
+		case 103: return "UDP_SEGMENT";
+		case 104: return "UDP_GRO";
+		}
 	}
 	snprintf(b, sizeof b, "type%d", type);
 	return b;

@@ -8,7 +8,7 @@
  * types and an unused protocol; families the kernel lacks; SCTP without
  * the module; SO_DOMAIN, SO_TYPE and SO_PROTOCOL of what was made.
  */
-/* spec: SOCK-01 SOCK-07 SOCK-09 SOCK-10 SOCK-13 SOCK-14 */
+/* spec: SOCK-01 SOCK-07 SOCK-09 SOCK-10 SOCK-13 SOCK-14 SCTP-03 SCTP-05 */
 #include "common.h"
 #include <sys/stat.h>
 #include <linux/netlink.h>
@@ -105,12 +105,14 @@ int main(void)
 	make("netlink proto 31", AF_NETLINK, SOCK_RAW, 31);
 	make("netlink proto 32", AF_NETLINK, SOCK_RAW, 32);
 
-	/* SOCK-13, SOCK-14 */
+	/* SOCK-13, SOCK-14, SCTP-03, SCTP-05 */
 	make("family 46", 46, SOCK_STREAM, 0);
 	make("family 255", 255, SOCK_STREAM, 0);
 	make("family -1", -1, SOCK_STREAM, 0);
 	make("sctp stream", AF_INET, SOCK_STREAM, IPPROTO_SCTP);
 	make("sctp seqpacket", AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
+	make("sctp6 stream", AF_INET6, SOCK_STREAM, IPPROTO_SCTP);
+	make("sctp6 seqpacket", AF_INET6, SOCK_SEQPACKET, IPPROTO_SCTP);
 	printf("done\n");
 	return 0;
 }
