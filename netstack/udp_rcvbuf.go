@@ -3,6 +3,7 @@ package netstack
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,7 +31,18 @@ const skbMaxAlloc = 16064
 // maxRxSources bounds one socket's source sockets: past it the idle ones
 // (nothing queued) are closed, or, when none is, any one (whose queued
 // datagrams are then no longer charged).
-const maxRxSources = 64
+const maxRxSources = 256
+
+// fullResync is how long a receive queue found full stays full without a
+// new look at its sources: a socket whose program has stopped reading is
+// not asked again for every datagram sent to it (each look is a
+// SIOCOUTQ per source, inside the sender's write).
+const fullResync = 250 * time.Microsecond
+
+// sourceSndbuf is the send buffer netbox forces on a source socket: its
+// queued datagrams are the receiver's, limited by the receiver's
+// SO_RCVBUF, not by the source's own buffer.
+const sourceSndbuf = 1 << 28
 
 // rcvQueue is a UDP socket's receive-buffer accounting; Sock.rxMu guards
 // it.
@@ -40,6 +52,7 @@ type rcvQueue struct {
 	charged int64                // sk_rmem_alloc: the truesize of what is queued
 	drops   uint32               // sk_drops
 	queued  int                  // datagrams believed queued (Σ len(fifo))
+	fullAt  time.Time            // when a look at the sources last found no room
 }
 
 // rxSource is one of a socket's source sockets and what it sent that has
@@ -72,8 +85,11 @@ func (s *Socket) enqueueUDP(m dgramMeta, data []byte, gso int) (dead bool) {
 		rcvbuf = int64(rmemDef) // net.core.rmem_default: SO_RCVBUF never set
 	}
 	if !q.admits(size, rcvbuf) {
-		q.sync()
+		if time.Since(q.fullAt) > fullResync {
+			q.sync()
+		}
 		if !q.admits(size, rcvbuf) {
+			q.fullAt = time.Now()
 			q.drops++
 			st.stats.UDPDropped.Add(1)
 			return false
@@ -159,6 +175,9 @@ func (q *rcvQueue) source(st *Stack, m dgramMeta) *rxSource {
 	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + name}); err != nil {
 		unix.Close(fd)
 		return nil
+	}
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, sourceSndbuf) != nil {
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, sourceSndbuf) // up to wmem_max
 	}
 	src := &rxSource{fd: fd, name: name}
 	q.srcs[m] = src

@@ -274,6 +274,9 @@ int main(void)
 	fill(4096, 3000, 5);
 	fill(16384, 1000, 40);
 	fill(100000, 1000, 100);
+	/* More than a unix socket's default send buffer holds (212992 bytes,
+	 * 92 of these datagrams): the receiver's buffer is the limit. */
+	fill(1 << 20, 1000, 200);
 
 	/* --- URECV-14: a bad checksum, as root --- */
 	if (geteuid() == 0) {
