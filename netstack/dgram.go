@@ -133,11 +133,15 @@ func (inetDgramOps) Connect(s *Socket, f int, a Addr) error {
 // is held.
 func (s *Socket) connectPlaceholder(f int, dst netip.AddrPort) {
 	target := s.st.sinkName
-	if !s.isUDP() || s.st.capturing() || s.sk.corked.Load() || s.sk.gso.Load() != 0 {
+	if !s.isUDP() || s.st.capturing() || s.sk.corked.Load() {
 		// Ping and raw sockets' sends always go through gVisor, and
-		// so does everything a capture must see, what UDP_CORK holds
-		// back and what UDP_SEGMENT cuts.
-	} else if r := s.st.udpReceiver(s.gstack(), dst, s.sk.local); r != "" {
+		// so does everything a capture must see and what UDP_CORK
+		// holds back.
+	} else if r := s.st.udpReceiver(s.gstack(), dst, s.sk.local); r != "" && (s.sk.gso.Load() == 0 || s.st.connectedTo(r, s.sk.name)) {
+		// What UDP_SEGMENT cuts goes through gVisor too, except to a
+		// peer connected to this very socket: that one takes
+		// datagrams only from this placeholder, which netbox holds
+		// during trapped sends only; there native sends go whole.
 		target = r
 	}
 	old := s.sk.sink

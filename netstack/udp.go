@@ -390,3 +390,17 @@ func (st *Stack) forgetUDP(name string) {
 		}
 	}
 }
+
+// connectedTo reports whether the UDP socket whose placeholder is named
+// receiver has that placeholder connected to the one named peer.
+func (st *Stack) connectedTo(receiver, peer string) bool {
+	st.mu.Lock()
+	r := st.udpSocks[receiver]
+	st.mu.Unlock()
+	if r == nil {
+		return false
+	}
+	r.sk.rxMu.Lock()
+	defer r.sk.rxMu.Unlock()
+	return r.sk.peerName == peer
+}

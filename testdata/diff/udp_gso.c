@@ -7,7 +7,8 @@
  * 128 segments (EINVAL for 129); the UDP_SEGMENT control message (a u16;
  * another length is EINVAL) overriding the option; SO_NO_CHECK with a
  * segment size set (EINVAL, whatever the length); a connected socket's
- * native send() and write() with the option set; and, as root, a segment
+ * native send() and write() with the option set, also to a peer connected
+ * to it; and, as root, a segment
  * that does not fit lo's MTU once lowered to 1500 (EINVAL).
  */
 #include "common.h"
@@ -198,12 +199,34 @@ static void family_case(int family)
 	close(r);
 }
 
+/* mutual: two sockets connected to each other, one with the option: its
+ * native send(), then sendmsg(). */
+static void mutual(void)
+{
+	int a = socket(AF_INET, SOCK_DGRAM, 0), b = socket(AF_INET, SOCK_DGRAM, 0);
+	bind_port0(a, AF_INET, "127.0.0.1");
+	bind_port0(b, AF_INET, "127.0.0.1");
+	struct sockaddr_in aa = sin4("127.0.0.1", local_port(a)), ba = sin4("127.0.0.1", local_port(b));
+	connect(a, (struct sockaddr *)&ba, sizeof ba);
+	connect(b, (struct sockaddr *)&aa, sizeof aa);
+	set_int(a, SOL_UDP, UDP_SEGMENT, 700);
+	show("mutual send 2000", send(a, big, 2000, 0));
+	drain("mutual rx send", b);
+	struct iovec iov = {big, 2000};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	show("mutual sendmsg 2000", sendmsg(a, &m, 0));
+	drain("mutual rx sendmsg", b);
+	close(a);
+	close(b);
+}
+
 int main(void)
 {
 	common_init();
 	memset(big, 'g', sizeof big);
 	family_case(AF_INET);
 	family_case(AF_INET6);
+	mutual();
 	int lite = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
 	if (lite >= 0) {
 		show("udplite set gso 100", set_int(lite, SOL_UDP, UDP_SEGMENT, 100));
