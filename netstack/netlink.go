@@ -361,6 +361,10 @@ func (netlinkOps) SetSockOpt(s *Socket, f int, level, name int, val Optval) erro
 	if level == unix.SOL_SOCKET {
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		if name == unix.SO_PASSPIDFD || name == unix.SO_PASSRIGHTS {
+			_, err := s.setSocketSpecial(f, name, val) // AF_UNIX's only
+			return err
+		}
 		return s.setPlaceholderOpt(f, name, val)
 	}
 	if level != unix.SOL_NETLINK {
@@ -408,7 +412,7 @@ func (netlinkOps) SetSockOpt(s *Socket, f int, level, name int, val Optval) erro
 func (netlinkOps) GetSockOpt(s *Socket, f int, level, name int, size int) ([]byte, error) {
 	if level == unix.SOL_SOCKET {
 		switch name {
-		case unix.SO_TYPE, unix.SO_DOMAIN, unix.SO_PROTOCOL:
+		case unix.SO_TYPE, unix.SO_DOMAIN, unix.SO_PROTOCOL, unix.SO_PASSPIDFD, unix.SO_PASSRIGHTS:
 			// What the program made, not the placeholder (an AF_UNIX
 			// datagram socket).
 			b, _, err := s.getSocketSpecial(f, name, size)

@@ -20,9 +20,10 @@ func (s *Socket) setSocketSpecial(f, name int, val Optval) (done bool, err error
 	case unix.SO_TYPE, unix.SO_ERROR, unix.SO_DOMAIN, unix.SO_PROTOCOL, unix.SO_ACCEPTCONN,
 		unix.SO_PEERCRED:
 		return true, unix.ENOPROTOOPT
-	case unix.SO_PASSCRED, unix.SO_PASSPIDFD, unix.SO_PASSSEC:
+	case unix.SO_PASSCRED, unix.SO_PASSPIDFD, unix.SO_PASSSEC, unix.SO_PASSRIGHTS:
 		// Since Linux 6.16 only AF_UNIX, netlink and Bluetooth sockets
-		// take them (sk_may_scm_recv).
+		// take SO_PASSCRED and SO_PASSSEC (sk_may_scm_recv), only AF_UNIX
+		// SO_PASSPIDFD and SO_PASSRIGHTS.
 		if _, err := intOf(val); err != nil {
 			return true, err
 		}
@@ -73,7 +74,7 @@ func (s *Socket) getSocketSpecial(f, name, size int) (b []byte, done bool, err e
 		return intBytes(o.sndBuf), true, nil
 	case unix.SO_RCVBUF:
 		return intBytes(o.rcvBuf), true, nil
-	case unix.SO_PASSCRED, unix.SO_PASSPIDFD, unix.SO_PASSSEC:
+	case unix.SO_PASSCRED, unix.SO_PASSPIDFD, unix.SO_PASSSEC, unix.SO_PASSRIGHTS:
 		return nil, true, unix.EOPNOTSUPP
 	case unix.SO_PEERCRED:
 		// An inet socket has no peer credentials: cred_to_ucred of

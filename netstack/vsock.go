@@ -336,7 +336,7 @@ func (vsockOps) SetSockOpt(s *Socket, f int, level, name int, val Optval) error 
 				return unix.EINVAL
 			}
 			return setsockoptBytes(f, unix.SOL_SOCKET, unix.SO_RCVLOWAT, intBytes(max(v, 1)))
-		case unix.SO_PASSCRED, unix.SO_PASSPIDFD, unix.SO_PASSSEC:
+		case unix.SO_PASSCRED, unix.SO_PASSPIDFD, unix.SO_PASSSEC, unix.SO_PASSRIGHTS:
 			_, err := s.setSocketSpecial(f, name, val) // not for vsock (sk_may_scm_recv)
 			return err
 		}
@@ -409,7 +409,8 @@ func (vsockOps) GetSockOpt(s *Socket, f int, level, name int, size int) ([]byte,
 	vs := s.sk.vs
 	if level == unix.SOL_SOCKET {
 		switch name {
-		case unix.SO_TYPE, unix.SO_DOMAIN, unix.SO_PROTOCOL, unix.SO_PASSCRED, unix.SO_PASSPIDFD, unix.SO_PASSSEC:
+		case unix.SO_TYPE, unix.SO_DOMAIN, unix.SO_PROTOCOL, unix.SO_PASSCRED, unix.SO_PASSPIDFD, unix.SO_PASSSEC,
+			unix.SO_PASSRIGHTS:
 			b, _, err := s.getSocketSpecial(f, name, size)
 			return b, err
 		case unix.SO_ZEROCOPY:

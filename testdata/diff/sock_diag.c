@@ -677,8 +677,17 @@ int main(void)
 		close(s);
 	s = socket(AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG);
 	showfd("socket SOCK_DGRAM", s);
-	if (s >= 0)
+	if (s >= 0) {
+		/* Credentials pass on netlink; descriptors and pidfds only on
+		 * AF_UNIX. */
+		show("set SO_PASSCRED", set_int(s, SOL_SOCKET, SO_PASSCRED, 1));
+		get_int("SO_PASSCRED", s, SOL_SOCKET, SO_PASSCRED);
+		show("set SO_PASSPIDFD", set_int(s, SOL_SOCKET, 76 /* SO_PASSPIDFD */, 1));
+		get_int("SO_PASSPIDFD", s, SOL_SOCKET, 76);
+		show("set SO_PASSRIGHTS", set_int(s, SOL_SOCKET, 83 /* SO_PASSRIGHTS */, 0));
+		get_int("SO_PASSRIGHTS", s, SOL_SOCKET, 83);
 		close(s);
+	}
 
 	/* 7. unix_diag. */
 	unix_diag();

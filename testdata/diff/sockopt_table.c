@@ -90,6 +90,12 @@
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#endif
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83
+#endif
 #ifndef UDP_GRO
 #define UDP_GRO 104
 #endif
@@ -207,6 +213,8 @@ static const struct iopt itab[] = {
 	IO(SOL_SOCKET, SO_PRIORITY, ALL, 0, 6, 7, -1, 0),
 	IO(SOL_SOCKET, SO_MARK, ALL, 0, 5, -1, 0),
 	IO(SOL_SOCKET, SO_PASSCRED, ALL, 0, 1, 0),
+	IO(SOL_SOCKET, SO_PASSPIDFD, ALL, 0, 1, 0),
+	IO(SOL_SOCKET, SO_PASSRIGHTS, ALL, 0, 1, 0),
 	IO(SOL_SOCKET, SO_TIMESTAMP, ALL, 0, 5, 0),
 	IO(SOL_SOCKET, SO_TIMESTAMPNS, ALL, 0, 5, 0),
 	IO(SOL_SOCKET, SO_BUSY_POLL, ALL, 0, 50, -1, 0),

@@ -211,6 +211,9 @@ static void socket_options(void)
 	get_int("SO_ACCEPTCONN", fd, SOL_SOCKET, SO_ACCEPTCONN);
 	show("set SO_PASSCRED", set_int(fd, SOL_SOCKET, SO_PASSCRED, 1));
 	get_int("SO_PASSCRED", fd, SOL_SOCKET, SO_PASSCRED);
+	show("set SO_PASSRIGHTS", set_int(fd, SOL_SOCKET, 83 /* SO_PASSRIGHTS */, 0));
+	get_int("SO_PASSRIGHTS", fd, SOL_SOCKET, 83);
+	show("set SO_PASSPIDFD", set_int(fd, SOL_SOCKET, 76 /* SO_PASSPIDFD */, 1));
 	struct ucred uc;
 	socklen_t l = sizeof uc;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &l) == 0)
