@@ -365,6 +365,12 @@ func (netlinkOps) SetSockOpt(s *Socket, f int, level, name int, val Optval) erro
 			_, err := s.setSocketSpecial(f, name, val) // AF_UNIX's only
 			return err
 		}
+		if name == unix.SO_PEEK_OFF {
+			if val.Len() < 4 {
+				return unix.EINVAL
+			}
+			return unix.EOPNOTSUPP // netlink_ops has no set_peek_off
+		}
 		return s.setPlaceholderOpt(f, name, val)
 	}
 	if level != unix.SOL_NETLINK {
@@ -412,6 +418,8 @@ func (netlinkOps) SetSockOpt(s *Socket, f int, level, name int, val Optval) erro
 func (netlinkOps) GetSockOpt(s *Socket, f int, level, name int, size int) ([]byte, error) {
 	if level == unix.SOL_SOCKET {
 		switch name {
+		case unix.SO_PEEK_OFF:
+			return nil, unix.EOPNOTSUPP
 		case unix.SO_TYPE, unix.SO_DOMAIN, unix.SO_PROTOCOL, unix.SO_PASSPIDFD, unix.SO_PASSRIGHTS:
 			// What the program made, not the placeholder (an AF_UNIX
 			// datagram socket).

@@ -57,8 +57,9 @@ type sockOpts struct {
 	rcvBuf int32
 	sndBuf int32
 	// rcvBufLocked: the program set SO_RCVBUF (SOCK_RCVBUF_LOCK), which
-	// then bounds TCP's SO_RCVLOWAT.
-	rcvBufLocked bool
+	// then bounds TCP's SO_RCVLOWAT; sndBufLocked SO_SNDBUF
+	// (SOCK_SNDBUF_LOCK). SO_BUF_LOCK sets and reads both.
+	rcvBufLocked, sndBufLocked bool
 	// rcvTimeo and sndTimeo copy SO_RCVTIMEO and SO_SNDTIMEO as the
 	// placeholder rounded them: how long netbox's own waits last.
 	rcvTimeo unix.Timeval
@@ -72,6 +73,12 @@ type sockOpts struct {
 	bindDev int32
 	// congestion is TCP_CONGESTION's algorithm ("": the default).
 	congestion string
+	// busyPollBudget is SO_BUSY_POLL_BUDGET's, which only
+	// CAP_NET_ADMIN may raise.
+	busyPollBudget int32
+	// maxPacingRate is SO_MAX_PACING_RATE's complement (0: ~0UL, no
+	// limit, the default).
+	maxPacingRate uint64
 }
 
 func defaultSockOpts(typ int) sockOpts {
@@ -264,6 +271,9 @@ func (s *Socket) setSockOpt(f int, level, name int, val Optval) error {
 		if val.Len() < 4 {
 			return unix.EINVAL
 		}
+		if name == unix.SO_PEEK_OFF && !s.hasPeekOff() {
+			return unix.EOPNOTSUPP
+		}
 		if placeholderOpts[optKey{level, name}] {
 			return s.setNative(f, name, val)
 		}
@@ -398,6 +408,9 @@ func (s *Socket) getSockOpt(f int, level, name int, size int) ([]byte, error) {
 	}
 	switch level {
 	case unix.SOL_SOCKET:
+		if name == unix.SO_PEEK_OFF && !s.hasPeekOff() {
+			return nil, unix.EOPNOTSUPP
+		}
 		if placeholderOpts[optKey{level, name}] {
 			return getNative(f, name)
 		}
@@ -445,6 +458,12 @@ func ipShort(level, size int, b []byte) []byte {
 		return b[:1]
 	}
 	return b
+}
+
+// hasPeekOff reports whether the socket's ops have set_peek_off: TCP's
+// and UDP's do, the raw ops (raw and ping sockets) do not.
+func (s *Socket) hasPeekOff() bool {
+	return s.Type == unix.SOCK_STREAM || s.isUDP()
 }
 
 // ignoreValue is an option Linux accepts and ignores (SO_BSDCOMPAT): it

@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netbox-sandbox/netbox/netstack/sockaddr"
 )
 
 // SOL_SOCKET options that are not plain ints kept by netbox: the buffer
@@ -35,7 +37,113 @@ func (s *Socket) setSocketSpecial(f, name int, val Optval) (done bool, err error
 		v, err := bufSize(val, name == unix.SO_SNDBUF, wmemMax, sockMinSndbuf)
 		if err == nil {
 			o.sndBuf = v
+			o.sndBufLocked = true
 		}
+		return true, err
+	case unix.SO_BUF_LOCK:
+		// SOCK_SNDBUF_LOCK 1, SOCK_RCVBUF_LOCK 2.
+		v, err := intOf(val)
+		if err != nil {
+			return true, err
+		}
+		if v&^3 != 0 {
+			return true, unix.EINVAL
+		}
+		o.sndBufLocked, o.rcvBufLocked = v&1 != 0, v&2 != 0
+		return true, nil
+	case unix.SO_CNX_ADVICE:
+		return true, nil // dst_negative_advice: no route to renew
+	case unix.SO_MAX_PACING_RATE:
+		// An unsigned int (~0U meaning ~0UL), or an unsigned long
+		// when optlen holds one. No qdisc paces the sandbox's
+		// traffic: kept and read back.
+		b, err := val.Read(min(val.Len(), 8))
+		if err != nil {
+			return true, err
+		}
+		v := uint64(binary.LittleEndian.Uint32(b))
+		if v == 0xFFFFFFFF {
+			v = ^uint64(0)
+		}
+		if len(b) == 8 {
+			v = binary.LittleEndian.Uint64(b)
+		}
+		o.maxPacingRate = ^v
+		return true, nil
+	case unix.SO_RESERVE_MEM:
+		v, err := intOf(val)
+		if err != nil {
+			return true, err
+		}
+		if v < 0 {
+			return true, unix.EINVAL
+		}
+		// sock_reserve_memory: netbox's sockets are charged to no
+		// memory cgroup.
+		return true, unix.EOPNOTSUPP
+	case unix.SO_BINDTOIFINDEX:
+		// sock_bindtoindex_locked: any index not negative, changed
+		// only with CAP_NET_RAW.
+		v, err := intOf(val)
+		if err != nil {
+			return true, err
+		}
+		if o.bindDev != 0 && !val.Capable(capNetRaw) {
+			return true, unix.EPERM
+		}
+		if v < 0 {
+			return true, unix.EINVAL
+		}
+		o.bindDev = v
+		return true, nil
+	case unix.SO_BUSY_POLL_BUDGET:
+		// Set only (sk_getsockopt has no case for it).
+		v, err := intOf(val)
+		if err != nil {
+			return true, err
+		}
+		if v > o.busyPollBudget && !val.Capable(capNetAdmin) {
+			return true, unix.EPERM
+		}
+		if v < 0 || v > 0xFFFF {
+			return true, unix.EINVAL
+		}
+		o.busyPollBudget = v
+		return true, nil
+	case unix.SO_DETACH_FILTER:
+		return true, unix.ENOENT // sk_detach_filter: no filter attached
+	case unix.SO_DETACH_REUSEPORT_BPF:
+		// reuseport_detach_prog: no program in the group, or no group.
+		if o.get(unix.SOL_SOCKET, unix.SO_REUSEPORT) != 0 {
+			return true, unix.ENOENT
+		}
+		return true, unix.EINVAL
+	case unix.SO_TXREHASH:
+		v, err := intOf(val)
+		if err != nil {
+			return true, err
+		}
+		if s.Protocol != unix.IPPROTO_TCP || s.Type != unix.SOCK_STREAM {
+			return true, unix.EOPNOTSUPP
+		}
+		if v < -1 || v > 1 {
+			return true, unix.EINVAL
+		}
+		if v == -1 {
+			v = 1 // SOCK_TXREHASH_DEFAULT: net.core.txrehash
+		}
+		o.set(unix.SOL_SOCKET, unix.SO_TXREHASH, v)
+		return true, nil
+	case unix.SO_DEVMEM_DONTNEED:
+		// sock_devmem_dontneed: TCP's, with whole struct dmabuf_token
+		// (8 bytes each, at most 128); none is held, none is freed.
+		if s.Protocol != unix.IPPROTO_TCP || s.Type != unix.SOCK_STREAM {
+			return true, unix.EBADF
+		}
+		if n := val.Len(); n%8 != 0 || n > 8*128 {
+			return true, unix.EINVAL
+		}
+		_, err := val.Read(val.Len())
 		return true, err
 	case unix.SO_RCVBUF, unix.SO_RCVBUFFORCE:
 		if name == unix.SO_RCVBUFFORCE && !val.Capable(capNetAdmin) {
@@ -76,6 +184,66 @@ func (s *Socket) getSocketSpecial(f, name, size int) (b []byte, done bool, err e
 		return intBytes(o.rcvBuf), true, nil
 	case unix.SO_PASSCRED, unix.SO_PASSPIDFD, unix.SO_PASSSEC, unix.SO_PASSRIGHTS:
 		return nil, true, unix.EOPNOTSUPP
+	case unix.SO_MAX_PACING_RATE:
+		v := ^o.maxPacingRate
+		if size >= 8 {
+			return binary.LittleEndian.AppendUint64(nil, v), true, nil
+		}
+		return binary.LittleEndian.AppendUint32(nil, uint32(min(v, 0xFFFFFFFF))), true, nil
+	case unix.SO_RESERVE_MEM:
+		return intBytes(0), true, nil
+	case unix.SO_BINDTOIFINDEX:
+		return intBytes(o.bindDev), true, nil
+	case unix.SO_BUF_LOCK:
+		var v int32
+		if o.sndBufLocked {
+			v |= 1
+		}
+		if o.rcvBufLocked {
+			v |= 2
+		}
+		return intBytes(v), true, nil
+	case unix.SO_TXREHASH:
+		if s.Protocol != unix.IPPROTO_TCP || s.Type != unix.SOCK_STREAM {
+			return nil, true, unix.EOPNOTSUPP
+		}
+		v := int32(1) // net.core.txrehash
+		if w, ok := o.flags[[2]int{unix.SOL_SOCKET, unix.SO_TXREHASH}]; ok {
+			v = w
+		}
+		return intBytes(v), true, nil
+	case unix.SO_COOKIE:
+		// sock_gen_cookie: netbox's cookie is the placeholder's inode,
+		// as sock_diag reports it.
+		if size < 8 {
+			return nil, true, unix.EINVAL
+		}
+		return binary.LittleEndian.AppendUint64(nil, s.Ino), true, nil
+	case unix.SO_MEMINFO:
+		// sk_get_meminfo: what netbox accounts (a UDP socket's receive
+		// charge and drops), the buffer sizes; nothing else is held.
+		m := make([]byte, 4*unix.SK_MEMINFO_VARS)
+		put := func(i int, v uint32) { binary.LittleEndian.PutUint32(m[4*i:], v) }
+		if s.isUDP() && s.State != SSConnected {
+			charged, drops, _ := s.rcvQueueState()
+			put(unix.SK_MEMINFO_RMEM_ALLOC, uint32(charged))
+			put(unix.SK_MEMINFO_DROPS, drops)
+		}
+		put(unix.SK_MEMINFO_RCVBUF, uint32(o.rcvBuf))
+		put(unix.SK_MEMINFO_SNDBUF, uint32(o.sndBuf))
+		return m, true, nil
+	case unix.SO_PEERGROUPS, unix.SO_PEERPIDFD:
+		return nil, true, unix.ENODATA // an inet socket has no peer credentials
+	case unix.SO_PEERNAME:
+		// getname(peer) as a sockaddr; an optlen beyond it is EINVAL.
+		if s.State != SSConnected {
+			return nil, true, unix.ENOTCONN
+		}
+		sa := sockaddr.Inet(s.Family, s.sk.remote)
+		if len(sa) < size {
+			return nil, true, unix.EINVAL
+		}
+		return sa, true, nil
 	case unix.SO_PEERCRED:
 		// An inet socket has no peer credentials: cred_to_ucred of
 		// nothing is pid 0, uid and gid -1.
@@ -231,6 +399,22 @@ func checkDebug(s *Socket, v int32, val Optval) (int32, error) {
 // CAP_NET_ADMIN (sk_set_prio_allowed).
 func checkPriority(s *Socket, v int32, val Optval) (int32, error) {
 	if (v < 0 || v > 6) && !val.Capable(capNetRaw) && !val.Capable(capNetAdmin) {
+		return 0, unix.EPERM
+	}
+	return v, nil
+}
+
+// checkLockFilter: a locked socket filter stays locked (EPERM).
+func checkLockFilter(s *Socket, v int32, val Optval) (int32, error) {
+	if s.sk.opts.get(unix.SOL_SOCKET, unix.SO_LOCK_FILTER) != 0 && v == 0 {
+		return 0, unix.EPERM
+	}
+	return v, nil
+}
+
+// checkPreferBusyPoll: turning SO_PREFER_BUSY_POLL on needs CAP_NET_ADMIN.
+func checkPreferBusyPoll(s *Socket, v int32, val Optval) (int32, error) {
+	if v != 0 && !val.Capable(capNetAdmin) {
 		return 0, unix.EPERM
 	}
 	return v, nil

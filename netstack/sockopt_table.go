@@ -37,6 +37,18 @@ var intOpts = map[[2]int]optSpec{
 	optKey{unix.SOL_SOCKET, unix.SO_PRIORITY}:  {kind: optInt, check: checkPriority},
 	optKey{unix.SOL_SOCKET, unix.SO_MARK}:      {kind: optInt, check: checkMark},
 	optKey{unix.SOL_SOCKET, unix.SO_SNDLOWAT}:  {kind: optInt, def: 1, readOnly: true},
+	// Flags without an effect in the sandbox: no Wi-Fi, no FCS to keep,
+	// no socket filter to lock, no NAPI, no busy polling device.
+	optKey{unix.SOL_SOCKET, unix.SO_WIFI_STATUS}:      {kind: optBool},
+	optKey{unix.SOL_SOCKET, unix.SO_NOFCS}:            {kind: optBool},
+	optKey{unix.SOL_SOCKET, unix.SO_LOCK_FILTER}:      {kind: optBool, check: checkLockFilter},
+	optKey{unix.SOL_SOCKET, unix.SO_PREFER_BUSY_POLL}: {kind: optBool, check: checkPreferBusyPoll},
+	optKey{unix.SOL_SOCKET, unix.SO_INCOMING_NAPI_ID}: {kind: optInt, readOnly: true},
+	// SO_SELECT_ERR_QUEUE is kept and read back; the POLLPRI it adds for
+	// a queued error is not raised on the placeholder.
+	optKey{unix.SOL_SOCKET, unix.SO_SELECT_ERR_QUEUE}: {kind: optBool},
+	// bpf_tell_extensions: SKF_AD_MAX.
+	optKey{unix.SOL_SOCKET, unix.SO_BPF_EXTENSIONS}: {kind: optInt, def: 64, readOnly: true},
 
 	// SOL_IP (do_ip_setsockopt, do_ip_getsockopt).
 	optKey{unix.SOL_IP, unix.IP_TOS}:                  {kind: optInt, check: checkTOS},
@@ -126,8 +138,8 @@ var placeholderOpts = map[[2]int]bool{
 	// Urgent data travels on the fast path's native connection (AF_UNIX
 	// has MSG_OOB), which keeps it inline when this is set.
 	optKey{unix.SOL_SOCKET, unix.SO_OOBINLINE}: true,
-	// The drop count netbox's placeholders report: none is dropped (the
-	// receive buffer is not enforced, see deviations.txt).
+	// Kept on the placeholder for its read-back; the drop count itself
+	// is netbox's (udp_rcvbuf.go), the placeholder drops nothing.
 	optKey{unix.SOL_SOCKET, unix.SO_RXQ_OVFL}: true,
 }
 

@@ -339,6 +339,10 @@ func (vsockOps) SetSockOpt(s *Socket, f int, level, name int, val Optval) error 
 		case unix.SO_PASSCRED, unix.SO_PASSPIDFD, unix.SO_PASSSEC, unix.SO_PASSRIGHTS:
 			_, err := s.setSocketSpecial(f, name, val) // not for vsock (sk_may_scm_recv)
 			return err
+		case unix.SO_PEEK_OFF:
+			return unix.EOPNOTSUPP // vsock's ops have no set_peek_off
+		case unix.SO_INQ:
+			return unix.ENOPROTOOPT // AF_UNIX's only
 		}
 		return s.setPlaceholderOpt(f, name, val)
 	case unix.AF_VSOCK:
@@ -418,6 +422,8 @@ func (vsockOps) GetSockOpt(s *Socket, f int, level, name int, size int) ([]byte,
 				return intBytes(1), nil
 			}
 			return intBytes(0), nil
+		case unix.SO_PEEK_OFF:
+			return nil, unix.EOPNOTSUPP
 		}
 		return getNative(f, name)
 	}

@@ -27,6 +27,7 @@
 /* spec: IPO-01 IPO-02 IPO-04 IPO-11 IPO-12 IPO-13 IPO-16 IPO-17 IPO-18 IPO-19 IPO-20 IPO-22 */
 /* spec: IPO-23 PO-02 PO-03 PO-06 PO-07 PO-08 PO-09 PO-11 PO-13 PO-21 BUF-07 V6-04 V6-07 V6-09 SO-24 */
 #include "common.h"
+#include <linux/sock_diag.h>
 #include <grp.h>
 #include <stdarg.h>
 #include <limits.h>
@@ -95,6 +96,12 @@
 #endif
 #ifndef SO_PASSRIGHTS
 #define SO_PASSRIGHTS 83
+#endif
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+#ifndef SO_DEVMEM_DONTNEED
+#define SO_DEVMEM_DONTNEED 80
 #endif
 #ifndef UDP_GRO
 #define UDP_GRO 104
@@ -215,6 +222,25 @@ static const struct iopt itab[] = {
 	IO(SOL_SOCKET, SO_PASSCRED, ALL, 0, 1, 0),
 	IO(SOL_SOCKET, SO_PASSPIDFD, ALL, 0, 1, 0),
 	IO(SOL_SOCKET, SO_PASSRIGHTS, ALL, 0, 1, 0),
+	IO(SOL_SOCKET, SO_WIFI_STATUS, ALL, 0, 5, 0),
+	IO(SOL_SOCKET, SO_NOFCS, ALL, 0, 5, 0),
+	IO(SOL_SOCKET, SO_SELECT_ERR_QUEUE, ALL, 0, 5, 0),
+	IO(SOL_SOCKET, SO_LOCK_FILTER, ALL, 0, 0, 1, 0),
+	IO(SOL_SOCKET, SO_BPF_EXTENSIONS, ALL, 0, 1),
+	IO(SOL_SOCKET, SO_INCOMING_NAPI_ID, ALL, 0, 1),
+	IO(SOL_SOCKET, SO_PREFER_BUSY_POLL, ALL, 0, 1, 0),
+	IO(SOL_SOCKET, SO_BUSY_POLL_BUDGET, ALL, 0, 8, 70000, -1, 0),
+	IO(SOL_SOCKET, SO_CNX_ADVICE, ALL, 0, 1, 2),
+	IO(SOL_SOCKET, SO_BUF_LOCK, ALL, 0, 1, 2, 3, 4, 0),
+	IO(SOL_SOCKET, SO_TXREHASH, ALL, 0, 0, 1, -1, 2),
+	IO(SOL_SOCKET, SO_DETACH_FILTER, ALL, 0, 0),
+	IO(SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, ALL, 0, 0),
+	IO(SOL_SOCKET, SO_RESERVE_MEM, ALL, 0, 4096, -1),
+	IO(SOL_SOCKET, SO_PEERGROUPS, ALL, 0, 1),
+	IO(SOL_SOCKET, SO_PEERPIDFD, ALL, 0, 1),
+	IO(SOL_SOCKET, SO_BINDTOIFINDEX, ALL, 0, 1, 0, 99, -1),
+	IO(SOL_SOCKET, SO_MAX_PACING_RATE, ALL, 0, 1000, -1, 0),
+	IO(SOL_SOCKET, SO_DEVMEM_DONTNEED, ALL, 0, 0),
 	IO(SOL_SOCKET, SO_TIMESTAMP, ALL, 0, 5, 0),
 	IO(SOL_SOCKET, SO_TIMESTAMPNS, ALL, 0, 5, 0),
 	IO(SOL_SOCKET, SO_BUSY_POLL, ALL, 0, 50, -1, 0),
@@ -716,6 +742,34 @@ static void pr_error(const char *l, int fd)
 		printf("%s: %s len=%u\n", l, v ? errname(v) : "0", (unsigned)n);
 }
 
+/* SO_PEERNAME with optlen n: the peer's address and its length, or the
+ * errno (ENOTCONN unconnected, EINVAL for an optlen beyond the address). */
+static void peername(const char *l, int fd, socklen_t n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = n;
+	memset(&ss, 0, sizeof ss);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERNAME, &ss, &len) < 0) {
+		printf("%s: -1 %s\n", l, errname(errno));
+		return;
+	}
+	char b[64];
+	int port = sa_port(&ss);
+	printf("%s: len=%u %s port=%s\n", l, (unsigned)len, fmt_addr(&ss, b, sizeof b),
+	       port == 9 ? "9" : port ? "ephemeral" : "0");
+}
+
+/* SO_COOKIE: a 64-bit value, not 0; a shorter optlen is EINVAL. */
+static void cookie(const char *l, int fd, socklen_t n)
+{
+	unsigned long long c = 0;
+	socklen_t len = n;
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c, &len) < 0)
+		printf("%s: -1 %s\n", l, errname(errno));
+	else
+		printf("%s: len=%u nonzero=%d\n", l, (unsigned)len, c != 0);
+}
+
 static void state_opts(int k, const char *role, int fd)
 {
 	char name[64];
@@ -732,6 +786,7 @@ static void state_opts(int k, const char *role, int fd)
 	geti(lab(k, name, "SO_KEEPALIVE"), fd, SOL_SOCKET, SO_KEEPALIVE);
 	geti(lab(k, name, "TCP_KEEPIDLE"), fd, SOL_TCP, TCP_KEEPIDLE);
 	geti(lab(k, name, "TCP_FASTOPEN"), fd, SOL_TCP, TCP_FASTOPEN);
+	peername(lab(k, name, "SO_PEERNAME"), fd, kfam(k) == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	xget(lab(k, name, "SO_PEERCRED"), fd, &peercred, sizeof(struct ucred));
 }
 
@@ -808,6 +863,48 @@ static void tcp_refused(int k)
 }
 
 /* Connected UDP: the path MTU becomes readable. */
+/* SO_MEMINFO of an unbound-then-bound UDP socket before and after one
+ * datagram is queued on it, and after it is read. */
+static void meminfo_udp(int k)
+{
+	struct sockaddr_storage ss;
+	socklen_t al = lo_addr(kfam(k), &ss);
+	int r = mk(k), s = mk(k);
+	bind(r, (struct sockaddr *)&ss, al);
+	al = sizeof ss;
+	getsockname(r, (struct sockaddr *)&ss, &al);
+	for (int step = 0; step < 3; step++) {
+		static const char *const what[] = {"empty", "one queued", "read"};
+		if (step == 1) {
+			sendto(s, "x", 1, 0, (struct sockaddr *)&ss, al);
+			struct pollfd p = {r, POLLIN, 0};
+			poll(&p, 1, 1000);
+		} else if (step == 2) {
+			char b[8];
+			recv(r, b, sizeof b, MSG_DONTWAIT);
+		}
+		unsigned mi[SK_MEMINFO_VARS];
+		socklen_t len = sizeof mi;
+		memset(mi, 0xee, sizeof mi);
+		if (getsockopt(r, SOL_SOCKET, SO_MEMINFO, mi, &len) < 0) {
+			printf("%s: -1 %s\n", lab(k, "SO_MEMINFO", "%s", what[step]), errname(errno));
+			continue;
+		}
+		printf("%s: len=%u rmem=%u rcvbuf=%u sndbuf=%u drops=%u\n", lab(k, "SO_MEMINFO", "%s", what[step]),
+		       (unsigned)len, mi[SK_MEMINFO_RMEM_ALLOC], mi[SK_MEMINFO_RCVBUF], mi[SK_MEMINFO_SNDBUF],
+		       mi[SK_MEMINFO_DROPS]);
+	}
+	unsigned small[2];
+	socklen_t len = sizeof small;
+	if (getsockopt(r, SOL_SOCKET, SO_MEMINFO, small, &len) == 0)
+		printf("%s: len=%u rcvbuf=%u\n", lab(k, "SO_MEMINFO", "len 8"), (unsigned)len, small[1]);
+	peername(lab(k, "unconnected", "SO_PEERNAME"), r, sizeof ss);
+	cookie(lab(k, "unconnected", "SO_COOKIE"), r, 8);
+	cookie(lab(k, "unconnected", "SO_COOKIE len 4"), r, 4);
+	close(r);
+	close(s);
+}
+
 static void udp_connected(int k)
 {
 	struct sockaddr_storage ss;
@@ -819,6 +916,10 @@ static void udp_connected(int k)
 	if (kfam(k) == AF_INET6)
 		geti(lab(k, "connected", "IPV6_MTU"), fd, SOL_IPV6, IPV6_MTU);
 	geti(lab(k, "connected", "SO_ERROR"), fd, SOL_SOCKET, SO_ERROR);
+	socklen_t exact = kfam(k) == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	peername(lab(k, "connected", "SO_PEERNAME"), fd, exact);
+	peername(lab(k, "connected", "SO_PEERNAME short"), fd, 8);
+	peername(lab(k, "connected", "SO_PEERNAME long"), fd, exact + 4);
 	close(fd);
 }
 
@@ -839,6 +940,12 @@ static const struct { const char *name; int kind, level, opt, val; } unpriv_int[
 	{ "IPV6_TRANSPARENT 1", K_U6, SOL_IPV6, IPV6_TRANSPARENT, 1 },
 	{ "SO_DEBUG 1", K_T4, SOL_SOCKET, SO_DEBUG, 1 },
 	{ "SO_PRIORITY 7", K_T4, SOL_SOCKET, SO_PRIORITY, 7 },
+	{ "SO_PREFER_BUSY_POLL 1", K_U4, SOL_SOCKET, SO_PREFER_BUSY_POLL, 1 },
+	{ "SO_PREFER_BUSY_POLL 0", K_U4, SOL_SOCKET, SO_PREFER_BUSY_POLL, 0 },
+	{ "SO_BUSY_POLL_BUDGET 100", K_U4, SOL_SOCKET, SO_BUSY_POLL_BUDGET, 100 },
+	{ "SO_BUSY_POLL_BUDGET 0", K_U4, SOL_SOCKET, SO_BUSY_POLL_BUDGET, 0 },
+	{ "SO_BINDTOIFINDEX 1", K_U4, SOL_SOCKET, SO_BINDTOIFINDEX, 1 },
+	{ "SO_BINDTOIFINDEX 1 again", K_U4, SOL_SOCKET, SO_BINDTOIFINDEX, 1 },
 };
 
 /* Non-int privileged options, tried in order on the child's sockets. */
@@ -924,6 +1031,8 @@ int main(void)
 	tcp_refused(K_T6);
 	udp_connected(K_U4);
 	udp_connected(K_U6);
+	meminfo_udp(K_U4);
+	meminfo_udp(K_U6);
 	unpriv();
 	return 0;
 }
