@@ -754,9 +754,12 @@ func (s *Socket) deliverRx() {
 		if s.sk.filtered(buf.Bytes()) {
 			continue
 		}
+		m := metaOfRead(res)
+		if !s.mcAllows(m.dst.Addr()) {
+			continue // a group it did not join, IP_MULTICAST_ALL off
+		}
 		var dead bool
 		if s.isUDP() && s.sk.peerName == "" {
-			m := metaOfRead(res)
 			if seg := s.st.txSeg.Load(); seg != nil && s.sk.gro.Load() {
 				dead = s.groReceive(m, buf.Bytes(), seg)
 			} else {
@@ -764,7 +767,7 @@ func (s *Socket) deliverRx() {
 				dead = s.enqueueUDP(m, buf.Bytes(), 0) || dead
 			}
 		} else {
-			dead = s.st.deliverUDP(s.sk.name, s.sk.peerName, metaOfRead(res), buf.Bytes()) && s.isUDP()
+			dead = s.st.deliverUDP(s.sk.name, s.sk.peerName, m, buf.Bytes()) && s.isUDP()
 		}
 		if dead {
 			// The datagram's receiver is closed: Linux would have found

@@ -118,6 +118,11 @@ type Sock struct {
 	// (udp_gso.go), under rxMu.
 	gro     atomic.Bool
 	groPend *groPending
+	// groups are the multicast groups joined (under rxMu), and
+	// mcAllOff4/6 IP_MULTICAST_ALL and IPV6_MULTICAST_ALL turned off:
+	// then only the groups' datagrams are delivered (mcAllows).
+	groups               map[mcGroup]bool
+	mcAllOff4, mcAllOff6 atomic.Bool
 
 	// newEP makes a fresh gVisor endpoint of the datagram socket's
 	// protocol (at socket(), and when a disconnect unhashes the socket).
@@ -186,6 +191,8 @@ type acceptedConn struct {
 // its group in net.ipv4.ping_group_range.
 func (st *Stack) NewSocket(family, typ, protocol int, c Caller) (*Socket, int, error) {
 	s := &Socket{Family: family, Type: typ, Protocol: protocol, st: st, sk: &Sock{}, UID: c.UID()}
+	// inet6_create leaves IP_MULTICAST_ALL off (inet_create turns it on).
+	s.sk.mcAllOff4.Store(family == afInet6)
 	s.sk.opts = defaultSockOpts(typ)
 	st.namespaceDefaults(s, c.Tid())
 	netProto := networkProtocol(family)

@@ -172,7 +172,7 @@ func ipIntOf(name int, val Optval) (int32, error) {
 		return int32(b[0]), nil
 	}
 	switch name {
-	case unix.IP_TTL, unix.IP_MULTICAST_TTL, unix.IP_MULTICAST_LOOP, unix.IP_MINTTL:
+	case unix.IP_TTL, unix.IP_MULTICAST_TTL, unix.IP_MULTICAST_LOOP, unix.IP_MINTTL, unix.IP_MULTICAST_ALL:
 		return 0, unix.EINVAL
 	}
 	return 0, nil
@@ -372,6 +372,10 @@ func (s *Socket) applyOpt(key optKey, v int32) {
 		s.applyIPHeader()
 	case optKey{unix.SOL_IP, unix.IP_RECVERR}, optKey{unix.SOL_IPV6, unix.IPV6_RECVERR}:
 		s.setRecvErr(key[0] == unix.SOL_IP, v != 0)
+	case optKey{unix.SOL_IP, unix.IP_MULTICAST_ALL}:
+		s.sk.mcAllOff4.Store(v == 0)
+	case optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_ALL}:
+		s.sk.mcAllOff6.Store(v == 0)
 	case optKey{unix.SOL_IPV6, unix.IPV6_V6ONLY}:
 		s.sk.v6only = v != 0
 		if s.sk.ep != nil {

@@ -42,14 +42,152 @@ func (s *Socket) setIPSpecial(level, name int, val Optval) (done bool, err error
 		return true, s.setMulticastIf(val)
 	case optKey{unix.SOL_IPV6, unix.IPV6_JOIN_GROUP}, optKey{unix.SOL_IPV6, unix.IPV6_LEAVE_GROUP}:
 		return true, s.setMembership6(name == unix.IPV6_JOIN_GROUP, val)
+	case optKey{unix.SOL_IP, unix.MCAST_JOIN_GROUP}, optKey{unix.SOL_IP, unix.MCAST_LEAVE_GROUP},
+		optKey{unix.SOL_IPV6, unix.MCAST_JOIN_GROUP}, optKey{unix.SOL_IPV6, unix.MCAST_LEAVE_GROUP}:
+		return true, s.setGroupReq(level == unix.SOL_IPV6, name == unix.MCAST_JOIN_GROUP, val)
 	}
 	return false, nil
 }
 
+// sizeofGroupReq is sizeof(struct group_req): an interface index and a
+// struct sockaddr_storage, 8-byte aligned.
+const sizeofGroupReq = 136
+
+// setGroupReq is MCAST_JOIN_GROUP and MCAST_LEAVE_GROUP (RFC 3678), as
+// ip_mcast_join_leave and ipv6_mcast_join_leave read a struct group_req:
+// the group's family must be the level's (IPv4: EINVAL, IPv6:
+// EADDRNOTAVAIL), then it is the ip_mreqn or ipv6_mreq join or leave.
+// Unlike IP_ADD_MEMBERSHIP, a TCP socket is not refused.
+func (s *Socket) setGroupReq(v6, join bool, val Optval) error {
+	if val.Len() < sizeofGroupReq {
+		return unix.EINVAL
+	}
+	b, err := val.Read(sizeofGroupReq)
+	if err != nil {
+		return err
+	}
+	index := binary.LittleEndian.Uint32(b[0:4])
+	sa := b[8:]
+	family := binary.LittleEndian.Uint16(sa)
+	if !v6 {
+		if family != unix.AF_INET {
+			return unix.EINVAL
+		}
+		group := netip.AddrFrom4([4]byte(sa[4:8]))
+		if !group.IsMulticast() {
+			return unix.EINVAL
+		}
+		if index != uint32(loNIC) {
+			return unix.ENODEV // ip_mc_find_dev: no such interface, no multicast route
+		}
+		return s.joinLeave(join, tcpip.MembershipOption{NIC: loNIC, MulticastAddr: tcpip.AddrFrom4(group.As4())})
+	}
+	if family != unix.AF_INET6 {
+		return unix.EADDRNOTAVAIL
+	}
+	group := netip.AddrFrom16([16]byte(sa[8:24]))
+	if !group.IsMulticast() {
+		return unix.EINVAL
+	}
+	if err := s.index6(join, group, index); err != nil {
+		return err
+	}
+	return s.joinLeave(join, tcpip.MembershipOption{NIC: loNIC, MulticastAddr: tcpip.AddrFrom16(group.As16())})
+}
+
+// index6 checks the interface index of an IPv6 join or leave
+// (__ipv6_sock_mc_join, ipv6_sock_mc_drop): only lo's exists; index 0
+// joins by the group's route, which the sandbox lacks (ENODEV), after the
+// check that the socket is not in the group on any interface
+// (EADDRINUSE), and leaves the group on whichever interface it was
+// joined.
+func (s *Socket) index6(join bool, group netip.Addr, index uint32) error {
+	switch {
+	case index == uint32(loNIC):
+		return nil
+	case index != 0:
+		return unix.ENODEV
+	case !join:
+		return nil
+	}
+	if s.inGroup(group) {
+		return unix.EADDRINUSE
+	}
+	return unix.ENODEV
+}
+
+// inGroup reports whether the socket joined group on some interface.
+func (s *Socket) inGroup(group netip.Addr) bool {
+	a := tcpip.AddrFrom16(group.As16())
+	s.sk.rxMu.Lock()
+	defer s.sk.rxMu.Unlock()
+	for g := range s.sk.groups {
+		if g.group == a {
+			return true
+		}
+	}
+	return false
+}
+
+// joinLeave joins or leaves a group: through the gVisor endpoint of a
+// datagram socket; a TCP socket (which never receives multicast) only
+// keeps the membership, with the same errnos.
+func (s *Socket) joinLeave(join bool, m tcpip.MembershipOption) error {
+	if s.Type != unix.SOCK_STREAM && s.sk.ep != nil {
+		return s.membership(join, m)
+	}
+	g := mcGroup{m.NIC, m.MulticastAddr}
+	s.sk.rxMu.Lock()
+	defer s.sk.rxMu.Unlock()
+	switch _, in := s.sk.groups[g]; {
+	case join && in:
+		return unix.EADDRINUSE
+	case !join && !in:
+		return unix.EADDRNOTAVAIL
+	case join:
+		if s.sk.groups == nil {
+			s.sk.groups = make(map[mcGroup]bool)
+		}
+		s.sk.groups[g] = true
+	default:
+		delete(s.sk.groups, g)
+	}
+	return nil
+}
+
+// mcGroup is a multicast group joined on an interface.
+type mcGroup struct {
+	nic   tcpip.NICID
+	group tcpip.Address
+}
+
+// mcAllows is ip_mc_sf_allow and inet6_mc_check, without source filters:
+// a multicast datagram to dst reaches the socket when it joined the group,
+// or when IP_MULTICAST_ALL (IPV6_MULTICAST_ALL) is on. rxMu is held.
+func (s *Socket) mcAllows(dst netip.Addr) bool {
+	if !dst.IsMulticast() {
+		return true
+	}
+	if dst.Is4() && !s.sk.mcAllOff4.Load() || !dst.Is4() && !s.sk.mcAllOff6.Load() {
+		return true
+	}
+	var a tcpip.Address
+	if dst.Is4() {
+		a = tcpip.AddrFrom4(dst.As4())
+	} else {
+		a = tcpip.AddrFrom16(dst.As16())
+	}
+	for g := range s.sk.groups {
+		if g.group == a {
+			return true
+		}
+	}
+	return false
+}
+
 // setMembership6 is IPV6_JOIN_GROUP and IPV6_LEAVE_GROUP
 // (ipv6_sock_mc_join, ipv6_sock_mc_drop): a struct ipv6_mreq, the group on
-// the interface of the index, or of the group's route when it is 0 (none in
-// the sandbox: ENODEV). Not on TCP (EPROTO).
+// the interface of the index (index6). Not on TCP (EPROTO).
 func (s *Socket) setMembership6(join bool, val Optval) error {
 	if val.Len() < 20 {
 		return unix.EINVAL
@@ -66,7 +204,10 @@ func (s *Socket) setMembership6(join bool, val Optval) error {
 	if !group.IsMulticast() {
 		return unix.EINVAL
 	}
-	if index != uint32(loNIC) || s.sk.ep == nil {
+	if err := s.index6(join, group, index); err != nil {
+		return err
+	}
+	if s.sk.ep == nil {
 		return unix.ENODEV
 	}
 	return s.membership(join, tcpip.MembershipOption{NIC: loNIC, MulticastAddr: tcpip.AddrFrom16(group.As16())})
@@ -146,6 +287,18 @@ func (s *Socket) membership(join bool, m tcpip.MembershipOption) error {
 	}
 	switch terr.(type) {
 	case nil:
+		// Kept for IP_MULTICAST_ALL's filter (mcAllows).
+		g := mcGroup{m.NIC, m.MulticastAddr}
+		s.sk.rxMu.Lock()
+		if join {
+			if s.sk.groups == nil {
+				s.sk.groups = make(map[mcGroup]bool)
+			}
+			s.sk.groups[g] = true
+		} else {
+			delete(s.sk.groups, g)
+		}
+		s.sk.rxMu.Unlock()
 		return nil
 	case *tcpip.ErrUnknownDevice:
 		return unix.ENODEV
@@ -287,6 +440,56 @@ func checkMulticastHops(s *Socket, v int32, val Optval) (int32, error) {
 // ip_ra_control: EINVAL elsewhere).
 func notRaw(s *Socket, v int32, val Optval) (int32, error) {
 	return 0, unix.EINVAL
+}
+
+// getMulticastAll is IP_MULTICAST_ALL: on by default for an AF_INET
+// socket, off for an AF_INET6 one.
+func getMulticastAll(s *Socket) (int32, error) {
+	if s.sk.mcAllOff4.Load() {
+		return 0, nil
+	}
+	return 1, nil
+}
+
+// datagramOnly: an option of raw and datagram sockets (IP_RECVFRAGSIZE),
+// EINVAL on TCP.
+func datagramOnly(s *Socket, v int32, val Optval) (int32, error) {
+	if s.Type == unix.SOCK_STREAM {
+		return 0, unix.EINVAL
+	}
+	return v, nil
+}
+
+// getIPProtocol is IP_PROTOCOL: inet_num, a raw socket's protocol or
+// another socket's local port (0 until it has one).
+func getIPProtocol(s *Socket) (int32, error) {
+	if s.Type == unix.SOCK_RAW {
+		return int32(s.Protocol), nil
+	}
+	if !s.sk.bound {
+		return 0, nil
+	}
+	return int32(s.sk.local.Port()), nil
+}
+
+// checkUnicastIf is IP_UNICAST_IF: an interface index in network byte
+// order (an optlen of exactly an int), 0 for none; one that does not exist is EADDRNOTAVAIL, one other
+// than the socket's SO_BINDTODEVICE EINVAL. The value is kept as given
+// (it reads back in network byte order).
+func checkUnicastIf(s *Socket, v int32, val Optval) (int32, error) {
+	if val.Len() != 4 {
+		return 0, unix.EINVAL // exactly an int
+	}
+	index := int32(binary.BigEndian.Uint32(binary.LittleEndian.AppendUint32(nil, uint32(v))))
+	switch {
+	case index == 0:
+		return 0, nil
+	case index != int32(loNIC):
+		return 0, unix.EADDRNOTAVAIL
+	case s.sk.opts.bindDev != 0 && s.sk.opts.bindDev != index:
+		return 0, unix.EINVAL
+	}
+	return v, nil
 }
 
 // getMTU is IP_MTU and IPV6_MTU: the path MTU of a connected socket,

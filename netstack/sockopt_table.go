@@ -56,6 +56,16 @@ var intOpts = map[[2]int]optSpec{
 	optKey{unix.SOL_IP, unix.IP_FREEBIND}:             {kind: optBool, noSet: true},
 	optKey{unix.SOL_IP, unix.IP_BIND_ADDRESS_NO_PORT}: {kind: optBool},
 	optKey{unix.SOL_IP, unix.IP_MULTICAST_LOOP}:       {kind: optBool, def: 1},
+	optKey{unix.SOL_IP, unix.IP_MULTICAST_ALL}:        {kind: optRange, min: 0, max: 1, get: getMulticastAll},
+	// IP_CHECKSUM's control message needs CHECKSUM_COMPLETE, which lo
+	// never gives; IP_RECVFRAGSIZE's a reassembled datagram, which
+	// netbox does not tell apart; IP_RECVERR_RFC4884's an ICMP error
+	// with extensions, whose extensions netbox does not parse.
+	optKey{unix.SOL_IP, unix.IP_CHECKSUM}:        {kind: optBool},
+	optKey{unix.SOL_IP, unix.IP_RECVFRAGSIZE}:    {kind: optBool, check: datagramOnly},
+	optKey{unix.SOL_IP, unix.IP_RECVERR_RFC4884}: {kind: optRange, min: 0, max: 1},
+	optKey{unix.SOL_IP, unix.IP_PROTOCOL}:        {kind: optInt, readOnly: true, get: getIPProtocol},
+	optKey{unix.SOL_IP, unix.IP_UNICAST_IF}:      {kind: optInt, check: checkUnicastIf},
 	optKey{unix.SOL_IP, unix.IP_MULTICAST_TTL}:        {kind: optInt, def: 1, check: checkMulticastTTL},
 	optKey{unix.SOL_IP, unix.IP_MTU_DISCOVER}:         {kind: optRange, min: 0, max: 5, def: 1},
 	optKey{unix.SOL_IP, unix.IP_MTU}:                  {kind: optInt, readOnly: true, get: getMTU},
@@ -79,6 +89,7 @@ var intOpts = map[[2]int]optSpec{
 	optKey{unix.SOL_IPV6, unix.IPV6_TCLASS}:         {kind: optRange, min: -1, max: 255, check: checkTClass},
 	optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_HOPS}: {kind: optInt, def: 1, shortZero: true, check: checkMulticastHops},
 	optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_LOOP}: {kind: optRange, min: 0, max: 1, def: 1},
+	optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_ALL}:  {kind: optBool, def: 1},
 	optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_IF}:   {kind: optInt, check: checkMulticastIf6},
 	optKey{unix.SOL_IPV6, unix.IPV6_MTU_DISCOVER}:   {kind: optRange, min: 0, max: 5, def: 1},
 	optKey{unix.SOL_IPV6, unix.IPV6_MTU}:            {kind: optInt, get: getMTU, check: checkIPv6MTU},

@@ -103,6 +103,27 @@
 #ifndef SO_DEVMEM_DONTNEED
 #define SO_DEVMEM_DONTNEED 80
 #endif
+#ifndef IP_CHECKSUM
+#define IP_CHECKSUM 23
+#endif
+#ifndef IP_RECVFRAGSIZE
+#define IP_RECVFRAGSIZE 25
+#endif
+#ifndef IP_RECVERR_RFC4884
+#define IP_RECVERR_RFC4884 26
+#endif
+#ifndef IP_PROTOCOL
+#define IP_PROTOCOL 52
+#endif
+#ifndef IP_UNICAST_IF
+#define IP_UNICAST_IF 50
+#endif
+#ifndef IP_MULTICAST_ALL
+#define IP_MULTICAST_ALL 49
+#endif
+#ifndef IPV6_MULTICAST_ALL
+#define IPV6_MULTICAST_ALL 29
+#endif
 #ifndef UDP_GRO
 #define UDP_GRO 104
 #endif
@@ -248,6 +269,13 @@ static const struct iopt itab[] = {
 	IO(SOL_SOCKET, SO_ZEROCOPY, ALL, 0, 1, 2, 0),
 	IO(SOL_SOCKET, SO_PEEK_OFF, ALL, 0, 5, -5, -1),
 
+	IO(SOL_IP, IP_CHECKSUM, ALL, 0, 5, 0),
+	IO(SOL_IP, IP_RECVFRAGSIZE, ALL, 0, 5, 0),
+	IO(SOL_IP, IP_RECVERR_RFC4884, ALL, 0, 1, 2, -1, 0),
+	IO(SOL_IP, IP_PROTOCOL, ALL, 0, 17),
+	IO(SOL_IP, IP_UNICAST_IF, ALL, 0, 0x01000000, 1, 0x05000000, 0),
+	IO(SOL_IP, IP_MULTICAST_ALL, ALL, 0, 0, 1, 2, 0),
+	IO(SOL_IPV6, IPV6_MULTICAST_ALL, V6, 0, 0, 7, 0),
 	IO(SOL_IP, IP_TOS, ALL, 0, 0x2b, 0x1ff, -1, 0),
 	IO(SOL_IP, IP_TTL, ALL, 0, 17, -1, 0, 256, -2, 255),
 	IO(SOL_IP, IP_HDRINCL, ALL, 0, 1, 0),
