@@ -12,6 +12,7 @@ const (
 	udpNoCheck6Rx    = 102
 	soBSDCompat      = 14
 	ipRecvRetopts    = unix.IP_RETOPTS
+	tcpIsMPTCP       = 43
 )
 
 // The capabilities option checks ask for (linux/capability.h).
@@ -113,6 +114,10 @@ var intOpts = map[[2]int]optSpec{
 	optKey{unix.SOL_TCP, unix.TCP_MAXSEG}:        {kind: optInt, check: checkMaxSeg, get: getMaxSeg},
 	optKey{unix.SOL_TCP, unix.TCP_WINDOW_CLAMP}:  {kind: optInt, check: checkWindowClamp},
 	optKey{unix.SOL_TCP, unix.TCP_NOTSENT_LOWAT}: {kind: optInt},
+	// TCP_THIN_DUPACK is accepted and ignored since Linux 4.17; a
+	// netbox TCP socket is never an MPTCP subflow.
+	optKey{unix.SOL_TCP, unix.TCP_THIN_DUPACK}: {kind: optRange, min: 0, max: 1, check: ignoreValue},
+	optKey{unix.SOL_TCP, tcpIsMPTCP}:           {kind: optInt, readOnly: true},
 
 	// SOL_UDP and SOL_UDPLITE (udp_lib_setsockopt, udp_lib_getsockopt).
 	optKey{unix.SOL_UDP, unix.UDP_CORK}:    {kind: optBool},                       // set by setCork

@@ -124,6 +124,9 @@
 #ifndef IPV6_MULTICAST_ALL
 #define IPV6_MULTICAST_ALL 29
 #endif
+#ifndef TCP_IS_MPTCP
+#define TCP_IS_MPTCP 43
+#endif
 #ifndef UDP_GRO
 #define UDP_GRO 104
 #endif
@@ -318,6 +321,8 @@ static const struct iopt itab[] = {
 	IO(SOL_IPV6, IPV6_TRANSPARENT, V6, 0, 5, 0),
 	IO(SOL_IPV6, IPV6_RECVORIGDSTADDR, V6, 0, 5, 0),
 
+	IO(SOL_TCP, TCP_THIN_DUPACK, TCP, 0, 1, 0),
+	IO(SOL_TCP, TCP_IS_MPTCP, TCP, 0, 1),
 	IO(SOL_TCP, TCP_NODELAY, TCP, 0, 5, 0),
 	IO(SOL_TCP, TCP_MAXSEG, TCP, 0, 1000, 10, 70000, 88, 0),
 	IO(SOL_TCP, TCP_CORK, TCP, 0, 5, 0),
