@@ -60,6 +60,27 @@ static inline long showfd(const char *label, long r)
 	return r;
 }
 
+/* Prints what socket(domain, type, proto) gives: "label: -1 ENAME", or
+ * "label: ok domain=D type=T protocol=P" (SO_DOMAIN, SO_TYPE,
+ * SO_PROTOCOL); the socket is closed. */
+static inline void show_socket(const char *label, int domain, int type, int proto)
+{
+	int fd = socket(domain, type, proto);
+	if (fd < 0) {
+		printf("%s: -1 %s\n", label, errname(errno));
+		return;
+	}
+	int d = -1, t = -1, p = -1;
+	socklen_t l = sizeof d;
+	getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &d, &l);
+	l = sizeof t;
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &t, &l);
+	l = sizeof p;
+	getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &p, &l);
+	printf("%s: ok domain=%d type=%d protocol=%d\n", label, d, t, p);
+	close(fd);
+}
+
 /* Format the address part (no port) of a sockaddr: "AF_INET 127.0.0.1",
  * "AF_INET6 ::1", "AF_UNIX path", "AF_UNSPEC", or "family=N". */
 static inline const char *fmt_addr(const void *sa, char *buf, size_t n)

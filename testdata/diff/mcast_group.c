@@ -14,12 +14,6 @@
 #include <net/if.h>
 #include <poll.h>
 
-#ifndef IP_MULTICAST_ALL
-#define IP_MULTICAST_ALL 49
-#endif
-#ifndef IPV6_MULTICAST_ALL
-#define IPV6_MULTICAST_ALL 29
-#endif
 
 static long join(int fd, int level, int opt, int family, const char *group, unsigned ifindex, socklen_t len)
 {

@@ -14,26 +14,6 @@
 #include <linux/netlink.h>
 #include <linux/if_ether.h>
 
-/* Prints what socket(domain, type, proto) gives: its errno, or its
- * SO_DOMAIN/SO_TYPE/SO_PROTOCOL; the socket is closed. */
-static void make(const char *label, int domain, int type, int proto)
-{
-	int fd = socket(domain, type, proto);
-	if (fd < 0) {
-		printf("%s: -1 %s\n", label, errname(errno));
-		return;
-	}
-	int d = -1, t = -1, p = -1;
-	socklen_t l = sizeof d;
-	getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &d, &l);
-	l = sizeof t;
-	getsockopt(fd, SOL_SOCKET, SO_TYPE, &t, &l);
-	l = sizeof p;
-	getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &p, &l);
-	printf("%s: ok domain=%d type=%d protocol=%d\n", label, d, t, p);
-	close(fd);
-}
-
 /* Prints what the fd socket() returned is: its number against the lowest
  * free one, its file type, its /proc link, its flags. */
 static void describe(const char *label, int domain, int type)
@@ -72,47 +52,47 @@ int main(void)
 	describe("unix stream", AF_UNIX, SOCK_STREAM);
 
 	/* What each family makes. */
-	make("inet stream", AF_INET, SOCK_STREAM, 0);
-	make("inet dgram", AF_INET, SOCK_DGRAM, 0);
-	make("inet stream tcp", AF_INET, SOCK_STREAM, IPPROTO_TCP);
-	make("inet6 dgram udp", AF_INET6, SOCK_DGRAM, IPPROTO_UDP);
-	make("inet stream udp", AF_INET, SOCK_STREAM, IPPROTO_UDP);
-	make("inet dgram tcp", AF_INET, SOCK_DGRAM, IPPROTO_TCP);
-	make("inet seqpacket", AF_INET, SOCK_SEQPACKET, 0);
-	make("inet rdm", AF_INET, SOCK_RDM, 0);
-	make("inet type 11", AF_INET, 11, 0);
+	show_socket("inet stream", AF_INET, SOCK_STREAM, 0);
+	show_socket("inet dgram", AF_INET, SOCK_DGRAM, 0);
+	show_socket("inet stream tcp", AF_INET, SOCK_STREAM, IPPROTO_TCP);
+	show_socket("inet6 dgram udp", AF_INET6, SOCK_DGRAM, IPPROTO_UDP);
+	show_socket("inet stream udp", AF_INET, SOCK_STREAM, IPPROTO_UDP);
+	show_socket("inet dgram tcp", AF_INET, SOCK_DGRAM, IPPROTO_TCP);
+	show_socket("inet seqpacket", AF_INET, SOCK_SEQPACKET, 0);
+	show_socket("inet rdm", AF_INET, SOCK_RDM, 0);
+	show_socket("inet type 11", AF_INET, 11, 0);
 
 	/* SOCK-09 */
-	make("unix stream", AF_UNIX, SOCK_STREAM, 0);
-	make("unix dgram", AF_UNIX, SOCK_DGRAM, 0);
-	make("unix seqpacket", AF_UNIX, SOCK_SEQPACKET, 0);
-	make("unix raw", AF_UNIX, SOCK_RAW, 0);
-	make("unix rdm", AF_UNIX, SOCK_RDM, 0);
-	make("unix proto 1", AF_UNIX, SOCK_STREAM, 1);
-	make("unix proto 2", AF_UNIX, SOCK_STREAM, 2);
+	show_socket("unix stream", AF_UNIX, SOCK_STREAM, 0);
+	show_socket("unix dgram", AF_UNIX, SOCK_DGRAM, 0);
+	show_socket("unix seqpacket", AF_UNIX, SOCK_SEQPACKET, 0);
+	show_socket("unix raw", AF_UNIX, SOCK_RAW, 0);
+	show_socket("unix rdm", AF_UNIX, SOCK_RDM, 0);
+	show_socket("unix proto 1", AF_UNIX, SOCK_STREAM, 1);
+	show_socket("unix proto 2", AF_UNIX, SOCK_STREAM, 2);
 
 	/* SOCK-07 (as root) */
-	make("packet raw", AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
-	make("packet dgram", AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
-	make("packet stream", AF_PACKET, SOCK_STREAM, 0);
+	show_socket("packet raw", AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+	show_socket("packet dgram", AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	show_socket("packet stream", AF_PACKET, SOCK_STREAM, 0);
 
 	/* SOCK-10 */
-	make("netlink route raw", AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
-	make("netlink route dgram", AF_NETLINK, SOCK_DGRAM, NETLINK_ROUTE);
-	make("netlink route stream", AF_NETLINK, SOCK_STREAM, NETLINK_ROUTE);
-	make("netlink diag raw", AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG);
-	make("netlink diag stream", AF_NETLINK, SOCK_STREAM, NETLINK_SOCK_DIAG);
-	make("netlink proto 31", AF_NETLINK, SOCK_RAW, 31);
-	make("netlink proto 32", AF_NETLINK, SOCK_RAW, 32);
+	show_socket("netlink route raw", AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+	show_socket("netlink route dgram", AF_NETLINK, SOCK_DGRAM, NETLINK_ROUTE);
+	show_socket("netlink route stream", AF_NETLINK, SOCK_STREAM, NETLINK_ROUTE);
+	show_socket("netlink diag raw", AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG);
+	show_socket("netlink diag stream", AF_NETLINK, SOCK_STREAM, NETLINK_SOCK_DIAG);
+	show_socket("netlink proto 31", AF_NETLINK, SOCK_RAW, 31);
+	show_socket("netlink proto 32", AF_NETLINK, SOCK_RAW, 32);
 
 	/* SOCK-13, SOCK-14, SCTP-03, SCTP-05 */
-	make("family 46", 46, SOCK_STREAM, 0);
-	make("family 255", 255, SOCK_STREAM, 0);
-	make("family -1", -1, SOCK_STREAM, 0);
-	make("sctp stream", AF_INET, SOCK_STREAM, IPPROTO_SCTP);
-	make("sctp seqpacket", AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
-	make("sctp6 stream", AF_INET6, SOCK_STREAM, IPPROTO_SCTP);
-	make("sctp6 seqpacket", AF_INET6, SOCK_SEQPACKET, IPPROTO_SCTP);
+	show_socket("family 46", 46, SOCK_STREAM, 0);
+	show_socket("family 255", 255, SOCK_STREAM, 0);
+	show_socket("family -1", -1, SOCK_STREAM, 0);
+	show_socket("sctp stream", AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+	show_socket("sctp seqpacket", AF_INET, SOCK_SEQPACKET, IPPROTO_SCTP);
+	show_socket("sctp6 stream", AF_INET6, SOCK_STREAM, IPPROTO_SCTP);
+	show_socket("sctp6 seqpacket", AF_INET6, SOCK_SEQPACKET, IPPROTO_SCTP);
 	printf("done\n");
 	return 0;
 }

@@ -20,24 +20,6 @@
 #include <grp.h>
 #include <sys/wait.h>
 
-static void make(const char *label, int domain, int type, int proto)
-{
-	int fd = socket(domain, type, proto);
-	if (fd < 0) {
-		printf("%s: -1 %s\n", label, errname(errno));
-		return;
-	}
-	int d = -1, t = -1, p = -1;
-	socklen_t l = sizeof d;
-	getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &d, &l);
-	l = sizeof t;
-	getsockopt(fd, SOL_SOCKET, SO_TYPE, &t, &l);
-	l = sizeof p;
-	getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &p, &l);
-	printf("%s: ok domain=%d type=%d protocol=0x%x\n", label, d, t, p);
-	close(fd);
-}
-
 static void name(const char *label, int fd)
 {
 	struct sockaddr_pkt a;
@@ -121,12 +103,12 @@ int main(void)
 		printf("not root\n");
 		return 0;
 	}
-	make("inet packet all", AF_INET, SOCK_PACKET, htons(ETH_P_ALL));
-	make("inet packet ip", AF_INET, SOCK_PACKET, htons(ETH_P_IP));
-	make("inet packet 0", AF_INET, SOCK_PACKET, 0);
-	make("packet packet all", AF_PACKET, SOCK_PACKET, htons(ETH_P_ALL));
-	make("inet6 packet all", AF_INET6, SOCK_PACKET, htons(ETH_P_ALL));
-	make("unix packet", AF_UNIX, SOCK_PACKET, 0);
+	show_socket("inet packet all", AF_INET, SOCK_PACKET, htons(ETH_P_ALL));
+	show_socket("inet packet ip", AF_INET, SOCK_PACKET, htons(ETH_P_IP));
+	show_socket("inet packet 0", AF_INET, SOCK_PACKET, 0);
+	show_socket("packet packet all", AF_PACKET, SOCK_PACKET, htons(ETH_P_ALL));
+	show_socket("inet6 packet all", AF_INET6, SOCK_PACKET, htons(ETH_P_ALL));
+	show_socket("unix packet", AF_UNIX, SOCK_PACKET, 0);
 
 	/* The rest uses AF_PACKET's spelling of the same socket. */
 	int fd = socket(AF_PACKET, SOCK_PACKET, htons(ETH_P_ALL));

@@ -118,12 +118,6 @@
 #ifndef IP_UNICAST_IF
 #define IP_UNICAST_IF 50
 #endif
-#ifndef IP_MULTICAST_ALL
-#define IP_MULTICAST_ALL 49
-#endif
-#ifndef IPV6_MULTICAST_ALL
-#define IPV6_MULTICAST_ALL 29
-#endif
 #ifndef TCP_IS_MPTCP
 #define TCP_IS_MPTCP 43
 #endif

@@ -20,25 +20,6 @@
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 
-static void make(const char *label, int type, int proto)
-{
-	int fd = socket(AF_VSOCK, type, proto);
-	if (fd < 0) {
-		printf("%s: -1 %s\n", label, errname(errno));
-		return;
-	}
-	int d = -1, t = -1, p = -1;
-	socklen_t l = sizeof d;
-	getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &d, &l);
-	l = sizeof t;
-	getsockopt(fd, SOL_SOCKET, SO_TYPE, &t, &l);
-	l = sizeof p;
-	getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &p, &l);
-	printf("%s: ok domain=%d type=%d protocol=%d cloexec=%d nonblock=%d\n", label, d, t, p,
-	       fd_cloexec(fd), fd_nonblock(fd));
-	close(fd);
-}
-
 static struct sockaddr_vm svm(unsigned cid, unsigned port)
 {
 	struct sockaddr_vm a;
@@ -382,21 +363,26 @@ static void unconnected(void)
 int main(void)
 {
 	common_init();
-	make("stream", SOCK_STREAM, 0);
-	make("seqpacket", SOCK_SEQPACKET, 0);
-	make("stream protocol AF_VSOCK", SOCK_STREAM, AF_VSOCK);
-	make("stream nonblock cloexec", SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	make("dgram", SOCK_DGRAM, 0);
-	make("raw", SOCK_RAW, 0);
-	make("rdm", SOCK_RDM, 0);
-	make("type 0", 0, 0);
-	make("type 11", 11, 0);
-	make("stream protocol 1", SOCK_STREAM, 1);
-	make("dgram protocol 1", SOCK_DGRAM, 1);
-	make("raw protocol 1", SOCK_RAW, 1);
-	make("stream protocol 300", SOCK_STREAM, 300);
-	make("stream protocol -1", SOCK_STREAM, -1);
-	make("stream bad flag", SOCK_STREAM | 0x1000, 0);
+	show_socket("stream", AF_VSOCK, SOCK_STREAM, 0);
+	show_socket("seqpacket", AF_VSOCK, SOCK_SEQPACKET, 0);
+	show_socket("stream protocol AF_VSOCK", AF_VSOCK, SOCK_STREAM, AF_VSOCK);
+	show_socket("stream nonblock cloexec", AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	{
+		int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		printf("stream nonblock cloexec flags: cloexec=%d nonblock=%d\n", fd_cloexec(fd), fd_nonblock(fd));
+		close(fd);
+	}
+	show_socket("dgram", AF_VSOCK, SOCK_DGRAM, 0);
+	show_socket("raw", AF_VSOCK, SOCK_RAW, 0);
+	show_socket("rdm", AF_VSOCK, SOCK_RDM, 0);
+	show_socket("type 0", AF_VSOCK, 0, 0);
+	show_socket("type 11", AF_VSOCK, 11, 0);
+	show_socket("stream protocol 1", AF_VSOCK, SOCK_STREAM, 1);
+	show_socket("dgram protocol 1", AF_VSOCK, SOCK_DGRAM, 1);
+	show_socket("raw protocol 1", AF_VSOCK, SOCK_RAW, 1);
+	show_socket("stream protocol 300", AF_VSOCK, SOCK_STREAM, 300);
+	show_socket("stream protocol -1", AF_VSOCK, SOCK_STREAM, -1);
+	show_socket("stream bad flag", AF_VSOCK, SOCK_STREAM | 0x1000, 0);
 	options();
 	socket_options();
 	binds();
