@@ -14,7 +14,6 @@
 #include <net/if.h>
 #include <poll.h>
 
-
 static long join(int fd, int level, int opt, int family, const char *group, unsigned ifindex, socklen_t len)
 {
 	struct group_req g;
