@@ -91,13 +91,17 @@ var intOpts = map[[2]int]optSpec{
 	optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_HOPS}: {kind: optInt, def: 1, shortZero: true, check: checkMulticastHops},
 	optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_LOOP}: {kind: optRange, min: 0, max: 1, def: 1},
 	optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_ALL}:  {kind: optBool, def: 1},
-	optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_IF}:   {kind: optInt, check: checkMulticastIf6},
-	optKey{unix.SOL_IPV6, unix.IPV6_MTU_DISCOVER}:   {kind: optRange, min: 0, max: 5, def: 1},
-	optKey{unix.SOL_IPV6, unix.IPV6_MTU}:            {kind: optInt, get: getMTU, check: checkIPv6MTU},
-	optKey{unix.SOL_IPV6, unix.IPV6_DONTFRAG}:       {kind: optBool, shortZero: true},
-	optKey{unix.SOL_IPV6, unix.IPV6_FREEBIND}:       {kind: optBool, noSet: true},
-	optKey{unix.SOL_IPV6, unix.IPV6_UNICAST_HOPS}:   {kind: optRange, min: -1, max: 255, get: getUnicastHops},
-	optKey{unix.SOL_IPV6, unix.IPV6_V6ONLY}:         {kind: optBool, check: checkV6Only, get: getV6Only},
+	// As IP_RECVERR_RFC4884; and the router alert isolation of raw
+	// sockets, which receive no router alerts in the sandbox.
+	optKey{unix.SOL_IPV6, unix.IPV6_RECVERR_RFC4884}:      {kind: optRange, min: 0, max: 1},
+	optKey{unix.SOL_IPV6, unix.IPV6_ROUTER_ALERT_ISOLATE}: {kind: optBool},
+	optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_IF}:         {kind: optInt, check: checkMulticastIf6},
+	optKey{unix.SOL_IPV6, unix.IPV6_MTU_DISCOVER}:         {kind: optRange, min: 0, max: 5, def: 1},
+	optKey{unix.SOL_IPV6, unix.IPV6_MTU}:                  {kind: optInt, get: getMTU, check: checkIPv6MTU},
+	optKey{unix.SOL_IPV6, unix.IPV6_DONTFRAG}:             {kind: optBool, shortZero: true},
+	optKey{unix.SOL_IPV6, unix.IPV6_FREEBIND}:             {kind: optBool, noSet: true},
+	optKey{unix.SOL_IPV6, unix.IPV6_UNICAST_HOPS}:         {kind: optRange, min: -1, max: 255, get: getUnicastHops},
+	optKey{unix.SOL_IPV6, unix.IPV6_V6ONLY}:               {kind: optBool, check: checkV6Only, get: getV6Only},
 
 	// SOL_TCP (do_tcp_setsockopt, do_tcp_getsockopt).
 	optKey{unix.SOL_TCP, unix.TCP_NODELAY}:       {kind: optBool},
