@@ -1,10 +1,13 @@
 package netstack
 
 import (
+	"encoding/binary"
 	"net/netip"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
+
+	"github.com/netbox-sandbox/netbox/netstack/control"
 )
 
 // hostBacklog is the backlog of a listening placeholder. Linux's TCP keeps
@@ -456,19 +459,43 @@ func (inetStreamOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult
 	}
 	s.mu.Lock()
 	connected := s.State == SSConnected
+	inq := s.sk.opts.get(unix.SOL_TCP, unix.TCP_INQ) != 0
 	s.mu.Unlock()
 	if !connected {
 		return nil, unix.ENOTCONN
 	}
 	buf := make([]byte, size)
-	n, _, rflags, _, err := unix.Recvmsg(f, buf, nil, (flags&^unix.MSG_WAITALL)|unix.MSG_DONTWAIT)
+	var oob [128]byte // the placeholder's timestamps (SO_TIMESTAMP*)
+	n, oobn, rflags, _, err := unix.Recvmsg(f, buf, oob[:], (flags&^unix.MSG_WAITALL)|unix.MSG_DONTWAIT)
 	if err == unix.EAGAIN {
 		return nil, wouldBlock(unix.POLLIN)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &RecvResult{Data: buf[:n], Total: n, Flags: rflags}, nil
+	// tcp_recvmsg's control messages: the receive timestamp, then
+	// TCP_INQ's bytes left to read.
+	r := &RecvResult{Data: buf[:n], Total: n, Flags: rflags &^ unix.MSG_CTRUNC, Control: socketLevelControl(oob[:oobn])}
+	if inq {
+		r.Control = append(r.Control, control.Message{Level: unix.SOL_TCP, Type: unix.TCP_CM_INQ,
+			Data: binary.NativeEndian.AppendUint32(nil, uint32(inqHint(f)))})
+	}
+	return r, nil
+}
+
+// inqHint is tcp_inq_hint: rcv_nxt - copied_seq, the bytes queued to
+// read and, once the peer has finished sending, its FIN (so that 0 means
+// "wait", never "end").
+func inqHint(f int) int {
+	n, err := unix.IoctlGetInt(f, unix.TIOCINQ)
+	if err != nil {
+		n = 0
+	}
+	p := []unix.PollFd{{Fd: int32(f), Events: unix.POLLRDHUP}}
+	if k, err := unix.Poll(p, 0); err == nil && k > 0 && p[0].Revents&(unix.POLLRDHUP|unix.POLLHUP) != 0 {
+		n++
+	}
+	return n
 }
 
 func (inetStreamOps) SetSockOpt(s *Socket, f int, level, name int, val Optval) error {

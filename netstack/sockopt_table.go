@@ -122,6 +122,8 @@ var intOpts = map[[2]int]optSpec{
 	// netbox TCP socket is never an MPTCP subflow.
 	optKey{unix.SOL_TCP, unix.TCP_THIN_DUPACK}: {kind: optRange, min: 0, max: 1, check: ignoreValue},
 	optKey{unix.SOL_TCP, tcpIsMPTCP}:           {kind: optInt, readOnly: true},
+	// TCP_INQ: a TCP_CM_INQ control message on each trapped receive.
+	optKey{unix.SOL_TCP, unix.TCP_INQ}: {kind: optBool},
 
 	// SOL_UDP and SOL_UDPLITE (udp_lib_setsockopt, udp_lib_getsockopt).
 	optKey{unix.SOL_UDP, unix.UDP_CORK}:    {kind: optBool},                       // set by setCork

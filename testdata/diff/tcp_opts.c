@@ -9,7 +9,7 @@
  * range limits); TCP_INFO tcpi_state for closed, listening and connected
  * sockets and a short optlen; unknown options (ENOPROTOOPT); short optlen
  * on set (EINVAL) and get (truncated copy); bad optval/optlen pointers
- * (EFAULT).
+ * (EFAULT); TCP_INQ's control message.
  */
 /* spec: SOCK-05 STATE-05 SO-01 SO-02 SO-03 SO-04 SO-07 SO-08 SO-11 SO-12 SO-18 SO-22 SO-23 SO-25 */
 /* spec: PO-06 PO-07 BUF-07 */
@@ -78,6 +78,51 @@ static void tcp_state(int fd, const char *name)
 		printf("TCP_INFO %s: -1 %s\n", name, errname(errno));
 	else
 		printf("TCP_INFO %s: tcpi_state=%u\n", name, ti.tcpi_state);
+}
+
+/* inq_read reads up to n bytes with recvmsg and a control buffer and
+ * prints the length and TCP_CM_INQ's value (-1 without one). */
+static void inq_read(const char *label, int fd, size_t n)
+{
+	char buf[64], ctl[256];
+	struct iovec iov = {buf, n};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+	struct pollfd p = {fd, POLLIN, 0};
+	poll(&p, 1, 1000);
+	ssize_t r = recvmsg(fd, &m, MSG_DONTWAIT);
+	int inq = -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ)
+			memcpy(&inq, CMSG_DATA(c), sizeof inq);
+	if (r < 0)
+		printf("%s: -1 %s\n", label, errname(errno));
+	else
+		printf("%s: %zd TCP_CM_INQ %d\n", label, r, inq);
+}
+
+/* TCP_INQ: the bytes left to read with each receive, 1 at the end of
+ * the stream once nothing is left. */
+static void tcp_inq(void)
+{
+	int port, cli, srv;
+	int lfd = tcp_listener(&port);
+	connect_pair(lfd, port, &cli, &srv);
+	geti(srv, SOL_TCP, TCP_INQ, "TCP_INQ default");
+	inq_read("recvmsg without TCP_INQ", srv, 1);
+	seti(srv, SOL_TCP, TCP_INQ, "TCP_INQ", 1);
+	geti(srv, SOL_TCP, TCP_INQ, "TCP_INQ after 1");
+	send(cli, "hello world", 11, 0);
+	inq_read("recvmsg 4 of 11", srv, 4);
+	inq_read("recvmsg rest", srv, 64);
+	send(cli, "bye", 3, 0);
+	shutdown(cli, SHUT_WR);
+	usleep(50000);
+	inq_read("recvmsg before FIN", srv, 2);
+	inq_read("recvmsg last byte", srv, 64);
+	inq_read("recvmsg at EOF", srv, 64);
+	close(cli);
+	close(srv);
+	close(lfd);
 }
 
 int main(void)
@@ -297,5 +342,6 @@ int main(void)
 	close(a);
 	close(s);
 	printf("done\n");
+	tcp_inq();
 	return 0;
 }
