@@ -184,7 +184,8 @@ var recvControlOpts = []optKey{
 	{unix.SOL_IP, unix.IP_PKTINFO}, {unix.SOL_IP, unix.IP_RECVTTL}, {unix.SOL_IP, unix.IP_RECVTOS},
 	{unix.SOL_IP, unix.IP_RECVORIGDSTADDR}, {unix.SOL_IPV6, unix.IPV6_RECVPKTINFO},
 	{unix.SOL_IPV6, unix.IPV6_RECVHOPLIMIT}, {unix.SOL_IPV6, unix.IPV6_RECVTCLASS},
-	{unix.SOL_IPV6, unix.IPV6_RECVORIGDSTADDR},
+	{unix.SOL_IPV6, unix.IPV6_RECVORIGDSTADDR}, {unix.SOL_IPV6, unix.IPV6_2292PKTINFO},
+	{unix.SOL_IPV6, unix.IPV6_2292HOPLIMIT},
 }
 
 // wantsIPControl reports whether one of recvControlOpts is on; s.mu is
@@ -247,6 +248,18 @@ func (s *Socket) recvControl(m dgramMeta, sockLevel []control.Message) []control
 	}
 	if on(unix.SOL_IPV6, unix.IPV6_RECVTCLASS) {
 		out = append(out, control.IntMessage(unix.SOL_IPV6, unix.IPV6_TCLASS, int32(m.tos)))
+	}
+	// The RFC 2292 forms, after the RFC 3542 ones (IPV6_2292HOPOPTS,
+	// DSTOPTS and RTHDR have no extension header to report).
+	if on(unix.SOL_IPV6, unix.IPV6_2292PKTINFO) {
+		b := make([]byte, 20)
+		a := m.dst.Addr().As16()
+		copy(b, a[:])
+		binary.LittleEndian.PutUint32(b[16:], uint32(loNIC))
+		out = append(out, control.Message{Level: unix.SOL_IPV6, Type: unix.IPV6_2292PKTINFO, Data: b})
+	}
+	if on(unix.SOL_IPV6, unix.IPV6_2292HOPLIMIT) {
+		out = append(out, control.IntMessage(unix.SOL_IPV6, unix.IPV6_2292HOPLIMIT, int32(m.ttl)))
 	}
 	if on(unix.SOL_IPV6, unix.IPV6_RECVORIGDSTADDR) {
 		out = append(out, control.Message{Level: unix.SOL_IPV6, Type: unix.IPV6_ORIGDSTADDR, Data: sockaddr.Inet(afInet6, m.dst)})

@@ -93,7 +93,13 @@ var intOpts = map[[2]int]optSpec{
 	optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_ALL}:  {kind: optBool, def: 1},
 	// As IP_RECVERR_RFC4884; and the router alert isolation of raw
 	// sockets, which receive no router alerts in the sandbox.
-	optKey{unix.SOL_IPV6, unix.IPV6_RECVERR_RFC4884}:      {kind: optRange, min: 0, max: 1},
+	optKey{unix.SOL_IPV6, unix.IPV6_RECVERR_RFC4884}: {kind: optRange, min: 0, max: 1},
+	// RFC 2292's receive options (dgram_cmsg.go recvControl).
+	optKey{unix.SOL_IPV6, unix.IPV6_2292PKTINFO}:          {kind: optBool},
+	optKey{unix.SOL_IPV6, unix.IPV6_2292HOPLIMIT}:         {kind: optBool},
+	optKey{unix.SOL_IPV6, unix.IPV6_2292HOPOPTS}:          {kind: optBool},
+	optKey{unix.SOL_IPV6, unix.IPV6_2292DSTOPTS}:          {kind: optBool},
+	optKey{unix.SOL_IPV6, unix.IPV6_2292RTHDR}:            {kind: optBool},
 	optKey{unix.SOL_IPV6, unix.IPV6_ROUTER_ALERT_ISOLATE}: {kind: optBool},
 	optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_IF}:         {kind: optInt, check: checkMulticastIf6},
 	optKey{unix.SOL_IPV6, unix.IPV6_MTU_DISCOVER}:         {kind: optRange, min: 0, max: 5, def: 1},

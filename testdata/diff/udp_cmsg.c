@@ -541,6 +541,22 @@ int main(void)
 		show("v6sc ip_ttl on v6 send",
 		     tx_cmsg(s6, &d6, sizeof d6, "ipttl", SOL_IP, IP_TTL, &v, sizeof v));
 		rx("v6sc ip_ttl on v6", r6, p6);
+		/* The RFC 2292 options beside RFC 3542's: their messages come
+		 * after IPV6_TCLASS, for IPv6 datagrams only. */
+		show("v6 set IPV6_2292PKTINFO", set_int(r6, SOL_IPV6, IPV6_2292PKTINFO, 1));
+		show("v6 set IPV6_2292HOPLIMIT", set_int(r6, SOL_IPV6, IPV6_2292HOPLIMIT, 1));
+		show("v6 set IPV6_2292HOPOPTS", set_int(r6, SOL_IPV6, IPV6_2292HOPOPTS, 1));
+		show("v6 set IPV6_2292DSTOPTS", set_int(r6, SOL_IPV6, IPV6_2292DSTOPTS, 1));
+		show("v6 set IPV6_2292RTHDR", set_int(r6, SOL_IPV6, IPV6_2292RTHDR, 1));
+		get_int("v6 IPV6_2292PKTINFO", r6, SOL_IPV6, IPV6_2292PKTINFO);
+		show("v6 2292 sendto", sendto(s6, "rfc2292", 7, 0, (struct sockaddr *)&d6, sizeof d6));
+		rx("v6 2292", r6, p6);
+		sendto4("mapped 2292 sendto", s4, "m2292", "127.0.0.1", p6);
+		rx("mapped 2292", r6, p6);
+		show("v6 unset IPV6_RECVPKTINFO", set_int(r6, SOL_IPV6, IPV6_RECVPKTINFO, 0));
+		show("v6 unset IPV6_RECVHOPLIMIT", set_int(r6, SOL_IPV6, IPV6_RECVHOPLIMIT, 0));
+		show("v6 2292 only sendto", sendto(s6, "only2292", 8, 0, (struct sockaddr *)&d6, sizeof d6));
+		rx("v6 2292 only", r6, p6);
 		close(s6);
 		close(r6);
 	}
