@@ -422,7 +422,7 @@ func (s *Socket) getSockOpt(f int, level, name int, size int) ([]byte, error) {
 			return b, err
 		}
 	case unix.SOL_IP, unix.SOL_IPV6:
-		if b, done, err := s.getIPSpecial(level, name); done {
+		if b, done, err := s.getIPSpecial(level, name, size); done {
 			if name == unix.IP_MULTICAST_IF {
 				return b, err // an in_addr, only cut to optlen
 			}

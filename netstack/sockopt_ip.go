@@ -247,11 +247,11 @@ func readMreqn(val Optval) (group, iface netip.Addr, index uint32, err error) {
 // address or index names, or the one the group's route leaves by (none in
 // the sandbox: ENODEV). Not on TCP (EPROTO).
 func (s *Socket) setMembership(join bool, val Optval) error {
+	if s.Type == unix.SOCK_STREAM {
+		return unix.EPROTO // before the length, as do_ip_setsockopt
+	}
 	if val.Len() < 8 {
 		return unix.EINVAL
-	}
-	if s.Type == unix.SOCK_STREAM {
-		return unix.EPROTO
 	}
 	group, iface, index, err := readMreqn(val)
 	if err != nil {
@@ -355,8 +355,21 @@ func (s *Socket) setMulticastIf(val Optval) error {
 
 // getIPSpecial reads the SOL_IP/SOL_IPV6 options the table does not
 // describe; done is false for the others.
-func (s *Socket) getIPSpecial(level, name int) (b []byte, done bool, err error) {
+func (s *Socket) getIPSpecial(level, name, size int) (b []byte, done bool, err error) {
 	switch (optKey{level, name}) {
+	case optKey{unix.SOL_IPV6, unix.IPV6_PATHMTU}:
+		// struct ip6_mtuinfo with only the MTU of the socket's route
+		// filled in; no route (not connected): ENOTCONN.
+		if size < 32 {
+			return nil, true, unix.EINVAL
+		}
+		mtu, err := getMTU(s)
+		if err != nil {
+			return nil, true, err
+		}
+		b := make([]byte, 32)
+		binary.LittleEndian.PutUint32(b[28:], uint32(mtu))
+		return b, true, nil
 	case optKey{unix.SOL_IP, unix.IP_TTL}:
 		if v := s.sk.opts.get(level, name); v > 0 {
 			return intBytes(v), true, nil

@@ -95,11 +95,21 @@ var intOpts = map[[2]int]optSpec{
 	// sockets, which receive no router alerts in the sandbox.
 	optKey{unix.SOL_IPV6, unix.IPV6_RECVERR_RFC4884}: {kind: optRange, min: 0, max: 1},
 	// RFC 2292's receive options (dgram_cmsg.go recvControl).
-	optKey{unix.SOL_IPV6, unix.IPV6_2292PKTINFO}:          {kind: optBool},
-	optKey{unix.SOL_IPV6, unix.IPV6_2292HOPLIMIT}:         {kind: optBool},
-	optKey{unix.SOL_IPV6, unix.IPV6_2292HOPOPTS}:          {kind: optBool},
-	optKey{unix.SOL_IPV6, unix.IPV6_2292DSTOPTS}:          {kind: optBool},
-	optKey{unix.SOL_IPV6, unix.IPV6_2292RTHDR}:            {kind: optBool},
+	optKey{unix.SOL_IPV6, unix.IPV6_2292PKTINFO}:  {kind: optBool},
+	optKey{unix.SOL_IPV6, unix.IPV6_2292HOPLIMIT}: {kind: optBool},
+	optKey{unix.SOL_IPV6, unix.IPV6_2292HOPOPTS}:  {kind: optBool},
+	optKey{unix.SOL_IPV6, unix.IPV6_2292DSTOPTS}:  {kind: optBool},
+	optKey{unix.SOL_IPV6, unix.IPV6_2292RTHDR}:    {kind: optBool},
+	// RFC 3542's extension header receive options: the sandbox's stack
+	// carries no extension headers to report.
+	optKey{unix.SOL_IPV6, unix.IPV6_RECVHOPOPTS}: {kind: optBool},
+	optKey{unix.SOL_IPV6, unix.IPV6_RECVRTHDR}:   {kind: optBool},
+	optKey{unix.SOL_IPV6, unix.IPV6_RECVDSTOPTS}: {kind: optBool},
+	// net.ipv6.auto_flowlabels' default; the flow label itself is not
+	// generated (gVisor sends 0).
+	optKey{unix.SOL_IPV6, unix.IPV6_AUTOFLOWLABEL}:        {kind: optBool, def: 1, shortZero: true},
+	optKey{unix.SOL_IPV6, unix.IPV6_UNICAST_IF}:           {kind: optInt, check: checkUnicastIf},
+	optKey{unix.SOL_IPV6, unix.IPV6_RECVFRAGSIZE}:         {kind: optBool, shortZero: true},
 	optKey{unix.SOL_IPV6, unix.IPV6_ROUTER_ALERT_ISOLATE}: {kind: optBool},
 	optKey{unix.SOL_IPV6, unix.IPV6_MULTICAST_IF}:         {kind: optInt, check: checkMulticastIf6},
 	optKey{unix.SOL_IPV6, unix.IPV6_MTU_DISCOVER}:         {kind: optRange, min: 0, max: 5, def: 1},

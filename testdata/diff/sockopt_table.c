@@ -283,6 +283,12 @@ static const struct iopt itab[] = {
 	IO(SOL_IPV6, IPV6_2292HOPOPTS, V6, 0, 5, 0),
 	IO(SOL_IPV6, IPV6_2292DSTOPTS, V6, 0, 5, 0),
 	IO(SOL_IPV6, IPV6_2292RTHDR, V6, 0, 5, 0),
+	IO(SOL_IPV6, IPV6_RECVHOPOPTS, V6, 0, 5, 0),
+	IO(SOL_IPV6, IPV6_RECVRTHDR, V6, 0, 5, 0),
+	IO(SOL_IPV6, IPV6_RECVDSTOPTS, V6, 0, 5, 0),
+	IO(SOL_IPV6, IPV6_AUTOFLOWLABEL, V6, 0, 0, 5, 1),
+	IO(SOL_IPV6, IPV6_UNICAST_IF, V6, 0, 0x01000000, 1, 0),
+	IO(SOL_IPV6, IPV6_RECVFRAGSIZE, V6, 0, 5, 0),
 	IO(SOL_IPV6, IPV6_RECVERR_RFC4884, V6, 0, 1, 2, -1, 0),
 	IO(SOL_IPV6, IPV6_ROUTER_ALERT_ISOLATE, V6, 0, 5, 0),
 	IO(SOL_IPV6, IPV6_MULTICAST_ALL, V6, 0, 0, 7, 0),
@@ -960,6 +966,27 @@ static void udp_connected(int k)
 	peername(lab(k, "connected", "SO_PEERNAME"), fd, exact);
 	peername(lab(k, "connected", "SO_PEERNAME short"), fd, 8);
 	peername(lab(k, "connected", "SO_PEERNAME long"), fd, exact + 4);
+	if (kfam(k) == AF_INET6) {
+		unsigned char mi[40];
+		socklen_t n = sizeof mi;
+		memset(mi, 0xee, sizeof mi);
+		if (getsockopt(fd, SOL_IPV6, IPV6_PATHMTU, mi, &n) < 0)
+			printf("%s: -1 %s\n", lab(k, "connected", "IPV6_PATHMTU"), errname(errno));
+		else {
+			unsigned mtu;
+			memcpy(&mtu, mi + 28, sizeof mtu);
+			int zero = 1;
+			for (int i = 0; i < 28; i++)
+				zero &= mi[i] == 0;
+			printf("%s: len=%u mtu=%u addr zero=%d\n", lab(k, "connected", "IPV6_PATHMTU"), (unsigned)n, mtu, zero);
+		}
+		n = 16;
+		show(lab(k, "connected", "IPV6_PATHMTU len 16"), getsockopt(fd, SOL_IPV6, IPV6_PATHMTU, mi, &n));
+		int u = socket(AF_INET6, SOCK_DGRAM, 0);
+		n = sizeof mi;
+		show(lab(k, "unconnected", "IPV6_PATHMTU"), getsockopt(u, SOL_IPV6, IPV6_PATHMTU, mi, &n));
+		close(u);
+	}
 	close(fd);
 }
 
