@@ -449,10 +449,21 @@ func checkMulticastHops(s *Socket, v int32, val Optval) (int32, error) {
 	return v, nil
 }
 
-// notRaw: the option exists only on raw sockets (IP_ROUTER_ALERT's
-// ip_ra_control: EINVAL elsewhere).
-func notRaw(s *Socket, v int32, val Optval) (int32, error) {
-	return 0, unix.EINVAL
+// checkRouterAlert is ip_ra_control: only a raw socket other than
+// IPPROTO_RAW's takes IP_ROUTER_ALERT (EINVAL); turning it on twice is
+// EADDRINUSE, off when it is not on ENOBUFS. No packet with the router
+// alert option is forwarded through the sandbox, so none is delivered.
+func checkRouterAlert(s *Socket, v int32, val Optval) (int32, error) {
+	if s.Type != unix.SOCK_RAW || s.Protocol == unix.IPPROTO_RAW {
+		return 0, unix.EINVAL
+	}
+	switch on := s.sk.opts.get(unix.SOL_IP, unix.IP_ROUTER_ALERT) != 0; {
+	case v != 0 && on:
+		return 0, unix.EADDRINUSE
+	case v == 0 && !on:
+		return 0, unix.ENOBUFS
+	}
+	return v, nil
 }
 
 // getMulticastAll is IP_MULTICAST_ALL: on by default for an AF_INET

@@ -75,7 +75,7 @@ var intOpts = map[[2]int]optSpec{
 	optKey{unix.SOL_IP, unix.IP_PASSSEC}:             {kind: optBool},
 	optKey{unix.SOL_IP, unix.IP_HDRINCL}:             {kind: optBool, readOnly: true},
 	optKey{unix.SOL_IP, unix.IP_NODEFRAG}:            {kind: optBool, readOnly: true},
-	optKey{unix.SOL_IP, unix.IP_ROUTER_ALERT}:        {kind: optBool, check: notRaw},
+	optKey{unix.SOL_IP, unix.IP_ROUTER_ALERT}:        {kind: optBool, check: checkRouterAlert},
 	optKey{unix.SOL_IP, unix.IP_PKTINFO}:             {kind: optBool},
 	optKey{unix.SOL_IP, unix.IP_RECVTTL}:             {kind: optBool},
 	optKey{unix.SOL_IP, unix.IP_RECVTOS}:             {kind: optBool},

@@ -296,6 +296,18 @@ static void raw_v4(void)
 	struct sockaddr_in dst = sin4("127.0.0.1", 9999); /* port ignored */
 	int r = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
 	print_name("raw4 getsockname", r, 0);
+	/* IP_ROUTER_ALERT: raw sockets only (not IPPROTO_RAW's). */
+	get_int("raw4 IP_ROUTER_ALERT", r, SOL_IP, IP_ROUTER_ALERT);
+	show("raw4 IP_ROUTER_ALERT off", set_int(r, SOL_IP, IP_ROUTER_ALERT, 0));
+	show("raw4 IP_ROUTER_ALERT on", set_int(r, SOL_IP, IP_ROUTER_ALERT, 1));
+	show("raw4 IP_ROUTER_ALERT on again", set_int(r, SOL_IP, IP_ROUTER_ALERT, 1));
+	get_int("raw4 IP_ROUTER_ALERT after on", r, SOL_IP, IP_ROUTER_ALERT);
+	show("raw4 IP_ROUTER_ALERT off again", set_int(r, SOL_IP, IP_ROUTER_ALERT, 0));
+	{
+		int rr = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+		show("rawraw IP_ROUTER_ALERT on", set_int(rr, SOL_IP, IP_ROUTER_ALERT, 1));
+		close(rr);
+	}
 	get_int("raw4 SO_REUSEADDR", r, SOL_SOCKET, SO_REUSEADDR);
 	show("raw4 sendto echo", sendto(r, b, mk_echo(b, ICMP_ECHO, 0x4321, 7, 1), 0,
 					(struct sockaddr *)&dst, sizeof dst));
