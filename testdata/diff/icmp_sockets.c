@@ -21,7 +21,7 @@
  * Kernel-chosen values (the ping ident, IP ids) are never printed: the ident
  * is compared with the id of the reply ("id=ident").
  */
-/* spec: SOCK-04 SOCK-06 SOCK-11 SOCK-15 BIND-10 OPS-03 FLAG-01 IPO-05 PO-14 PO-15 */
+/* spec: SOCK-04 SOCK-06 SOCK-11 SOCK-15 BIND-10 OPS-03 FLAG-01 IPO-05 PO-14 PO-15 RAW-18 */
 /* spec: RAW-01 RAW-02 RAW-03 RAW-04 RAW-05 RAW-06 RAW-07 RAW-08 RAW-10 RAW-12 RAW-13 */
 /* spec: RAW-14 RAW-16 V6-10 */
 #include "common.h"
