@@ -212,13 +212,7 @@ func (s *Socket) recvControl(m dgramMeta, sockLevel []control.Message) []control
 	out := sockLevel
 	v4 := m.dst.Addr().Is4()
 	if s.Family == afInet6 && on(unix.SOL_IPV6, unix.IPV6_RECVPKTINFO) {
-		// struct in6_pktinfo: the destination (v4-mapped for IPv4) and
-		// the arrival interface.
-		b := make([]byte, 20)
-		a := m.dst.Addr().As16()
-		copy(b, a[:])
-		binary.LittleEndian.PutUint32(b[16:], uint32(loNIC))
-		out = append(out, control.Message{Level: unix.SOL_IPV6, Type: unix.IPV6_PKTINFO, Data: b})
+		out = append(out, control.Message{Level: unix.SOL_IPV6, Type: unix.IPV6_PKTINFO, Data: in6Pktinfo(m)})
 	}
 	if v4 {
 		if on(unix.SOL_IP, unix.IP_PKTINFO) {
@@ -252,11 +246,7 @@ func (s *Socket) recvControl(m dgramMeta, sockLevel []control.Message) []control
 	// The RFC 2292 forms, after the RFC 3542 ones (IPV6_2292HOPOPTS,
 	// DSTOPTS and RTHDR have no extension header to report).
 	if on(unix.SOL_IPV6, unix.IPV6_2292PKTINFO) {
-		b := make([]byte, 20)
-		a := m.dst.Addr().As16()
-		copy(b, a[:])
-		binary.LittleEndian.PutUint32(b[16:], uint32(loNIC))
-		out = append(out, control.Message{Level: unix.SOL_IPV6, Type: unix.IPV6_2292PKTINFO, Data: b})
+		out = append(out, control.Message{Level: unix.SOL_IPV6, Type: unix.IPV6_2292PKTINFO, Data: in6Pktinfo(m)})
 	}
 	if on(unix.SOL_IPV6, unix.IPV6_2292HOPLIMIT) {
 		out = append(out, control.IntMessage(unix.SOL_IPV6, unix.IPV6_2292HOPLIMIT, int32(m.ttl)))
@@ -265,6 +255,16 @@ func (s *Socket) recvControl(m dgramMeta, sockLevel []control.Message) []control
 		out = append(out, control.Message{Level: unix.SOL_IPV6, Type: unix.IPV6_ORIGDSTADDR, Data: sockaddr.Inet(afInet6, m.dst)})
 	}
 	return out
+}
+
+// in6Pktinfo is the struct in6_pktinfo of a datagram: its destination
+// (v4-mapped for IPv4) and the arrival interface.
+func in6Pktinfo(m dgramMeta) []byte {
+	b := make([]byte, 20)
+	a := m.dst.Addr().As16()
+	copy(b, a[:])
+	binary.LittleEndian.PutUint32(b[16:], uint32(loNIC))
+	return b
 }
 
 // socketLevelControl keeps the control messages the placeholder itself

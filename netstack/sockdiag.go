@@ -129,9 +129,8 @@ type diagSock struct {
 	cookie      uint64
 	rqueue      uint32
 	wqueue      uint32
-	// accounted: rqueue is the receive buffer's charge (an unconnected
-	// UDP socket's, udp_rcvbuf.go) and drops its sk_drops.
-	accounted   bool
+	// drops is an unconnected UDP socket's sk_drops, whose rqueue is
+	// the receive buffer's charge (udp_rcvbuf.go).
 	drops       uint32
 	uid         uint32
 	inode       uint32
@@ -190,7 +189,7 @@ func (s *Socket) diagOf(protocol int) (diagSock, bool) {
 		} else {
 			d.peer = netip.AddrPortFrom(wildcard(s.Family), 0)
 			charged, drops, _ := s.rcvQueueState()
-			d.rqueue, d.drops, d.accounted = uint32(charged), drops, true
+			d.rqueue, d.drops = uint32(charged), drops
 		}
 	}
 	if d.stateBit == 0 {

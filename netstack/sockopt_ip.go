@@ -2,6 +2,7 @@ package netstack
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"net/netip"
 
 	"golang.org/x/sys/unix"
@@ -118,15 +119,33 @@ func (s *Socket) index6(join bool, group netip.Addr, index uint32) error {
 
 // inGroup reports whether the socket joined group on some interface.
 func (s *Socket) inGroup(group netip.Addr) bool {
-	a := tcpip.AddrFrom16(group.As16())
 	s.sk.rxMu.Lock()
 	defer s.sk.rxMu.Unlock()
-	for g := range s.sk.groups {
+	return s.sk.inGroupLocked(group)
+}
+
+// inGroupLocked reports whether group is one of sk.groups, on any
+// interface; rxMu is held.
+func (sk *Sock) inGroupLocked(group netip.Addr) bool {
+	a := tcpip.AddrFromSlice(group.AsSlice())
+	for g := range sk.groups {
 		if g.group == a {
 			return true
 		}
 	}
 	return false
+}
+
+// recordGroupLocked keeps (join) or forgets a membership; rxMu is held.
+func (sk *Sock) recordGroupLocked(join bool, g mcGroup) {
+	if !join {
+		delete(sk.groups, g)
+		return
+	}
+	if sk.groups == nil {
+		sk.groups = make(map[mcGroup]bool)
+	}
+	sk.groups[g] = true
 }
 
 // joinLeave joins or leaves a group: through the gVisor endpoint of a
@@ -144,14 +163,8 @@ func (s *Socket) joinLeave(join bool, m tcpip.MembershipOption) error {
 		return unix.EADDRINUSE
 	case !join && !in:
 		return unix.EADDRNOTAVAIL
-	case join:
-		if s.sk.groups == nil {
-			s.sk.groups = make(map[mcGroup]bool)
-		}
-		s.sk.groups[g] = true
-	default:
-		delete(s.sk.groups, g)
 	}
+	s.sk.recordGroupLocked(join, g)
 	return nil
 }
 
@@ -171,18 +184,7 @@ func (s *Socket) mcAllows(dst netip.Addr) bool {
 	if dst.Is4() && !s.sk.mcAllOff4.Load() || !dst.Is4() && !s.sk.mcAllOff6.Load() {
 		return true
 	}
-	var a tcpip.Address
-	if dst.Is4() {
-		a = tcpip.AddrFrom4(dst.As4())
-	} else {
-		a = tcpip.AddrFrom16(dst.As16())
-	}
-	for g := range s.sk.groups {
-		if g.group == a {
-			return true
-		}
-	}
-	return false
+	return s.sk.inGroupLocked(dst)
 }
 
 // setMembership6 is IPV6_JOIN_GROUP and IPV6_LEAVE_GROUP
@@ -288,16 +290,8 @@ func (s *Socket) membership(join bool, m tcpip.MembershipOption) error {
 	switch terr.(type) {
 	case nil:
 		// Kept for IP_MULTICAST_ALL's filter (mcAllows).
-		g := mcGroup{m.NIC, m.MulticastAddr}
 		s.sk.rxMu.Lock()
-		if join {
-			if s.sk.groups == nil {
-				s.sk.groups = make(map[mcGroup]bool)
-			}
-			s.sk.groups[g] = true
-		} else {
-			delete(s.sk.groups, g)
-		}
+		s.sk.recordGroupLocked(join, mcGroup{m.NIC, m.MulticastAddr})
 		s.sk.rxMu.Unlock()
 		return nil
 	case *tcpip.ErrUnknownDevice:
@@ -504,7 +498,7 @@ func checkUnicastIf(s *Socket, v int32, val Optval) (int32, error) {
 	if val.Len() != 4 {
 		return 0, unix.EINVAL // exactly an int
 	}
-	index := int32(binary.BigEndian.Uint32(binary.LittleEndian.AppendUint32(nil, uint32(v))))
+	index := int32(bits.ReverseBytes32(uint32(v))) // ntohl
 	switch {
 	case index == 0:
 		return 0, nil

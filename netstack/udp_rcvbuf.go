@@ -51,7 +51,6 @@ type rcvQueue struct {
 	byName  map[string]*rxSource // the same, by unix name
 	charged int64                // sk_rmem_alloc: the truesize of what is queued
 	drops   uint32               // sk_drops
-	queued  int                  // datagrams believed queued (Σ len(fifo))
 	fullAt  time.Time            // when a look at the sources last found no room
 }
 
@@ -114,7 +113,6 @@ func (s *Socket) enqueueUDP(m dgramMeta, data []byte, gso int) (dead bool) {
 	src.fifo = append(src.fifo, e)
 	src.bytes += int64(e.unixSize)
 	q.charged += size
-	q.queued++
 	return false
 }
 
@@ -147,7 +145,6 @@ func (q *rcvQueue) syncSource(src *rxSource) (last rxEntry, forgot bool) {
 		src.fifo = src.fifo[1:]
 		src.bytes -= int64(last.unixSize)
 		q.charged -= int64(last.size)
-		q.queued--
 	}
 	if len(src.fifo) == 0 {
 		src.fifo = nil // let the backing array go
@@ -209,7 +206,6 @@ func (q *rcvQueue) evict() {
 func (q *rcvQueue) drop(m dgramMeta, src *rxSource) {
 	for _, e := range src.fifo {
 		q.charged -= int64(e.size)
-		q.queued--
 	}
 	unix.Close(src.fd)
 	delete(q.srcs, m)
@@ -253,7 +249,10 @@ func (s *Socket) rcvQueueState() (charged int64, drops uint32, queued int) {
 	defer s.sk.rxMu.Unlock()
 	q := &s.sk.rq
 	q.sync()
-	return q.charged, q.drops, q.queued
+	for _, src := range q.srcs {
+		queued += len(src.fifo)
+	}
+	return q.charged, q.drops, queued
 }
 
 // udpTruesize is the truesize of the skb Linux's UDP receives a datagram
