@@ -32,6 +32,7 @@
 #include <net/if.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include "rtnl.h"
 
 static const char *gai_name(int rc)
 {
@@ -267,62 +268,6 @@ static void getaddrinfo_table(void)
 	    AI_V4MAPPED | AI_NUMERICSERV);
 }
 
-/* ---------- rtnetlink addresses (for AI_ADDRCONFIG) ---------- */
-
-static void nl_addr(const char *label, int type, int family, const char *ip, int plen)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct ifaddrmsg ifa;
-		char attrs[64];
-	} req;
-	unsigned char a[16];
-	int alen = family == AF_INET ? 4 : 16;
-	memset(&req, 0, sizeof req);
-	inet_pton(family, ip, a);
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
-	req.nh.nlmsg_type = type;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK |
-			     (type == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL : 0);
-	req.nh.nlmsg_seq = 1;
-	req.ifa.ifa_family = family;
-	req.ifa.ifa_prefixlen = plen;
-	req.ifa.ifa_flags = family == AF_INET6 ? IFA_F_NODAD : 0;
-	req.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
-	req.ifa.ifa_index = if_nametoindex("lo");
-	int atypes[2] = {IFA_LOCAL, IFA_ADDRESS};
-	for (int i = 0; i < 2; i++) {
-		struct rtattr *rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.nh.nlmsg_len));
-		rta->rta_type = atypes[i];
-		rta->rta_len = RTA_LENGTH(alen);
-		memcpy(RTA_DATA(rta), a, alen);
-		req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
-	}
-	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (s < 0) {
-		printf("%s: socket -1 %s\n", label, errname(errno));
-		return;
-	}
-	set_rcvtimeo(s);
-	struct sockaddr_nl k = {.nl_family = AF_NETLINK};
-	if (sendto(s, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&k, sizeof k) < 0) {
-		printf("%s: sendto -1 %s\n", label, errname(errno));
-		close(s);
-		return;
-	}
-	char buf[8192];
-	ssize_t n = recv(s, buf, sizeof buf, 0);
-	struct nlmsghdr *h = (struct nlmsghdr *)buf;
-	if (n < 0)
-		printf("%s: recv -1 %s\n", label, errname(errno));
-	else if (!NLMSG_OK(h, (unsigned)n) || h->nlmsg_type != NLMSG_ERROR)
-		printf("%s: unexpected reply\n", label);
-	else {
-		struct nlmsgerr *e = NLMSG_DATA(h);
-		printf("%s: ack error=%s\n", label, e->error ? errname(-e->error) : "0");
-	}
-	close(s);
-}
 
 /* ---------- getnameinfo ---------- */
 
@@ -588,12 +533,15 @@ int main(void)
 
 	addrconfig_set("lo only");
 	if (geteuid() == 0) {
-		nl_addr("RTM_NEWADDR 10.7.0.1/24 lo", RTM_NEWADDR, AF_INET, "10.7.0.1", 24);
+		nl_addr("RTM_NEWADDR 10.7.0.1/24 lo", RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, AF_INET,
+			if_nametoindex("lo"), "10.7.0.1", 24);
 		addrconfig_set("with 10.7.0.1");
-		nl_addr("RTM_NEWADDR 2001:db8:7::1/64 lo", RTM_NEWADDR, AF_INET6, "2001:db8:7::1", 64);
+		nl_addr("RTM_NEWADDR 2001:db8:7::1/64 lo", RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, AF_INET6,
+			if_nametoindex("lo"), "2001:db8:7::1", 64);
 		addrconfig_set("with both");
-		nl_addr("RTM_DELADDR 10.7.0.1/24 lo", RTM_DELADDR, AF_INET, "10.7.0.1", 24);
-		nl_addr("RTM_DELADDR 2001:db8:7::1/64 lo", RTM_DELADDR, AF_INET6, "2001:db8:7::1", 64);
+		nl_addr("RTM_DELADDR 10.7.0.1/24 lo", RTM_DELADDR, 0, AF_INET, if_nametoindex("lo"), "10.7.0.1", 24);
+		nl_addr("RTM_DELADDR 2001:db8:7::1/64 lo", RTM_DELADDR, 0, AF_INET6,
+			if_nametoindex("lo"), "2001:db8:7::1", 64);
 		addrconfig_set("after removal");
 	} else {
 		printf("not root: address changes skipped\n");
