@@ -257,6 +257,24 @@ static inline unsigned short cksum(const void *p, size_t n, unsigned long sum)
 	return htons(~sum & 0xffff);
 }
 
+/* udp_frame writes a 60-byte Ethernet frame (zero MACs) carrying an
+ * IPv4/UDP datagram from 127.0.0.1:sport to 127.0.0.1:dport: 14 + 20 + 8
+ * + 18 bytes of payload. */
+static inline void udp_frame(unsigned char *f, int sport, int dport)
+{
+	memset(f, 0, 60);
+	f[12] = 0x08, f[13] = 0x00;
+	unsigned char *ip = f + 14;
+	ip[0] = 0x45, ip[3] = 46, ip[8] = 64, ip[9] = IPPROTO_UDP;
+	inet_pton(AF_INET, "127.0.0.1", ip + 12);
+	inet_pton(AF_INET, "127.0.0.1", ip + 16);
+	unsigned short ck = cksum(ip, 20, 0);
+	memcpy(ip + 10, &ck, 2);
+	unsigned char *u = ip + 20;
+	u[0] = sport >> 8, u[1] = sport & 0xff, u[2] = dport >> 8, u[3] = dport & 0xff, u[5] = 26;
+	memcpy(u + 8, "netbox-frame-60!!!", 18);
+}
+
 /* level_name and type_name name a control message's level and type
  * ("levelN"/"typeN" for others). */
 static inline const char *level_name(int level)

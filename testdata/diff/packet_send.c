@@ -67,23 +67,6 @@ static void capture(const char *label, int fd, int dport)
 	printf("%s:%s\n", label, o ? out : " none");
 }
 
-/* A 60-byte Ethernet frame (zero MACs) with an IPv4/UDP datagram from
- * 127.0.0.1:6061 to 127.0.0.1:dport: 14 + 20 + 8 + 18 bytes of payload. */
-static void mk_frame(uint8_t *f, int dport)
-{
-	memset(f, 0, 60);
-	f[12] = 0x08, f[13] = 0x00;
-	uint8_t *ip = f + 14;
-	ip[0] = 0x45, ip[3] = 46, ip[8] = 64, ip[9] = IPPROTO_UDP;
-	inet_pton(AF_INET, "127.0.0.1", ip + 12);
-	inet_pton(AF_INET, "127.0.0.1", ip + 16);
-	uint16_t ck = cksum(ip, 20, 0);
-	memcpy(ip + 10, &ck, 2);
-	uint8_t *u = ip + 20;
-	u[0] = 6061 >> 8, u[1] = 6061 & 0xff, u[2] = dport >> 8, u[3] = dport & 0xff, u[5] = 26;
-	memcpy(u + 8, "netbox-frame-60!!!", 18);
-}
-
 static void membership(const char *label, int fd, int op, int ifindex, int type, int alen)
 {
 	struct packet_mreq mr;
@@ -111,7 +94,7 @@ int main(void)
 	show("bind capture lo", bind(cap, (struct sockaddr *)&a, sizeof a));
 
 	uint8_t f[60];
-	mk_frame(f, 6060);
+	udp_frame(f, 6061, 6060);
 	int s = socket(AF_PACKET, SOCK_RAW, 0);
 	showfd("socket SOCK_RAW proto 0", s);
 	show("unbound send", send(s, f, sizeof f, 0));
@@ -130,7 +113,7 @@ int main(void)
 	capture("capture after the others", cap, 6060);
 	struct sockaddr_ll b = ll(lo_idx, ETH_P_IP);
 	show("bind lo", bind(s, (struct sockaddr *)&b, sizeof b));
-	mk_frame(f, 6062);
+	udp_frame(f, 6061, 6062);
 	show("bound send", send(s, f, sizeof f, 0));
 	capture("capture after bound send", cap, 6062);
 

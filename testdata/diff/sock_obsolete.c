@@ -142,16 +142,7 @@ int main(void)
 	int cap = socket(AF_PACKET, SOCK_PACKET, htons(ETH_P_ALL));
 	show("bind capture lo", bind(cap, (struct sockaddr *)&a, sizeof(struct sockaddr)));
 	uint8_t f[60];
-	memset(f, 0, sizeof f);
-	f[12] = 0x08, f[13] = 0x00;
-	uint8_t *ip = f + 14;
-	ip[0] = 0x45, ip[3] = 46, ip[8] = 64, ip[9] = IPPROTO_UDP;
-	inet_pton(AF_INET, "127.0.0.1", ip + 12);
-	inet_pton(AF_INET, "127.0.0.1", ip + 16);
-	uint16_t ck = cksum(ip, 20, 0);
-	memcpy(ip + 10, &ck, 2);
-	uint8_t *u = ip + 20;
-	u[0] = 6042 >> 8, u[1] = 6042 & 0xff, u[2] = 6041 >> 8, u[3] = 6041 & 0xff, u[5] = 26;
+	udp_frame(f, 6042, 6041);
 	show("sendto sockaddr_pkt lo 60 bytes", sendto(fd, f, sizeof f, 0, (struct sockaddr *)&a, sizeof a));
 	show("send without address", send(fd, f, sizeof f, 0));
 	struct sockaddr_pkt none = spkt("nosuchdev0", ETH_P_IP);
