@@ -442,11 +442,32 @@ func (inetStreamOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte
 		// tcp_sendmsg on a closed socket (no Fast Open).
 		return 0, unix.EPIPE
 	}
+	if len(data) == 0 {
+		return 0, emptySend(s, f)
+	}
 	n, err := unix.SendmsgN(f, data, nil, nil, flags|unix.MSG_DONTWAIT)
 	if err == unix.EAGAIN {
 		return 0, wouldBlock(unix.POLLOUT)
 	}
 	return n, err
+}
+
+// emptySend is a send of nothing on a connected socket. Like
+// tcp_sendmsg_locked, it fails only with a pending error (sock_error, which
+// clears it), on a connection an error ended, or after the socket's own
+// SHUT_WR; a peer that closed (TCP's CLOSE_WAIT) does not fail it. The
+// placeholder cannot do this natively: an AF_UNIX peer's close also shuts
+// this end for sending (EPIPE).
+func emptySend(s *Socket, f int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.takeStreamError(f); err != nil {
+		return err
+	}
+	if s.sk.reset || s.sk.shutdown&(unix.SHUT_WR+1) != 0 {
+		return unix.EPIPE
+	}
+	return nil
 }
 
 // RecvMsg receives from the native connection, without blocking. TCP has

@@ -89,6 +89,9 @@ type Sock struct {
 	v6only   bool
 	opts     sockOpts
 	err      error // pending SO_ERROR
+	// reset: a stream connection's error was taken, so it has ended
+	// (TCP_CLOSE, as tcp_done leaves it).
+	reset bool
 	// netErr is the pending error a netstack-path pump reports (it may
 	// start before the socket exists: an accepted connection's).
 	netErr *pendingErr

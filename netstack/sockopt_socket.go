@@ -271,27 +271,37 @@ func (s *Socket) soError(f int) []byte {
 	if s.Datagram() {
 		err = s.takeDgramError(f)
 	} else {
-		err = s.sk.err
-		s.sk.err = nil
-		if s.sk.asyncFailed && f >= 0 {
-			s.sk.asyncFailed = false
-			unix.GetsockoptInt(f, unix.SOL_SOCKET, unix.SO_ERROR) // its reset is err
-		}
-		if err == nil {
-			err = s.sk.netErr.take()
-		}
-		if err == nil && f >= 0 {
-			// A native connection's errors (a reset: the peer closed
-			// with data unread) are the placeholder's own.
-			if v, gerr := unix.GetsockoptInt(f, unix.SOL_SOCKET, unix.SO_ERROR); gerr == nil && v != 0 {
-				err = unix.Errno(v)
-			}
-		}
+		err = s.takeStreamError(f)
 	}
 	if e, ok := err.(unix.Errno); ok {
 		return intBytes(int32(e))
 	}
 	return intBytes(0)
+}
+
+// takeStreamError is sock_error for a stream socket: its pending error,
+// cleared. s.mu is held; f is the placeholder, or -1.
+func (s *Socket) takeStreamError(f int) error {
+	err := s.sk.err
+	s.sk.err = nil
+	if s.sk.asyncFailed && f >= 0 {
+		s.sk.asyncFailed = false
+		unix.GetsockoptInt(f, unix.SOL_SOCKET, unix.SO_ERROR) // its reset is err
+	}
+	if err == nil {
+		err = s.sk.netErr.take()
+	}
+	if err == nil && f >= 0 {
+		// A native connection's errors (a reset: the peer closed
+		// with data unread) are the placeholder's own.
+		if v, gerr := unix.GetsockoptInt(f, unix.SOL_SOCKET, unix.SO_ERROR); gerr == nil && v != 0 {
+			err = unix.Errno(v)
+		}
+	}
+	if err != nil && s.State == SSConnected {
+		s.sk.reset = true
+	}
+	return err
 }
 
 // setBindToDevice is sock_setbindtodevice: an interface name (cut to

@@ -76,22 +76,26 @@ func recvSize(s *netstack.Socket, n uint64) int {
 	return int(min(n, abi.MaxDatagramRead))
 }
 
-// sysSendto is trapped only when it carries an address.
+// sysSendto is trapped when it carries an address or sends nothing.
 func sysSendto(h *Handler, t Task) (platform.Reply, bool) {
 	a := t.Call().Args
 	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
-		to, err := readAddr(t, ref.s, a[4], a[5], forSend)
-		if err != nil {
-			return platform.Errno(errno(err)), false
+		var dst *netstack.Addr
+		// Like __sys_sendto: a NULL address is no address, whatever
+		// its length.
+		if a[4] != 0 {
+			to, err := readAddr(t, ref.s, a[4], a[5], forSend)
+			if err != nil {
+				return platform.Errno(errno(err)), false
+			}
+			if ref.s.Datagram() || ref.s.State != netstack.SSConnected {
+				dst = &to
+			}
 		}
 		length := min(a[2], abi.MaxRWCount)
 		data := make([]byte, min(int(length), sendCap(ref.s)))
 		if err := t.ReadMem(a[1], data); err != nil {
 			return platform.Errno(int(unix.EFAULT)), false
-		}
-		var dst *netstack.Addr
-		if ref.s.Datagram() || ref.s.State != netstack.SSConnected {
-			dst = &to
 		}
 		return h.send(t, ref, outMsg{data: data, total: length, to: dst}, int(int32(a[3])))
 	})
@@ -174,11 +178,23 @@ func sysSendmsg(h *Handler, t Task) (platform.Reply, bool) {
 		switch {
 		case err != nil:
 			return platform.Errno(errno(err)), false
-		case native:
+		case native && !sendsNothing(t, msg):
 			return platform.Reply{Continue: true}, false
 		}
 		return h.sendmsg(t, ref, msg, int(int32(a[2])))
 	})
+}
+
+// sendsNothing tells whether msg's iovecs add up to zero bytes (the
+// placeholder's empty send would fail where TCP's succeeds: see
+// inetStreamOps.SendMsg). Iovecs it cannot read are left to the native
+// call, which reports them.
+func sendsNothing(t Task, msg abi.Msghdr) bool {
+	if msg.IovLen == 0 {
+		return true
+	}
+	iov, err := abi.ReadIovecs(t, msg.Iov, msg.IovLen)
+	return err == nil && abi.TotalLen(iov) == 0
 }
 
 // sendmsg is ____sys_sendmsg for one message.

@@ -30,8 +30,10 @@ func offArgHi(i int) uint32 { return uint32(16 + 8*i + 4) }
 // Trapped is the set of system calls the filter always hands to the
 // supervisor. socket is trapped unless its family is AF_UNIX or AF_NETLINK
 // (but NETLINK_SOCK_DIAG, which netbox serves),
-// sendto/recvfrom only when they carry an address (arg 4 non-NULL) and
-// recvfrom also with MSG_ERRQUEUE or MSG_OOB, and ioctl only for the
+// sendto/recvfrom only when they carry an address (arg 4 non-NULL),
+// sendto also when it sends nothing (a stream placeholder's empty send
+// fails where TCP's succeeds) and recvfrom also with MSG_ERRQUEUE or
+// MSG_OOB, and ioctl only for the
 // socket ioctl numbers; when asked, open and openat only when read-only
 // and not of a directory (netbox serves /proc/net views), openat2 always
 // (its flags are in memory).
@@ -67,7 +69,7 @@ func Program(trapOpens bool) []unix.SockFilter {
 		p.jeq(uint32(nr), "enosys", "")
 	}
 	p.jeq(unix.SYS_SOCKET, "socket", "")
-	p.jeq(unix.SYS_SENDTO, "addr4", "")
+	p.jeq(unix.SYS_SENDTO, "sendto", "")
 	p.jeq(unix.SYS_RECVFROM, "recvfrom", "")
 	p.jeq(unix.SYS_IOCTL, "ioctl", "")
 	if trapOpens {
@@ -91,9 +93,17 @@ func Program(trapOpens bool) []unix.SockFilter {
 	p.ld(offArgLo(2))
 	p.jeq(unix.NETLINK_SOCK_DIAG, "notify", "allow")
 
+	// sendto: trapped when it sends nothing (len is a size_t, both
+	// halves zero), else only with an address.
+	p.label("sendto")
+	p.ld(offArgLo(2))
+	p.jeq(0, "", "addr4")
+	p.ld(offArgHi(2))
+	p.jeq(0, "notify", "addr4")
+
 	// recvfrom: trapped with MSG_ERRQUEUE (the error queue is netbox's)
 	// or MSG_OOB (UDP has no urgent data, AF_UNIX says EOPNOTSUPP), else
-	// as sendto.
+	// only with an address.
 	p.label("recvfrom")
 	p.ld(offArgLo(3))
 	p.jset(unix.MSG_ERRQUEUE|unix.MSG_OOB, "notify", "")

@@ -195,6 +195,12 @@ int main(void)
 	show("send client after own SHUT_WR", send(c, "x", 1, 0));
 	printf("sigpipe=%d\n", got_sigpipe);
 	got_sigpipe = 0;
+	/* An empty send checks the same state as any other. */
+	show("send0 client after own SHUT_WR", send(c, "", 0, 0));
+	printf("sigpipe=%d\n", got_sigpipe);
+	got_sigpipe = 0;
+	show("send0 server", send(a, "", 0, 0));
+	show("sendmsg0 server", sendmsg(a, &(struct msghdr){0}, 0));
 
 	/* --- close -> EOF --- */
 	close(a);
@@ -266,6 +272,12 @@ int main(void)
 		close(ps);
 		show("read after peer close (EOF)", read(pc, buf, sizeof buf));
 		got_sigpipe = 0;
+		/* TCP's CLOSE_WAIT: an empty send sends nothing, so no RST
+		 * comes back, and does not fail. */
+		show("send0 after peer close", send(pc, "", 0, 0));
+		struct iovec e0 = {.iov_base = buf, .iov_len = 0};
+		show("sendmsg0 after peer close", sendmsg(pc, &(struct msghdr){.msg_iov = &e0, .msg_iovlen = 1}, 0));
+		printf("sigpipe=%d\n", got_sigpipe);
 		show("send after peer close 1", send(pc, "x", 1, MSG_NOSIGNAL));
 		printf("sigpipe=%d\n", got_sigpipe);
 		/* The closed peer answers with RST; wait for it. */
@@ -302,6 +314,22 @@ int main(void)
 		print_revents("poll after close with unread data", r, p.revents);
 		show("read after reset", read(pc, buf, sizeof buf));
 		show("read after reset again", read(pc, buf, sizeof buf));
+		close(pc);
+	}
+	{
+		/* The same reset, seen by empty sends: the error once, then
+		 * EPIPE (the connection is closed). */
+		int pc, ps;
+		connect_pair(s, port, &pc, &ps);
+		send(pc, "unread", 6, 0);
+		struct pollfd p = {.fd = ps, .events = POLLIN};
+		poll(&p, 1, 5000);
+		close(ps);
+		p.fd = pc;
+		p.events = 0;
+		poll(&p, 1, 5000);
+		show("send0 after reset", send(pc, "", 0, MSG_NOSIGNAL));
+		show("send0 after reset again", send(pc, "", 0, MSG_NOSIGNAL));
 		close(pc);
 	}
 
