@@ -643,9 +643,10 @@ func (inetDgramOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult,
 	}
 	connected := s.State == SSConnected
 	wantCtl := s.wantsIPControl()
+	tsOwn := s.sk.tsOwn
 	s.mu.Unlock()
 	buf := make([]byte, size)
-	var oob [128]byte // the placeholder's timestamps (SO_TIMESTAMP*)
+	var oob [192]byte // the placeholder's timestamps (SO_TIMESTAMP*, SO_TIMESTAMPING)
 	n, oobn, rflags, from, err := unix.Recvmsg(f, buf, oob[:], (flags&(unix.MSG_PEEK|unix.MSG_TRUNC))|unix.MSG_DONTWAIT)
 	if err == unix.EAGAIN {
 		return nil, wouldBlock(unix.POLLIN)
@@ -680,7 +681,7 @@ func (inetDgramOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult,
 		// ping_recvmsg and raw_recvmsg report no port.
 		r.From = netip.AddrPortFrom(r.From.Addr(), 0)
 	}
-	sockLevel := socketLevelControl(oob[:oobn])
+	sockLevel := socketLevelControl(oob[:oobn], tsOwn)
 	if ovfl, gro := s.sk.rxqOvfl.Load(), s.sk.gro.Load(); s.isUDP() && (ovfl || gro) {
 		if e, ok := s.received(fromName, flags&unix.MSG_PEEK != 0); ok {
 			// sock_recv_drops: the socket's drop count when the

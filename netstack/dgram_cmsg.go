@@ -269,10 +269,11 @@ func in6Pktinfo(m dgramMeta) []byte {
 
 // socketLevelControl keeps the control messages the placeholder itself
 // produced that belong to the program: the receive timestamps and drop
-// counts (SO_TIMESTAMP*, SO_RXQ_OVFL, which the program set on the
-// placeholder). Anything else
-// is dropped, and descriptors (which nothing should send here) are closed.
-func socketLevelControl(oob []byte) []control.Message {
+// counts (SO_TIMESTAMP*, SO_TIMESTAMPING, SO_RXQ_OVFL, which the program
+// set on the placeholder; with tsOwn, SO_TIMESTAMP* is netbox's and its
+// message dropped: timestamping.go). Anything else is dropped, and
+// descriptors (which nothing should send here) are closed.
+func socketLevelControl(oob []byte, tsOwn bool) []control.Message {
 	msgs, err := control.Parse(oob)
 	if err != nil {
 		return nil
@@ -283,8 +284,12 @@ func socketLevelControl(oob []byte) []control.Message {
 			continue
 		}
 		switch m.Type {
-		case unix.SO_TIMESTAMP, unix.SO_TIMESTAMPNS, unix.SO_TIMESTAMP_NEW, unix.SO_TIMESTAMPNS_NEW,
-			unix.SO_TIMESTAMPING, unix.SO_TIMESTAMPING_NEW, unix.SO_RXQ_OVFL:
+		case unix.SO_TIMESTAMP, unix.SO_TIMESTAMPNS, unix.SO_TIMESTAMP_NEW, unix.SO_TIMESTAMPNS_NEW:
+			if tsOwn {
+				continue
+			}
+			out = append(out, control.Message{Level: m.Level, Type: m.Type, Data: append([]byte(nil), m.Data...)})
+		case unix.SO_TIMESTAMPING, unix.SO_TIMESTAMPING_NEW, unix.SO_RXQ_OVFL:
 			out = append(out, control.Message{Level: m.Level, Type: m.Type, Data: append([]byte(nil), m.Data...)})
 		case unix.SCM_RIGHTS:
 			for i := 0; i+4 <= len(m.Data); i += 4 {

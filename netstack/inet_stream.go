@@ -496,7 +496,7 @@ func (inetStreamOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult
 	}
 	// tcp_recvmsg's control messages: the receive timestamp, then
 	// TCP_INQ's bytes left to read.
-	r := &RecvResult{Data: buf[:n], Total: n, Flags: rflags &^ unix.MSG_CTRUNC, Control: socketLevelControl(oob[:oobn])}
+	r := &RecvResult{Data: buf[:n], Total: n, Flags: rflags &^ unix.MSG_CTRUNC, Control: socketLevelControl(oob[:oobn], false)}
 	if inq {
 		r.Control = append(r.Control, control.Message{Level: unix.SOL_TCP, Type: unix.TCP_CM_INQ,
 			Data: binary.NativeEndian.AppendUint32(nil, uint32(inqHint(f)))})

@@ -89,6 +89,9 @@ type Sock struct {
 	v6only   bool
 	opts     sockOpts
 	err      error // pending SO_ERROR
+	// tsOwn: netbox set SO_TIMESTAMPNS on the placeholder for the
+	// program's SO_TIMESTAMPING (timestamping.go).
+	tsOwn bool
 	// reset: a stream connection's error was taken, so it has ended
 	// (TCP_CLOSE, as tcp_done leaves it).
 	reset bool

@@ -164,15 +164,18 @@ var placeholderOpts = map[[2]int]bool{
 	optKey{unix.SOL_SOCKET, unix.SO_TIMESTAMPNS}:     true,
 	optKey{unix.SOL_SOCKET, unix.SO_TIMESTAMP_NEW}:   true,
 	optKey{unix.SOL_SOCKET, unix.SO_TIMESTAMPNS_NEW}: true,
-	optKey{unix.SOL_SOCKET, unix.SO_RCVTIMEO}:        true,
-	optKey{unix.SOL_SOCKET, unix.SO_SNDTIMEO}:        true,
-	optKey{unix.SOL_SOCKET, unix.SO_RCVTIMEO_NEW}:    true,
-	optKey{unix.SOL_SOCKET, unix.SO_SNDTIMEO_NEW}:    true,
-	optKey{unix.SOL_SOCKET, unix.SO_LINGER}:          true,
-	optKey{unix.SOL_SOCKET, unix.SO_RCVLOWAT}:        true,
-	optKey{unix.SOL_SOCKET, unix.SO_BUSY_POLL}:       true,
-	optKey{unix.SOL_SOCKET, unix.SO_INCOMING_CPU}:    true,
-	optKey{unix.SOL_SOCKET, unix.SO_PEEK_OFF}:        true,
+	// Receive timestamping flags (timestamping.go).
+	optKey{unix.SOL_SOCKET, unix.SO_TIMESTAMPING_OLD}: true,
+	optKey{unix.SOL_SOCKET, unix.SO_TIMESTAMPING_NEW}: true,
+	optKey{unix.SOL_SOCKET, unix.SO_RCVTIMEO}:         true,
+	optKey{unix.SOL_SOCKET, unix.SO_SNDTIMEO}:         true,
+	optKey{unix.SOL_SOCKET, unix.SO_RCVTIMEO_NEW}:     true,
+	optKey{unix.SOL_SOCKET, unix.SO_SNDTIMEO_NEW}:     true,
+	optKey{unix.SOL_SOCKET, unix.SO_LINGER}:           true,
+	optKey{unix.SOL_SOCKET, unix.SO_RCVLOWAT}:         true,
+	optKey{unix.SOL_SOCKET, unix.SO_BUSY_POLL}:        true,
+	optKey{unix.SOL_SOCKET, unix.SO_INCOMING_CPU}:     true,
+	optKey{unix.SOL_SOCKET, unix.SO_PEEK_OFF}:         true,
 	// Urgent data travels on the fast path's native connection (AF_UNIX
 	// has MSG_OOB), which keeps it inline when this is set.
 	optKey{unix.SOL_SOCKET, unix.SO_OOBINLINE}: true,
@@ -186,4 +189,5 @@ var placeholderOpts = map[[2]int]bool{
 var inheritedNative = []int{
 	unix.SO_RCVTIMEO, unix.SO_SNDTIMEO, unix.SO_LINGER, unix.SO_RCVLOWAT,
 	unix.SO_TIMESTAMP, unix.SO_TIMESTAMPNS, unix.SO_BUSY_POLL, unix.SO_OOBINLINE,
+	unix.SO_TIMESTAMPING,
 }
