@@ -222,10 +222,24 @@ func (inetStreamOps) Connect(s *Socket, f int, a Addr) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
+	case s.State == SSConnected && s.sk.connectUnconfirmed:
+		// __inet_stream_connect called again on SS_CONNECTING once the
+		// handshake is over: 0, and the socket is SS_CONNECTED.
+		s.sk.connectUnconfirmed = false
+		return nil
 	case s.State == SSConnected:
 		return unix.EISCONN
 	case s.sk.listening:
 		return unix.EISCONN
+	case s.sk.connectFailed:
+		// Called again on SS_CONNECTING after the connection failed:
+		// the error (sock_error), else ECONNABORTED; the socket is
+		// SS_UNCONNECTED again.
+		s.sk.connectFailed = false
+		if err := s.takeStreamError(f); err != nil {
+			return err
+		}
+		return unix.ECONNABORTED
 	}
 	if a.Family == unix.AF_UNSPEC {
 		return nil
@@ -253,9 +267,42 @@ func (inetStreamOps) Connect(s *Socket, f int, a Addr) error {
 	if dst.Addr().IsUnspecified() {
 		dst = netip.AddrPortFrom(loopbackFor(dst.Addr()), dst.Port())
 	}
+	var err error
 	if s.st.netstackLoopback() {
-		return s.netstackConnect(f, dst)
+		err = s.netstackConnect(f, dst)
+	} else {
+		err = s.fastConnect(f, dst)
 	}
+	if isNonblocking(f) {
+		return s.loopbackNonblocking(err)
+	}
+	return err
+}
+
+// loopbackNonblocking is what a non-blocking connect over the loopback
+// returns, once netbox has connected (or refused) it at once: Linux's
+// __inet_stream_connect returns EINPROGRESS whatever happens, as the
+// SYN-ACK or RST is processed only after the call (the socket is owned
+// by it). The next connect then says 0 (or the error), and SO_ERROR and
+// poll tell the outcome meanwhile. After a refusal the placeholder stays
+// unconnected, so it polls POLLOUT|POLLHUP (Linux adds POLLIN, POLLERR
+// and POLLRDHUP) and can connect again, as a TCP socket can. s.mu is held.
+func (s *Socket) loopbackNonblocking(err error) error {
+	switch err {
+	case nil:
+		s.sk.connectUnconfirmed = true
+		return unix.EINPROGRESS
+	case unix.ECONNREFUSED:
+		s.sk.err = err
+		s.sk.connectFailed = true
+		return unix.EINPROGRESS
+	}
+	return err
+}
+
+// fastConnect connects the placeholder f natively to the placeholder of
+// the sandbox's listener at dst (the loopback fast path). s.mu is held.
+func (s *Socket) fastConnect(f int, dst netip.AddrPort) error {
 	l := s.st.findListener(dst)
 	if l == nil {
 		return unix.ECONNREFUSED
@@ -422,6 +469,7 @@ func (inetStreamOps) Shutdown(s *Socket, f int, how int) error {
 	if s.State != SSConnected {
 		return unix.ENOTCONN
 	}
+	s.sk.connectUnconfirmed = false // inet_shutdown: SS_CONNECTED
 	s.sk.shutdown |= how + 1
 	return unix.Shutdown(f, how)
 }

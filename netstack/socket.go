@@ -92,6 +92,11 @@ type Sock struct {
 	// tsOwn: netbox set SO_TIMESTAMPNS on the placeholder for the
 	// program's SO_TIMESTAMPING (timestamping.go).
 	tsOwn bool
+	// connectUnconfirmed: a non-blocking connect was told EINPROGRESS
+	// although its connection is up; the next connect says 0
+	// (sock->state still SS_CONNECTING). connectFailed: it was refused,
+	// and the next connect reports the error.
+	connectUnconfirmed, connectFailed bool
 	// reset: a stream connection's error was taken, so it has ended
 	// (TCP_CLOSE, as tcp_done leaves it).
 	reset bool
