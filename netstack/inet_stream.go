@@ -3,6 +3,7 @@ package netstack
 import (
 	"encoding/binary"
 	"net/netip"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -535,7 +536,7 @@ func (inetStreamOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult
 	}
 	buf := make([]byte, size)
 	var oob [128]byte // the placeholder's timestamps (SO_TIMESTAMP*)
-	n, oobn, rflags, _, err := unix.Recvmsg(f, buf, oob[:], (flags&^unix.MSG_WAITALL)|unix.MSG_DONTWAIT)
+	n, oobn, rflags, err := recvmsgHost(f, buf, oob[:], (flags&^unix.MSG_WAITALL)|unix.MSG_DONTWAIT)
 	if err == unix.EAGAIN {
 		return nil, wouldBlock(unix.POLLIN)
 	}
@@ -550,6 +551,30 @@ func (inetStreamOps) RecvMsg(s *Socket, f int, size int, flags int) (*RecvResult
 			Data: binary.NativeEndian.AppendUint32(nil, uint32(inqHint(f)))})
 	}
 	return r, nil
+}
+
+// recvmsgHost is recvmsg(2) on a host socket. Unlike unix.Recvmsg it
+// reads nothing when buf is empty (x/sys then reads a dummy byte, which
+// would take a byte of the stream): like tcp_recvmsg, a receive of
+// nothing returns 0 once data is there, and the data stays.
+func recvmsgHost(fd int, buf, oob []byte, flags int) (n, oobn, rflags int, err error) {
+	var msg unix.Msghdr
+	var iov unix.Iovec
+	if len(buf) > 0 {
+		iov.Base = &buf[0]
+		iov.SetLen(len(buf))
+		msg.Iov = &iov
+		msg.SetIovlen(1)
+	}
+	if len(oob) > 0 {
+		msg.Control = &oob[0]
+		msg.SetControllen(len(oob))
+	}
+	r, _, e := unix.Syscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), uintptr(flags))
+	if e != 0 {
+		return 0, 0, 0, e
+	}
+	return int(r), int(msg.Controllen), int(msg.Flags), nil
 }
 
 // inqHint is tcp_inq_hint: rcv_nxt - copied_seq, the bytes queued to

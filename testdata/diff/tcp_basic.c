@@ -182,6 +182,25 @@ int main(void)
 	waitpid(pid, &st, 0);
 	printf("waitall child exit: %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 
+	/* --- receiving nothing: EAGAIN while nothing is there, then 0, and
+	 * the data stays --- */
+	{
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof from;
+		show("recv0 empty", recv(a, buf, 0, MSG_DONTWAIT));
+		show("recvfrom0 empty", recvfrom(a, buf, 0, MSG_DONTWAIT, (struct sockaddr *)&from, &fl));
+		send(c, "zz", 2, 0);
+		struct pollfd zp = {.fd = a, .events = POLLIN};
+		poll(&zp, 1, 5000);
+		show("recv0 with data", recv(a, buf, 0, MSG_DONTWAIT));
+		fl = sizeof from;
+		show("recvfrom0 with data", recvfrom(a, buf, 0, 0, (struct sockaddr *)&from, &fl));
+		printf("recvfrom0 fromlen: %u\n", (unsigned)fl);
+		struct msghdr zm = {0};
+		show("recvmsg0 with data", recvmsg(a, &zm, 0));
+		recv_show("recv after recv0", a, 64, MSG_DONTWAIT);
+	}
+
 	/* --- shutdown(SHUT_WR) --- */
 	show("shutdown client SHUT_WR", shutdown(c, SHUT_WR));
 	show("read server after SHUT_WR (EOF)", read(a, buf, sizeof buf));
