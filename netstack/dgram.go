@@ -586,6 +586,24 @@ func (s *Socket) SendTooBig(to *Addr) error {
 	return unix.EMSGSIZE
 }
 
+// SendFault is what a send whose payload cannot be read returns: the
+// checks a protocol makes before it copies the payload, which it does
+// last, and then EFAULT. tcp_sendmsg needs a connection (EPIPE);
+// udp_sendmsg, raw_sendmsg and ping_v4_sendmsg need a destination
+// (EDESTADDRREQ).
+func (s *Socket) SendFault(to *Addr) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inet := s.Family == afInet || s.Family == afInet6
+	switch {
+	case inet && s.Type == unix.SOCK_STREAM && s.State != SSConnected:
+		return unix.EPIPE
+	case inet && s.Datagram() && to == nil && s.State != SSConnected:
+		return unix.EDESTADDRREQ
+	}
+	return unix.EFAULT
+}
+
 // setCork is UDP_CORK's setsockopt (udp_lib_setsockopt): set, sends are
 // held until it is cleared, which sends what is pending as one datagram.
 // A connected socket's native sends come through its own sink while

@@ -321,6 +321,11 @@ func (netlinkOps) SendMsg(s *Socket, f int, data []byte, to *Addr, ctl []byte, f
 			return 0, err
 		}
 	}
+	if len(data) == 0 {
+		// Linux's netlink_sendmsg refuses an empty message (measured:
+		// ENODATA, and the socket stays unbound).
+		return 0, unix.ENODATA
+	}
 	s.st.drainNetlink()
 	s.mu.Lock()
 	s.autobind()

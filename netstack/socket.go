@@ -350,6 +350,13 @@ func (s *Socket) newDgram(port uint16) (*Socket, int, error) {
 // rather than a byte stream.
 func (s *Socket) Datagram() bool { return s.Type == unix.SOCK_DGRAM || s.Type == unix.SOCK_RAW }
 
+// Listening reports whether the socket listens (TCP_LISTEN).
+func (s *Socket) Listening() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sk.listening
+}
+
 // Start connects the socket to the stack once the placeholder is in the
 // program's hands: a datagram socket starts receiving.
 func (s *Socket) Start() {

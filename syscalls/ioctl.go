@@ -53,22 +53,45 @@ func sysIoctl(h *Handler, t Task) (platform.Reply, bool) {
 		// any answer about its interfaces, whoever's the fd.
 		h.st.SyncConfig(t.Call().Tid)
 	}
-	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
-		switch {
-		case req == unix.SIOCGIFCONF:
-			return result(0, h.ifconf(t, a[2])), false
-		case ifreqGet[req] || ifreqSet[req]:
-			return result(0, h.ifIoctl(t, req, a[2])), false
-		case req == unix.TIOCINQ && ref.s.Family == unix.AF_VSOCK:
-			// vsock_do_ioctl: SIOCINQ needs a transport.
-			return platform.Errno(int(unix.EOPNOTSUPP)), false
-		case req == unix.SIOCADDRT || req == unix.SIOCDELRT:
-			if ref.s.Family == unix.AF_INET || ref.s.Family == unix.AF_INET6 {
-				return result(0, h.routeIoctl(t, ref.s.Family, req, a[2])), false
-			}
-		}
+	ref, native, err := h.lookup(t, a[0])
+	switch {
+	case err == unix.ENOTSOCK || err == unix.EBADF || native:
+		// Not netbox's socket (a pipe's or a terminal's FIONREAD): the
+		// fd's own ioctl, natively; a bad fd's EBADF too.
 		return platform.Reply{Continue: true}, false
-	})
+	case err != nil:
+		return platform.Errno(errno(err)), false
+	}
+	defer ref.done()
+	return socketIoctl(h, t, ref, req, a[2]), false
+}
+
+// socketIoctl is sock_ioctl on a netbox socket. What is not answered here
+// runs natively on the placeholder.
+func socketIoctl(h *Handler, t Task, ref *sockRef, req uint, arg uint64) platform.Reply {
+	s := ref.s
+	inet := s.Family == unix.AF_INET || s.Family == unix.AF_INET6
+	switch {
+	case req == unix.SIOCGIFCONF:
+		return result(0, h.ifconf(t, arg))
+	case ifreqGet[req] || ifreqSet[req]:
+		return result(0, h.ifIoctl(t, req, arg))
+	case s.Family == unix.AF_NETLINK:
+		// netlink_ioctl knows none (ENOIOCTLCMD), and sock_do_ioctl
+		// makes the rest ENOTTY.
+		return platform.Errno(int(unix.ENOTTY))
+	case (req == unix.TIOCOUTQ || req == unix.SIOCOUTQNSD) && inet && s.Type == unix.SOCK_STREAM && s.Listening():
+		return platform.Errno(int(unix.EINVAL)) // tcp_ioctl on a listener
+	case req == unix.SIOCATMARK && inet && s.Datagram():
+		// udp_ioctl, raw_ioctl and ping have no SIOCATMARK.
+		return platform.Errno(int(unix.ENOTTY))
+	case req == unix.TIOCINQ && s.Family == unix.AF_VSOCK:
+		// vsock_do_ioctl: SIOCINQ needs a transport.
+		return platform.Errno(int(unix.EOPNOTSUPP))
+	case (req == unix.SIOCADDRT || req == unix.SIOCDELRT) && inet:
+		return result(0, h.routeIoctl(t, s.Family, req, arg))
+	}
+	return platform.Reply{Continue: true}
 }
 
 // ifIoctl runs an ifreq ioctl in the caller's namespace: the ifreq is read

@@ -1,6 +1,7 @@
 package syscalls
 
 import (
+	"encoding/binary"
 	"golang.org/x/sys/unix"
 
 	"github.com/netbox-sandbox/netbox/netstack"
@@ -32,6 +33,9 @@ type outMsg struct {
 	total uint64         // the payload's full length
 	to    *netstack.Addr // the destination, when given
 	ctl   []byte         // msg_control
+	// fault: the payload could not be read. The protocol copies it
+	// last, so its own checks still come first (netstack.SendFault).
+	fault bool
 }
 
 // send runs one emulated send of m, waiting when the socket is blocking.
@@ -49,7 +53,13 @@ func (h *Handler) send(t Task, ref *sockRef, m outMsg, flags int) (platform.Repl
 // sendOnce is one attempt at a send; it does not wait and does not answer.
 func sendOnce(t Task, ref *sockRef, m outMsg, flags int) (platform.Reply, error) {
 	s := ref.s
-	n, err := s.Ops.SendMsg(s, ref.f, m.data, m.to, m.ctl, flags&^(unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL))
+	var n int
+	var err error
+	if m.fault {
+		err = s.SendFault(m.to)
+	} else {
+		n, err = s.Ops.SendMsg(s, ref.f, m.data, m.to, m.ctl, flags&^(unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL))
+	}
 	if err == unix.EPIPE && flags&unix.MSG_NOSIGNAL == 0 && s.Type == unix.SOCK_STREAM {
 		unix.Syscall(unix.SYS_TKILL, uintptr(t.Call().Tid), uintptr(unix.SIGPIPE), 0)
 	}
@@ -84,20 +94,18 @@ func sysSendto(h *Handler, t Task) (platform.Reply, bool) {
 		// Like __sys_sendto: a NULL address is no address, whatever
 		// its length.
 		if a[4] != 0 {
-			to, err := readAddr(t, ref.s, a[4], a[5], forSend)
+			b, err := abi.CopyInSockaddr(t, a[4], a[5])
 			if err != nil {
 				return platform.Errno(errno(err)), false
 			}
-			if ref.s.Datagram() || ref.s.State != netstack.SSConnected {
-				dst = &to
+			if dst, err = sendName(ref.s, b); err != nil {
+				return platform.Errno(errno(err)), false
 			}
 		}
 		length := min(a[2], abi.MaxRWCount)
 		data := make([]byte, min(int(length), sendCap(ref.s)))
-		if err := t.ReadMem(a[1], data); err != nil {
-			return platform.Errno(int(unix.EFAULT)), false
-		}
-		return h.send(t, ref, outMsg{data: data, total: length, to: dst}, int(int32(a[3])))
+		fault := t.ReadMem(a[1], data) != nil
+		return h.send(t, ref, outMsg{data: data, total: length, to: dst, fault: fault}, int(int32(a[3])))
 	})
 }
 
@@ -106,9 +114,8 @@ func sysRecvfrom(h *Handler, t Task) (platform.Reply, bool) {
 	a := t.Call().Args
 	buf, length, flags, addrPtr, lenPtr := a[1], a[2], int(int32(a[3])), a[4], a[5]
 	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
-		if err := abi.CheckSockaddrLen(t, addrPtr, lenPtr); err != nil {
-			return platform.Errno(errno(err)), false
-		}
+		// Like __sys_recvfrom: the address and its length are looked at
+		// only once something was received (move_addr_to_user).
 		s := ref.s
 		return h.recv(t, ref, recvSize(s, length), flags, func(r *netstack.RecvResult) (int64, error) {
 			sa := sourceName(s, r)
@@ -165,10 +172,14 @@ func readMsghdr(t Task, ref *sockRef, addr uint64) (msg abi.Msghdr, native bool,
 	if err != nil {
 		return msg, false, err
 	}
-	if int32(msg.NameLen) < 0 {
-		return msg, false, unix.EINVAL
+	if msg.Name != 0 && int32(msg.NameLen) < 0 {
+		return msg, false, unix.EINVAL // __copy_msghdr: a NULL name has length 0
 	}
-	return msg, ref.s.Type == unix.SOCK_STREAM && ref.s.Family != unix.AF_VSOCK && msg.Name == 0 && msg.ControlLen == 0, nil
+	// A stream socket that is not connected has no data path: netbox
+	// answers (tcp_sendmsg's EPIPE where AF_UNIX would say ENOTCONN).
+	native = ref.s.Type == unix.SOCK_STREAM && ref.s.Family != unix.AF_VSOCK && msg.Name == 0 && msg.ControlLen == 0 &&
+		ref.s.State == netstack.SSConnected
+	return msg, native, nil
 }
 
 func sysSendmsg(h *Handler, t Task) (platform.Reply, bool) {
@@ -212,12 +223,14 @@ func readSendmsg(t Task, ref *sockRef, msg abi.Msghdr) (m outMsg, err error) {
 	// Like __copy_msghdr: a longer msg_namelen is cut to
 	// sizeof(struct sockaddr_storage).
 	nameLen := min(msg.NameLen, abi.SockaddrStorageSize)
-	if msg.Name != 0 && nameLen != 0 && (ref.s.Datagram() || ref.s.State != netstack.SSConnected) {
-		addr, err := readAddr(t, ref.s, msg.Name, uint64(nameLen), forSend)
+	if msg.Name != 0 && nameLen != 0 {
+		b, err := abi.CopyInSockaddr(t, msg.Name, uint64(nameLen))
 		if err != nil {
 			return m, err
 		}
-		m.to = &addr
+		if m.to, err = sendName(ref.s, b); err != nil {
+			return m, err
+		}
 	}
 	iov, err := abi.ReadIovecs(t, msg.Iov, msg.IovLen)
 	if err != nil {
@@ -228,7 +241,26 @@ func readSendmsg(t Task, ref *sockRef, msg abi.Msghdr) (m outMsg, err error) {
 	}
 	m.total = abi.TotalLen(iov)
 	m.data, err = abi.Gather(t, iov, sendCap(ref.s))
-	return m, err
+	m.fault = err != nil
+	return m, nil
+}
+
+// sendName is the protocol's reading of the address a send names, which
+// move_addr_to_kernel copied: TCP ignores it (tcp_sendmsg reads msg_name
+// only for Fast Open), a connected stream socket too; a datagram socket
+// sends there.
+func sendName(s *netstack.Socket, b []byte) (*netstack.Addr, error) {
+	if s.Type == unix.SOCK_STREAM && (s.Family == unix.AF_INET || s.Family == unix.AF_INET6) {
+		return nil, nil
+	}
+	if !s.Datagram() && s.State == netstack.SSConnected {
+		return nil, nil
+	}
+	to, err := parseAddr(s, b, forSend)
+	if err != nil {
+		return nil, err
+	}
+	return &to, nil
 }
 
 func sysRecvmsg(h *Handler, t Task) (platform.Reply, bool) {
@@ -345,6 +377,26 @@ func sendmmsg(t Task, ref *sockRef, vec uint64, vlen uint32, flags int) platform
 	return platform.Val(int64(sent))
 }
 
+// checkMmsgTimeout reads recvmmsg's timeout, as __sys_recvmmsg does
+// before anything else (get_timespec64: EFAULT) and do_recvmmsg
+// (poll_select_set_timeout: EINVAL unless 0 ≤ tv_nsec < 10⁹ and
+// tv_sec ≥ 0). netbox waits only for the first message, so the timeout
+// itself never cuts a batch short.
+func checkMmsgTimeout(t Task, ptr uint64) error {
+	if ptr == 0 {
+		return nil
+	}
+	var ts [16]byte
+	if err := t.ReadMem(ptr, ts[:]); err != nil {
+		return unix.EFAULT
+	}
+	sec, nsec := int64(binary.LittleEndian.Uint64(ts[:8])), int64(binary.LittleEndian.Uint64(ts[8:]))
+	if sec < 0 || nsec < 0 || nsec >= 1e9 {
+		return unix.EINVAL
+	}
+	return nil
+}
+
 func mmsgResult(n int, err error) platform.Reply {
 	if n > 0 {
 		return platform.Val(int64(n))
@@ -358,6 +410,9 @@ func sysRecvmmsg(h *Handler, t Task) (platform.Reply, bool) {
 	a := t.Call().Args
 	vec, vlen, flags := a[1], min(uint32(a[2]), abi.UIOMaxIOV), int(int32(a[3]))
 	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
+		if err := checkMmsgTimeout(t, a[4]); err != nil {
+			return platform.Errno(errno(err)), false
+		}
 		if vlen == 0 {
 			return platform.Val(0), false
 		}

@@ -168,6 +168,11 @@ func readAddr(t Task, s *netstack.Socket, ptr, length uint64, op addrUse) (netst
 	if err != nil {
 		return netstack.Addr{}, err
 	}
+	return parseAddr(s, b, op)
+}
+
+// parseAddr reads a sockaddr copied from the program as s's family does.
+func parseAddr(s *netstack.Socket, b []byte, op addrUse) (netstack.Addr, error) {
 	switch s.Family {
 	case unix.AF_NETLINK:
 		return netlinkAddr(b, op)

@@ -34,7 +34,7 @@ func offArgHi(i int) uint32 { return uint32(16 + 8*i + 4) }
 // sendto also when it sends nothing (a stream placeholder's empty send
 // fails where TCP's succeeds) and recvfrom also with MSG_ERRQUEUE or
 // MSG_OOB, and ioctl only for the
-// socket ioctl numbers; when asked, open and openat only when read-only
+// socket ioctl numbers, FIONREAD and SIOCOUTQ; when asked, open and openat only when read-only
 // and not of a directory (netbox serves /proc/net views), openat2 always
 // (its flags are in memory).
 var Trapped = []int{
@@ -115,11 +115,13 @@ func Program(trapOpens bool) []unix.SockFilter {
 	p.ld(offArgHi(4))
 	p.jeq(0, "allow", "notify")
 
-	// ioctl(fd, req, …): the socket ioctls (0x89xx) and FIONREAD; req is an
+	// ioctl(fd, req, …): the socket ioctls (0x89xx), FIONREAD and
+	// SIOCOUTQ (which netbox answers on its listeners); req is an
 	// unsigned int, so the low 32 bits decide.
 	p.label("ioctl")
 	p.ld(offArgLo(1))
-	p.jeq(unix.TIOCINQ, "notify", "") // FIONREAD, SIOCINQ
+	p.jeq(unix.TIOCINQ, "notify", "")  // FIONREAD, SIOCINQ
+	p.jeq(unix.TIOCOUTQ, "notify", "") // SIOCOUTQ
 	p.jge(0x8900, "", "allow")
 	p.jge(0x8a00, "allow", "notify")
 

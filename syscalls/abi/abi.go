@@ -178,23 +178,6 @@ func SockaddrWrites(w *Writes, m Memory, addr, lenPtr uint64, sa []byte) error {
 	return nil
 }
 
-// CheckSockaddrLen validates the program's buffer length before an
-// operation whose effect cannot be undone (accept): the length must be
-// readable and not negative.
-func CheckSockaddrLen(m Memory, addr, lenPtr uint64) error {
-	if addr == 0 {
-		return nil
-	}
-	l, err := readU32(m, lenPtr)
-	if err != nil {
-		return err
-	}
-	if int32(l) < 0 {
-		return unix.EINVAL
-	}
-	return nil
-}
-
 // Writes collects writes into a program's memory so that they are made
 // in one go: one process_vm_writev when the memory is a VectorMemory.
 type Writes struct {

@@ -649,19 +649,6 @@ func TestCopyOutSockaddr(t *testing.T) {
 	})
 }
 
-func TestCheckSockaddrLen(t *testing.T) {
-	m := newMem()
-	m.mapZero(regB, 4)
-	m.putU32(t, regB, 16)
-	wantErr(t, "ok", CheckSockaddrLen(m, regA, regB), nil)
-	wantErr(t, "NULL addr", CheckSockaddrLen(m, 0, unmapped), nil)
-	wantErr(t, "bad lenPtr", CheckSockaddrLen(m, regA, unmapped), unix.EFAULT)
-	m.putU32(t, regB, 0xfffffff0)
-	wantErr(t, "negative", CheckSockaddrLen(m, regA, regB), unix.EINVAL)
-	m.putU32(t, regB, 0)
-	wantErr(t, "zero", CheckSockaddrLen(m, regA, regB), nil)
-}
-
 func TestWriteU32(t *testing.T) {
 	m := newMem()
 	r := m.mapZero(regA, 6)
