@@ -239,7 +239,7 @@ func (s *Socket) syncLocal() {
 	s.publishLocal()
 }
 
-func (inetDgramOps) Name(s *Socket, peer bool) ([]byte, error) {
+func (inetDgramOps) Name(s *Socket, f int, peer bool) ([]byte, error) {
 	return s.inetName(peer)
 }
 

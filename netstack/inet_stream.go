@@ -448,7 +448,17 @@ func (s *Socket) Unaccept(a *Accepted) {
 	}
 }
 
-func (inetStreamOps) Name(s *Socket, peer bool) ([]byte, error) {
+func (inetStreamOps) Name(s *Socket, f int, peer bool) ([]byte, error) {
+	if peer {
+		// inet_getname: a connection that has ended (TCP_CLOSE after a
+		// reset, or after FINs both ways) has no peer.
+		s.mu.Lock()
+		ended := s.State == SSConnected && s.tcpState(f) == tcpClose
+		s.mu.Unlock()
+		if ended {
+			return nil, unix.ENOTCONN
+		}
+	}
 	return s.inetName(peer)
 }
 

@@ -293,7 +293,7 @@ func nlDestination(a Addr) error {
 
 // Name is netlink_getname: the port id (0 before any bind), or the
 // peer's: the kernel.
-func (netlinkOps) Name(s *Socket, peer bool) ([]byte, error) {
+func (netlinkOps) Name(s *Socket, f int, peer bool) ([]byte, error) {
 	s.st.drainNetlink()
 	s.mu.Lock()
 	defer s.mu.Unlock()

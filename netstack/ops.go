@@ -22,7 +22,7 @@ type ProtoOps interface {
 	Accept(s *Socket, f int) (*Accepted, error)
 	// Name is getsockname (peer false) or getpeername (peer true): the
 	// address as a sockaddr of the socket's family.
-	Name(s *Socket, peer bool) ([]byte, error)
+	Name(s *Socket, f int, peer bool) ([]byte, error)
 	Shutdown(s *Socket, f int, how int) error
 	// SendMsg sends data (to a, when given) with the control messages in
 	// ctl, the bytes of the program's msg_control.
@@ -111,12 +111,12 @@ func wouldBlock(events int16) error { return &WaitError{Events: events} }
 // noOps is sock_no_*: the operations a protocol lacks give Linux's errno.
 type noOps struct{}
 
-func (noOps) Listen(*Socket, int, int) error         { return unix.EOPNOTSUPP }
-func (noOps) Accept(*Socket, int) (*Accepted, error) { return nil, unix.EOPNOTSUPP }
-func (noOps) Shutdown(*Socket, int, int) error       { return unix.EOPNOTSUPP }
-func (noOps) Connect(*Socket, int, Addr) error       { return unix.EOPNOTSUPP }
-func (noOps) Bind(*Socket, int, Addr, Caller) error  { return unix.EOPNOTSUPP }
-func (noOps) Name(*Socket, bool) ([]byte, error)     { return nil, unix.EOPNOTSUPP }
+func (noOps) Listen(*Socket, int, int) error          { return unix.EOPNOTSUPP }
+func (noOps) Accept(*Socket, int) (*Accepted, error)  { return nil, unix.EOPNOTSUPP }
+func (noOps) Shutdown(*Socket, int, int) error        { return unix.EOPNOTSUPP }
+func (noOps) Connect(*Socket, int, Addr) error        { return unix.EOPNOTSUPP }
+func (noOps) Bind(*Socket, int, Addr, Caller) error   { return unix.EOPNOTSUPP }
+func (noOps) Name(*Socket, int, bool) ([]byte, error) { return nil, unix.EOPNOTSUPP }
 
 // checkFamily is the family check of inet_bind/inet_dgram_connect: the
 // sockaddr's family must be the socket's, except that AF_UNSPEC is left to

@@ -176,6 +176,16 @@ func (p *pendingErr) set(err error) {
 	p.mu.Unlock()
 }
 
+// pending reports whether an error waits, without taking it.
+func (p *pendingErr) pending() bool {
+	if p == nil {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err != nil
+}
+
 func (p *pendingErr) take() error {
 	if p == nil {
 		return nil

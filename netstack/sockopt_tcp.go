@@ -47,20 +47,28 @@ func (s *Socket) getTCPSpecial(f, name int) (b []byte, done bool, err error) {
 }
 
 // tcpState is the TCP state of the connection as far as netbox can tell:
-// listening, established, or half closed by either side (the peer's FIN
-// shows as RDHUP on the native connection).
+// listening, established, half closed by either side (the peer's FIN
+// shows as RDHUP on the native connection), or closed: FINs both ways, or
+// a reset (the placeholder's ECONNRESET, POLLERR, from a peer that closed
+// with data unread; the netstack path's pending error; or one already
+// taken). s.mu is held.
 func (s *Socket) tcpState(f int) byte {
 	switch {
 	case s.sk.listening:
 		return tcpListen
 	case s.State != SSConnected:
 		return tcpClose
+	case s.sk.reset || s.sk.netErr.pending():
+		return tcpClose
 	}
 	peerShut := false
 	if f >= 0 {
 		pfd := []unix.PollFd{{Fd: int32(f), Events: unix.POLLRDHUP}}
-		if n, _ := unix.Poll(pfd, 0); n > 0 && pfd[0].Revents&unix.POLLRDHUP != 0 {
-			peerShut = true
+		if n, _ := unix.Poll(pfd, 0); n > 0 {
+			if pfd[0].Revents&unix.POLLERR != 0 {
+				return tcpClose
+			}
+			peerShut = pfd[0].Revents&unix.POLLRDHUP != 0
 		}
 	}
 	selfShut := s.sk.shutdown&(unix.SHUT_WR+1) != 0

@@ -254,7 +254,7 @@ func (vsockOps) Accept(s *Socket, f int) (*Accepted, error) {
 }
 
 // Name is vsock_getname.
-func (vsockOps) Name(s *Socket, peer bool) ([]byte, error) {
+func (vsockOps) Name(s *Socket, f int, peer bool) ([]byte, error) {
 	if peer {
 		return nil, unix.ENOTCONN // never SS_CONNECTED
 	}

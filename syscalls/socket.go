@@ -300,7 +300,7 @@ func sysGetpeername(h *Handler, t Task) (platform.Reply, bool) {
 func (h *Handler) getName(t Task, peer bool) (platform.Reply, bool) {
 	a := t.Call().Args
 	return h.withSocket(t, a[0], func(ref *sockRef) (platform.Reply, bool) {
-		sa, err := ref.s.Ops.Name(ref.s, peer)
+		sa, err := ref.s.Ops.Name(ref.s, ref.f, peer)
 		if err != nil {
 			return platform.Errno(errno(err)), false
 		}

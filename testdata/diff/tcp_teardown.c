@@ -1,7 +1,9 @@
 /* tcp_teardown.c - connections that end early or are taken apart:
  * accept() of a connection whose client already sent data and closed
  * (the data, then EOF), connect(AF_UNSPEC) on a connected TCP socket (0;
- * then getpeername ENOTCONN and send EPIPE), and the largest UDP
+ * then getpeername ENOTCONN and send EPIPE), getpeername once the
+ * connection has ended (reset, FINs both ways, SO_LINGER 0) or half
+ * ended, and the largest UDP
  * datagrams over IPv4 and IPv6 (65507 / 65527 bytes; one more is
  * EMSGSIZE).
  */
@@ -63,6 +65,45 @@ int main(void)
 	rd("peer read after AF_UNSPEC", a2);
 	close(a2);
 	close(c2);
+
+	/* The peer's address lives as long as the connection: gone once it
+	 * is reset or FINs went both ways (TCP_CLOSE), kept after one FIN. */
+	{
+		const char *names[] = {"peer FIN", "peer reset", "own FIN then peer's", "peer's FIN then own",
+				       "peer linger 0", "FINs both ways"};
+		for (int i = 0; i < 6; i++) {
+			int pc = socket(AF_INET, SOCK_STREAM, 0);
+			connect(pc, (struct sockaddr *)&sa, sizeof sa);
+			int pa = accept(l, NULL, NULL);
+			if (i == 1)
+				send(pc, "unread", 6, 0);
+			if (i == 2 || i == 5)
+				shutdown(pc, SHUT_WR);
+			if (i == 4)
+				setsockopt(pa, SOL_SOCKET, SO_LINGER, &(struct linger){1, 0}, sizeof(struct linger));
+			usleep(20000);
+			if (i == 5)
+				shutdown(pa, SHUT_WR);
+			else
+				close(pa);
+			usleep(20000);
+			if (i == 3)
+				shutdown(pc, SHUT_WR);
+			usleep(20000);
+			char lbl[80];
+			pl = sizeof peer;
+			snprintf(lbl, sizeof lbl, "getpeername after %s", names[i]);
+			show(lbl, getpeername(pc, (struct sockaddr *)&peer, &pl));
+			if (i == 5) {
+				pl = sizeof peer;
+				show("getpeername of the other end after FINs both ways", getpeername(pa, (struct sockaddr *)&peer, &pl));
+				close(pa);
+			}
+			if (i == 4)
+				rd("read after peer linger 0", pc);
+			close(pc);
+		}
+	}
 
 	int u4 = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in d4 = {.sin_family = AF_INET, .sin_port = htons(9), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
