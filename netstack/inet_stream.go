@@ -270,6 +270,9 @@ func (inetStreamOps) Connect(s *Socket, f int, a Addr) error {
 	}
 	var err error
 	if s.st.netstackLoopback() {
+		if s.sk.connecting == nil {
+			s.releaseClosedListener(dst)
+		}
 		err = s.netstackConnect(f, dst)
 	} else {
 		err = s.fastConnect(f, dst)
@@ -278,6 +281,40 @@ func (inetStreamOps) Connect(s *Socket, f int, a Addr) error {
 		return s.loopbackNonblocking(err)
 	}
 	return err
+}
+
+// releaseClosedListener makes sure that the sandbox listener at dst, if
+// the program has closed it, is released before a netstack-path handshake
+// starts: gVisor's listener would otherwise take the connection and reset
+// it, where Linux refuses it (the sweep finds closed sockets only every
+// second). The fast path needs no such check: connecting to the closed
+// placeholder is refused. s.mu is held.
+func (s *Socket) releaseClosedListener(dst netip.AddrPort) {
+	l := s.st.findListener(dst)
+	if l == nil || s.st.Sweep == nil {
+		return
+	}
+	l.mu.Lock()
+	name, listening := l.sk.listenName, l.sk.listening
+	l.mu.Unlock()
+	if !listening || !s.st.abstractNameFree(name) {
+		return
+	}
+	s.mu.Unlock()
+	s.st.Sweep()
+	s.mu.Lock()
+}
+
+// abstractNameFree reports whether no socket holds the abstract name: a
+// bind to it succeeds (and is undone at once). A listener's placeholder
+// holds its name until the program has closed it everywhere.
+func (st *Stack) abstractNameFree(name string) bool {
+	fd, err := st.host.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	return unix.Bind(fd, &unix.SockaddrUnix{Name: "@" + name}) == nil
 }
 
 // loopbackNonblocking is what a non-blocking connect over the loopback

@@ -262,6 +262,20 @@ int main(void)
 		close(b);
 	}
 	{
+		/* A listener the program closed a moment ago: refused at once. */
+		int cl = tcp_sock();
+		struct sockaddr_in any = sin4("127.0.0.1", 0);
+		bind(cl, (struct sockaddr *)&any, sizeof any);
+		listen(cl, 4);
+		len = sizeof ss;
+		getsockname(cl, (struct sockaddr *)&ss, &len);
+		struct sockaddr_in gone = sin4("127.0.0.1", sa_port(&ss));
+		close(cl);
+		int x = tcp_sock();
+		show("connect closed listener", connect(x, (struct sockaddr *)&gone, sizeof gone));
+		close(x);
+	}
+	{
 		int ec, es;
 		connect_pair(s, port, &ec, &es);
 		show("connect already connected", connect(ec, (struct sockaddr *)&same, sizeof same));
