@@ -216,7 +216,7 @@ func (st *Stack) forgetClient(name string) {
 type connInfo struct {
 	peer   netip.AddrPort // the client's local address
 	self   netip.AddrPort // the address it connected to
-	netErr *pendingErr    // the netstack path's pending error, if any
+	netErr *pumpLink      // the netstack path's link to its pump, if any
 }
 
 func (inetStreamOps) Connect(s *Socket, f int, a Addr) error {
@@ -442,6 +442,7 @@ func (inetStreamOps) Accept(s *Socket, f int) (*Accepted, error) {
 		}
 		acc := s.newAccepted(f, nfd, ci.peer, ci.self)
 		acc.Socket.sk.netErr = ci.netErr
+		acc.Socket.syncAbortive()
 		return acc, nil
 	}
 }
@@ -519,6 +520,7 @@ func (inetStreamOps) Shutdown(s *Socket, f int, how int) error {
 	}
 	s.sk.connectUnconfirmed = false // inet_shutdown: SS_CONNECTED
 	s.sk.shutdown |= how + 1
+	s.syncAbortive()
 	return unix.Shutdown(f, how)
 }
 

@@ -100,9 +100,10 @@ type Sock struct {
 	// reset: a stream connection's error was taken, so it has ended
 	// (TCP_CLOSE, as tcp_done leaves it).
 	reset bool
-	// netErr is the pending error a netstack-path pump reports (it may
-	// start before the socket exists: an accepted connection's).
-	netErr *pendingErr
+	// netErr links a netstack-path connection to its pump: the pending
+	// error it reports, and whether a close resets (it may start before
+	// the socket exists: an accepted connection's).
+	netErr *pumpLink
 
 	// Datagram sockets: netbox's end of the placeholder pair and the
 	// metadata of the datagrams queued on the program's end, oldest first.
@@ -164,20 +165,28 @@ type Sock struct {
 	stash []acceptedConn
 }
 
-// pendingErr is an error set by one goroutine and taken by another.
-type pendingErr struct {
+// pumpLink is what a netstack-path connection's pump shares with its
+// socket, which may not exist yet when the pump starts (an accepted
+// connection's): the pending error the pump sets and the socket takes,
+// and how the program's close ends the connection.
+type pumpLink struct {
 	mu  sync.Mutex
 	err error
+	// abortive: SO_LINGER is {1, 0} and the program has not shut its
+	// side for writing, so its close resets the connection (tcp_close
+	// with a zero linger time: tcp_disconnect, an RST) where another
+	// close sends a FIN.
+	abortive atomic.Bool
 }
 
-func (p *pendingErr) set(err error) {
+func (p *pumpLink) set(err error) {
 	p.mu.Lock()
 	p.err = err
 	p.mu.Unlock()
 }
 
 // pending reports whether an error waits, without taking it.
-func (p *pendingErr) pending() bool {
+func (p *pumpLink) pending() bool {
 	if p == nil {
 		return false
 	}
@@ -186,7 +195,7 @@ func (p *pendingErr) pending() bool {
 	return p.err != nil
 }
 
-func (p *pendingErr) take() error {
+func (p *pumpLink) take() error {
 	if p == nil {
 		return nil
 	}

@@ -67,6 +67,8 @@ type sockOpts struct {
 	// nativeSet: an option of placeholderOpts was set on the
 	// placeholder, which accepted connections then copy.
 	nativeSet bool
+	// lingerZero: SO_LINGER (kept on the placeholder) is {1, 0}.
+	lingerZero bool
 	// mcAddr is IP_MULTICAST_IF's interface address.
 	mcAddr netip.Addr
 	// bindDev is SO_BINDTODEVICE's interface index (0: none).

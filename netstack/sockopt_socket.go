@@ -361,6 +361,11 @@ func (s *Socket) setNative(f, name int, val Optval) error {
 	switch name {
 	case unix.SO_RXQ_OVFL:
 		s.sk.rxqOvfl.Store(len(b) >= 4 && binary.LittleEndian.Uint32(b) != 0)
+	case unix.SO_LINGER:
+		if l, err := unix.GetsockoptLinger(f, unix.SOL_SOCKET, unix.SO_LINGER); err == nil {
+			s.sk.opts.lingerZero = l.Onoff != 0 && l.Linger == 0
+			s.syncAbortive()
+		}
 	case unix.SO_RCVTIMEO, unix.SO_RCVTIMEO_NEW:
 		if tv, err := unix.GetsockoptTimeval(f, unix.SOL_SOCKET, unix.SO_RCVTIMEO); err == nil {
 			s.sk.opts.rcvTimeo = *tv
@@ -371,6 +376,16 @@ func (s *Socket) setNative(f, name int, val Optval) error {
 		}
 	}
 	return nil
+}
+
+// syncAbortive tells a netstack-path connection's pump whether the
+// program's close is to reset the connection: SO_LINGER {1, 0}, and its
+// side not shut for writing (after shutdown(SHUT_WR) the FIN is out and
+// the close sends no RST). s.mu is held.
+func (s *Socket) syncAbortive() {
+	if s.sk.netErr != nil {
+		s.sk.netErr.abortive.Store(s.sk.opts.lingerZero && s.sk.shutdown&(unix.SHUT_WR+1) == 0)
+	}
 }
 
 // getNative reads an option of the placeholder itself.

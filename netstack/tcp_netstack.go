@@ -118,8 +118,9 @@ func (s *Socket) joinPump(sup *os.File, dst netip.AddrPort) {
 	s.sk.remote = forFamily(s.Family, dst)
 	s.State = SSConnected
 	s.sk.pumped = true
-	s.sk.netErr = &pendingErr{}
-	go pump(sup, s.sk.ep, &s.sk.wq, s.sk.netErr.set)
+	s.sk.netErr = &pumpLink{}
+	s.syncAbortive()
+	go pump(sup, s.sk.ep, &s.sk.wq, s.sk.netErr)
 }
 
 // renewStreamEndpoint replaces the TCP endpoint of a socket whose connect
@@ -309,7 +310,7 @@ func (s *Socket) handOver(nep tcpip.Endpoint, nwq *waiter.Queue, peer netip.Addr
 		nep.Abort()
 		return
 	}
-	netErr := &pendingErr{}
+	netErr := &pumpLink{}
 	s.st.mu.Lock()
 	s.st.clients[name] = connInfo{peer: forFamily(family, peer), self: forFamily(family, addrPortOf(la)), netErr: netErr}
 	s.st.mu.Unlock()
@@ -320,18 +321,19 @@ func (s *Socket) handOver(nep tcpip.Endpoint, nwq *waiter.Queue, peer netip.Addr
 		return
 	}
 	unix.SetNonblock(fd, true)
-	go pump(os.NewFile(uintptr(fd), "netbox-tcp-pump"), nep, nwq, netErr.set)
+	go pump(os.NewFile(uintptr(fd), "netbox-tcp-pump"), nep, nwq, netErr)
 }
 
 // pump copies between netbox's end of a placeholder connection and a
 // gVisor TCP endpoint until both directions are done, then closes both.
 // A FIN from either side becomes a shutdown of the other; the program's
-// close with data unread (ECONNRESET on netbox's end) aborts the endpoint,
-// which sends an RST as Linux does. An RST from the network closes
-// netbox's end, so the program's sends fail with EPIPE, and calls onReset
-// (when not nil) with the socket's pending error: ECONNRESET, or EPIPE
-// after the peer's FIN (tcp_reset in CLOSE_WAIT).
-func pump(sup *os.File, ep tcpip.Endpoint, wq *waiter.Queue, onReset func(error)) {
+// close with data unread (ECONNRESET on netbox's end), or with SO_LINGER
+// {1, 0} (link.abortive), aborts the endpoint, which sends an RST as
+// Linux does. An RST from the network closes netbox's end, so the
+// program's sends fail with EPIPE, and sets the socket's pending error in
+// link: ECONNRESET, or EPIPE after the peer's FIN (tcp_reset in
+// CLOSE_WAIT).
+func pump(sup *os.File, ep tcpip.Endpoint, wq *waiter.Queue, link *pumpLink) {
 	var wg sync.WaitGroup
 	wg.Add(2)
 	sent := make(chan struct{}) // the program → network direction is over
@@ -350,7 +352,7 @@ func pump(sup *os.File, ep tcpip.Endpoint, wq *waiter.Queue, onReset func(error)
 				}
 			}
 			if err != nil {
-				if errors.Is(err, unix.ECONNRESET) {
+				if errors.Is(err, unix.ECONNRESET) || link.abortive.Load() {
 					abort()
 					return
 				}
@@ -396,11 +398,11 @@ func pump(sup *os.File, ep tcpip.Endpoint, wq *waiter.Queue, onReset func(error)
 			if _, wait := err.(*tcpip.ErrWouldBlock); err != nil && !wait {
 				// Reset or aborted: the connection is over for the
 				// program too.
-				if isReset(err) && onReset != nil {
+				if isReset(err) {
 					if finSeen {
-						onReset(unix.EPIPE)
+						link.set(unix.EPIPE)
 					} else {
-						onReset(unix.ECONNRESET)
+						link.set(unix.ECONNRESET)
 					}
 				}
 				sup.Close()
