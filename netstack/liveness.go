@@ -15,15 +15,20 @@ const sockDiagByFamily = 20
 
 // unix_diag constants (linux/unix_diag.h).
 const (
-	udiagShowRQLen = 0x10 // UDIAG_SHOW_RQLEN
-	unixDiagRQLen  = 4    // UNIX_DIAG_RQLEN
+	udiagShowRQLen   = 0x10 // UDIAG_SHOW_RQLEN
+	unixDiagRQLen    = 4    // UNIX_DIAG_RQLEN
+	unixDiagShutdown = 6    // UNIX_DIAG_SHUTDOWN, always given
 )
 
 // unixQueue is what UNIX_DIAG_RQLEN says of a placeholder: the bytes
 // waiting to be read (for a datagram socket, the next datagram's; for a
-// listener, the connections waiting) and its send queue.
+// listener, the connections waiting) and its send queue; and what
+// UNIX_DIAG_SHUTDOWN says: its sk_shutdown (RCV_SHUTDOWN 1 when the peer
+// shut its sending side or closed, or this end shut reading; SEND_SHUTDOWN
+// 2 when this end shut sending or the peer closed).
 type unixQueue struct {
 	rqueue, wqueue uint32
+	shutdown       uint8
 }
 
 // LiveUnixInodes lists the inodes of every AF_UNIX socket alive in the
@@ -87,8 +92,11 @@ func (st *Stack) placeholderQueues() (map[uint64]unixQueue, error) {
 			}
 			var q unixQueue
 			nlattr.Walk(m.Data[16:], func(typ uint16, v []byte) {
-				if typ == unixDiagRQLen && len(v) >= 8 {
-					q = unixQueue{binary.LittleEndian.Uint32(v), binary.LittleEndian.Uint32(v[4:])}
+				switch {
+				case typ == unixDiagRQLen && len(v) >= 8:
+					q.rqueue, q.wqueue = binary.LittleEndian.Uint32(v), binary.LittleEndian.Uint32(v[4:])
+				case typ == unixDiagShutdown && len(v) >= 1:
+					q.shutdown = v[0]
 				}
 			})
 			out[uint64(binary.LittleEndian.Uint32(m.Data[4:]))] = q

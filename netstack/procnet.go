@@ -92,7 +92,6 @@ const (
 // then the others with a connection (a socket that is only bound is in
 // no table these files walk).
 func (st *Stack) procNetTCP(family int) []byte {
-	queues, _ := st.placeholderQueues()
 	var socks []diagSock
 	for _, d := range st.diagSocks(unix.IPPROTO_TCP) {
 		if d.family == family && d.stateBit != tcpBoundInactive {
@@ -112,9 +111,9 @@ func (st *Stack) procNetTCP(family int) []byte {
 	}
 	for i, d := range socks {
 		// get_tcp4_sock: a listener's rx_queue is its accept queue's
-		// length; a connection's, the bytes not yet read. Nothing waits
-		// unacknowledged on the loopback, so tx_queue is 0.
-		rx := queues[uint64(d.inode)].rqueue
+		// length; a connection's, the bytes not yet read (and a FIN).
+		// Nothing waits unacknowledged on the loopback, so tx_queue is 0.
+		rx := d.rqueue
 		// The timer and congestion columns: what an idle socket of
 		// Linux shows (rto 1 s for a listener, 200 ms once connected;
 		// ato 40 ms; cwnd 10; ssthresh still in slow start).
@@ -339,8 +338,8 @@ func (st *Stack) procNetSNMP(kernel []byte) []byte {
 	fast := int64(st.stats.FastOpens.Load())
 	var estab int64
 	for _, d := range st.diagSocks(unix.IPPROTO_TCP) {
-		if d.state == tcpEstablished {
-			estab++
+		if d.state == tcpEstablished || d.state == tcpCloseWait {
+			estab++ // tcp_set_state counts CLOSE_WAIT in CurrEstab
 		}
 	}
 	// Linux counts InDatagrams as the program reads them; gVisor as they
@@ -554,7 +553,7 @@ func protoInuse(socks []*Socket) (inuse map[string]int, tcpAlloc int) {
 			inuse["RAW"+v6]++
 		case s.Protocol == unix.IPPROTO_TCP:
 			tcpAlloc++
-			if d, ok := s.diagOf(unix.IPPROTO_TCP); ok && d.stateBit != tcpBoundInactive {
+			if d, ok := s.diagOf(unix.IPPROTO_TCP, nil); ok && d.stateBit != tcpBoundInactive {
 				inuse["TCP"+v6]++
 			}
 		case s.Protocol == unix.IPPROTO_UDP:

@@ -145,7 +145,7 @@ type diagSock struct {
 // socket is not in the tables such a dump walks (Linux lists TCP sockets
 // that listen or have a connection, or — state TCP_BOUND_INACTIVE — that
 // are only bound; UDP sockets that have a port).
-func (s *Socket) diagOf(protocol int) (diagSock, bool) {
+func (s *Socket) diagOf(protocol int, queues map[uint64]unixQueue) (diagSock, bool) {
 	if s.Family != afInet && s.Family != afInet6 || s.Protocol != protocol {
 		return diagSock{}, false
 	}
@@ -166,9 +166,32 @@ func (s *Socket) diagOf(protocol int) (diagSock, bool) {
 		switch {
 		case s.sk.listening:
 			d.state, d.peer = tcpListen, netip.AddrPortFrom(wildcard(s.Family), 0)
-			d.wqueue = uint32(s.sk.backlog)
+			d.rqueue, d.wqueue = queues[s.Ino].rqueue, uint32(s.sk.backlog) // the accept queue
 		case s.State == SSConnected:
-			d.state = tcpEstablished
+			// Half closed or closed as the placeholder's sk_shutdown
+			// tells (established when the dump has not got it).
+			// A connection that has ended is in no table (tcp_done
+			// unhashes it; its TIME_WAIT mini-socket netbox does not
+			// make).
+			q, ok := queues[s.Ino]
+			if queues != nil && !ok {
+				// The program has closed it (the sweep has not yet
+				// released it): Linux would show the orphan in
+				// FIN_WAIT2, which netbox does not keep.
+				return diagSock{}, false
+			}
+			peerShut := ok && s.peerShutFrom(q.shutdown)
+			d.state = s.connState(peerShut)
+			if d.state == tcpClose {
+				return diagSock{}, false
+			}
+			// rcv_nxt - copied_seq: the bytes unread, and the peer's
+			// FIN, which also sets RCV_SHUTDOWN (tcp_fin).
+			d.rqueue = q.rqueue
+			if peerShut {
+				d.rqueue++
+				d.shutdown |= 1
+			}
 		case s.State == SSConnecting || s.sk.connecting != nil:
 			d.state = tcpSynSent
 		case s.sk.bound:
@@ -255,8 +278,12 @@ func (st *Stack) sockets() []*Socket {
 // promise).
 func (st *Stack) diagSocks(protocol int) []diagSock {
 	var out []diagSock
+	var queues map[uint64]unixQueue
+	if protocol == unix.IPPROTO_TCP {
+		queues, _ = st.placeholderQueues()
+	}
 	for _, s := range st.sockets() {
-		if d, ok := s.diagOf(protocol); ok {
+		if d, ok := s.diagOf(protocol, queues); ok {
 			out = append(out, d)
 		}
 	}

@@ -58,21 +58,32 @@ func (s *Socket) tcpState(f int) byte {
 		return tcpListen
 	case s.State != SSConnected:
 		return tcpClose
-	case s.sk.reset || s.sk.netErr.pending():
-		return tcpClose
 	}
-	peerShut := false
+	var shutdown uint8 // the placeholder's sk_shutdown, as poll shows it
 	if f >= 0 {
 		pfd := []unix.PollFd{{Fd: int32(f), Events: unix.POLLRDHUP}}
 		if n, _ := unix.Poll(pfd, 0); n > 0 {
-			if pfd[0].Revents&unix.POLLERR != 0 {
+			switch {
+			case pfd[0].Revents&unix.POLLERR != 0:
 				return tcpClose
+			case pfd[0].Revents&unix.POLLHUP != 0:
+				shutdown = 3
+			case pfd[0].Revents&unix.POLLRDHUP != 0:
+				shutdown = 1
 			}
-			peerShut = pfd[0].Revents&unix.POLLRDHUP != 0
 		}
 	}
+	return s.connState(s.peerShutFrom(shutdown))
+}
+
+// connState is a connected socket's TCP state, given whether the peer's
+// FIN came (peerShut): closed after a reset or FINs both ways, else
+// half closed by either side, else established. s.mu is held.
+func (s *Socket) connState(peerShut bool) byte {
 	selfShut := s.sk.shutdown&(unix.SHUT_WR+1) != 0
 	switch {
+	case s.sk.reset || s.sk.netErr.pending():
+		return tcpClose
 	case selfShut && peerShut:
 		return tcpClose
 	case selfShut:
@@ -81,6 +92,17 @@ func (s *Socket) tcpState(f int) byte {
 		return tcpCloseWait
 	}
 	return tcpEstablished
+}
+
+// peerShutFrom tells from a placeholder's sk_shutdown (unix_diag's)
+// whether the peer's FIN came: its RCV_SHUTDOWN, unless this end's own
+// SHUT_RD set it, in which case only the peer's close (both bits without
+// this end's SHUT_WR) tells. s.mu is held.
+func (s *Socket) peerShutFrom(shutdown uint8) bool {
+	if s.sk.shutdown&(unix.SHUT_RD+1) == 0 {
+		return shutdown&1 != 0
+	}
+	return shutdown == 3 && s.sk.shutdown&(unix.SHUT_WR+1) == 0
 }
 
 // tcpInfo is the struct tcp_info netbox can vouch for: the state; the

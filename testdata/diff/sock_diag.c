@@ -329,6 +329,20 @@ static void read_dump(const char *label, int fd, int how, unsigned seq, unsigned
 
 static unsigned seqno = 1000;
 
+/* An exact request (no dump) for the TCP connection 127.0.0.1:sport ->
+ * 127.0.0.1:dport, without a cookie. */
+static struct req exact_req(int sport, int dport)
+{
+	struct req q = make_req(++seqno, NLM_F_REQUEST, AF_INET, IPPROTO_TCP, ~0U, 0);
+	q.r.id.idiag_sport = htons(sport);
+	q.r.id.idiag_dport = htons(dport);
+	inet_pton(AF_INET, "127.0.0.1", q.r.id.idiag_src);
+	inet_pton(AF_INET, "127.0.0.1", q.r.id.idiag_dst);
+	q.r.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+	q.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	return q;
+}
+
 /* One dump on a fresh netlink socket with sendmsg/recvmsg. */
 static void dump(const char *label, int family, int proto, unsigned states, unsigned ext)
 {
@@ -621,13 +635,7 @@ int main(void)
 	q.h.nlmsg_len = 16 + 4;
 	one_reply("short request", &q, 16 + 4);
 
-	q = make_req(++seqno, NLM_F_REQUEST, AF_INET, IPPROTO_TCP, ~0U, 0);
-	q.r.id.idiag_sport = htons(local_port(cli));
-	q.r.id.idiag_dport = htons(5555);
-	inet_pton(AF_INET, "127.0.0.1", q.r.id.idiag_src);
-	inet_pton(AF_INET, "127.0.0.1", q.r.id.idiag_dst);
-	q.r.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
-	q.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	q = exact_req(local_port(cli), 5555);
 	one_reply("exact client", &q, sizeof q);
 
 	q.h.nlmsg_seq = ++seqno;
@@ -691,6 +699,44 @@ int main(void)
 
 	/* 7. unix_diag. */
 	unix_diag();
+
+	/* 8. A half-closed connection: FIN_WAIT2 on the side that shut its
+	 * sending, CLOSE_WAIT on the side that got the FIN. Then a connection
+	 * reset by a close with data unread, which is in no table. */
+	{
+		int hc = socket(AF_INET, SOCK_STREAM, 0);
+		a4 = sin4("127.0.0.1", 5555);
+		connect(hc, (struct sockaddr *)&a4, sizeof a4);
+		int hs = accept(lis4, NULL, NULL);
+		track("halfcli", hc);
+		track("halfsrv", hs);
+		show("half shutdown SHUT_WR", shutdown(hc, SHUT_WR));
+		usleep(50000);
+		dump("tcp4 half closed", AF_INET, IPPROTO_TCP, (1U << TCP_FIN_WAIT2) | (1U << TCP_CLOSE_WAIT), 0);
+		dump("tcp4 established", AF_INET, IPPROTO_TCP, 1U << TCP_ESTABLISHED, 0);
+		close(hc);
+		close(hs);
+
+		int rc = socket(AF_INET, SOCK_STREAM, 0);
+		connect(rc, (struct sockaddr *)&a4, sizeof a4);
+		int rs = accept(lis4, NULL, NULL);
+		send(rc, "unread", 6, 0);
+		usleep(50000);
+		close(rs);
+		usleep(50000);
+		q = exact_req(local_port(rc), 5555);
+		{
+			/* Found, or not (one line, whatever the reply's shape). */
+			int fd = nl_open();
+			int from_kernel = 1;
+			nl_send(fd, &q, sizeof q, 0);
+			ssize_t n = nl_recv(fd, rbuf, 0, 0, &from_kernel);
+			struct nlmsghdr *h = (struct nlmsghdr *)rbuf;
+			printf("exact after reset found: %d\n", n >= (ssize_t)sizeof *h && h->nlmsg_type == SOCK_DIAG_BY_FAMILY);
+			close(fd);
+		}
+		close(rc);
+	}
 
 	close(cli);
 	close(srv);
