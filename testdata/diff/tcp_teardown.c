@@ -9,6 +9,9 @@
  */
 /* spec: OPS-10 TCP-12 TCP-15 V6-14 */
 #include "common.h"
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <poll.h>
 #include <signal.h>
 
@@ -23,6 +26,35 @@ static int listener(struct sockaddr_in *sa)
 	socklen_t len = sizeof *sa;
 	getsockname(l, (struct sockaddr *)sa, &len);
 	return l;
+}
+
+/* Is the TCP connection 127.0.0.1:sport -> 127.0.0.1:dport in the
+ * kernel's tables? An exact sock_diag lookup, as `ss` makes. */
+static int diag_found(int sport, int dport)
+{
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_req_v2 r;
+	} q;
+	memset(&q, 0, sizeof q);
+	q.h.nlmsg_len = sizeof q;
+	q.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	q.h.nlmsg_flags = NLM_F_REQUEST;
+	q.r.sdiag_family = AF_INET;
+	q.r.sdiag_protocol = IPPROTO_TCP;
+	q.r.idiag_states = ~0U;
+	q.r.id.idiag_sport = htons(sport);
+	q.r.id.idiag_dport = htons(dport);
+	inet_pton(AF_INET, "127.0.0.1", q.r.id.idiag_src);
+	inet_pton(AF_INET, "127.0.0.1", q.r.id.idiag_dst);
+	q.r.id.idiag_cookie[0] = q.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	struct sockaddr_nl k = {.nl_family = AF_NETLINK};
+	sendto(fd, &q, sizeof q, 0, (struct sockaddr *)&k, sizeof k);
+	static char buf[8192] __attribute__((aligned(8)));
+	ssize_t n = recv(fd, buf, sizeof buf, 0);
+	close(fd);
+	return n >= (ssize_t)sizeof(struct nlmsghdr) && ((struct nlmsghdr *)buf)->nlmsg_type == SOCK_DIAG_BY_FAMILY;
 }
 
 static void rd(const char *label, int fd)
@@ -94,6 +126,13 @@ int main(void)
 			pl = sizeof peer;
 			snprintf(lbl, sizeof lbl, "getpeername after %s", names[i]);
 			show(lbl, getpeername(pc, (struct sockaddr *)&peer, &pl));
+			if (i <= 1) {
+				/* In the tables in CLOSE_WAIT, out once reset. */
+				struct sockaddr_in me;
+				socklen_t ml = sizeof me;
+				getsockname(pc, (struct sockaddr *)&me, &ml);
+				printf("sock_diag finds it after %s: %d\n", names[i], diag_found(ntohs(me.sin_port), ntohs(sa.sin_port)));
+			}
 			if (i == 5) {
 				pl = sizeof peer;
 				show("getpeername of the other end after FINs both ways", getpeername(pa, (struct sockaddr *)&peer, &pl));
