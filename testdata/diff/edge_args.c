@@ -7,7 +7,7 @@
  * netbox must survive all of it. Receives peek, so that queued data stays
  * for the next case; sends come after the receives.
  */
-/* spec: OPS-01 OPS-09 IO-05 URECV-06 SO-03 MMSG-02 */
+/* spec: OPS-01 IO-05 URECV-06 SO-03 */
 #include "common.h"
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
