@@ -50,6 +50,9 @@ func (st *Stack) LiveUnixInodes() (map[uint64]bool, error) {
 // namespace (the placeholders among them) with its queue lengths, by
 // inode.
 func (st *Stack) placeholderQueues() (map[uint64]unixQueue, error) {
+	if st.host == nil {
+		return nil, fmt.Errorf("netstack: no host to dump placeholders from")
+	}
 	fd, err := st.host.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
 		return nil, fmt.Errorf("netstack: sock_diag socket: %w", err)
