@@ -2,6 +2,7 @@ package syscalls
 
 import (
 	"encoding/binary"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/netbox-sandbox/netbox/netstack"
@@ -175,10 +176,12 @@ func readMsghdr(t Task, ref *sockRef, addr uint64) (msg abi.Msghdr, native bool,
 	if msg.Name != 0 && int32(msg.NameLen) < 0 {
 		return msg, false, unix.EINVAL // __copy_msghdr: a NULL name has length 0
 	}
-	// A stream socket that is not connected has no data path: netbox
-	// answers (tcp_sendmsg's EPIPE where AF_UNIX would say ENOTCONN).
+	// A stream socket that neither is connected nor connecting has no
+	// data path: netbox answers (tcp_sendmsg's EPIPE where AF_UNIX would
+	// say ENOTCONN). A connecting one's placeholder already behaves as
+	// SYN_SENT does (EAGAIN), so it runs natively.
 	native = ref.s.Type == unix.SOCK_STREAM && ref.s.Family != unix.AF_VSOCK && msg.Name == 0 && msg.ControlLen == 0 &&
-		ref.s.State == netstack.SSConnected
+		ref.s.State != netstack.SSUnconnected
 	return msg, native, nil
 }
 
