@@ -28,6 +28,7 @@
 #include <linux/sock_diag.h>
 #include <linux/inet_diag.h>
 #include <linux/unix_diag.h>
+#include "inetdiag.h"
 #include <sys/un.h>
 #include <stddef.h>
 
@@ -334,12 +335,7 @@ static unsigned seqno = 1000;
 static struct req exact_req(int sport, int dport)
 {
 	struct req q = make_req(++seqno, NLM_F_REQUEST, AF_INET, IPPROTO_TCP, ~0U, 0);
-	q.r.id.idiag_sport = htons(sport);
-	q.r.id.idiag_dport = htons(dport);
-	inet_pton(AF_INET, "127.0.0.1", q.r.id.idiag_src);
-	inet_pton(AF_INET, "127.0.0.1", q.r.id.idiag_dst);
-	q.r.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
-	q.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	inet_diag_exact_loopback(&q.r, sport, dport);
 	return q;
 }
 

@@ -15,6 +15,8 @@
 #include <poll.h>
 #include <signal.h>
 
+#include "inetdiag.h"
+
 static int listener(struct sockaddr_in *sa)
 {
 	int l = socket(AF_INET, SOCK_STREAM, 0);
@@ -40,14 +42,7 @@ static int diag_found(int sport, int dport)
 	q.h.nlmsg_len = sizeof q;
 	q.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	q.h.nlmsg_flags = NLM_F_REQUEST;
-	q.r.sdiag_family = AF_INET;
-	q.r.sdiag_protocol = IPPROTO_TCP;
-	q.r.idiag_states = ~0U;
-	q.r.id.idiag_sport = htons(sport);
-	q.r.id.idiag_dport = htons(dport);
-	inet_pton(AF_INET, "127.0.0.1", q.r.id.idiag_src);
-	inet_pton(AF_INET, "127.0.0.1", q.r.id.idiag_dst);
-	q.r.id.idiag_cookie[0] = q.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	inet_diag_exact_loopback(&q.r, sport, dport);
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	struct sockaddr_nl k = {.nl_family = AF_NETLINK};
 	sendto(fd, &q, sizeof q, 0, (struct sockaddr *)&k, sizeof k);
