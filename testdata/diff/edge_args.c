@@ -111,6 +111,9 @@ static void name_cases(const char *k, int fd)
 	show(L("ioctl SIOCOUTQ bad"), ioctl(fd, SIOCOUTQ, bad));
 	show(L("ioctl SIOCGIFNAME NULL"), ioctl(fd, SIOCGIFNAME, NULL));
 	show(L("ioctl SIOCGIFCONF NULL"), ioctl(fd, SIOCGIFCONF, NULL));
+	v = -1;
+	show(L("ioctl SIOCATMARK"), ioctl(fd, SIOCATMARK, &v));
+	printf("%s SIOCATMARK value: %d\n", k, v);
 	show(L("shutdown -1"), shutdown(fd, -1));
 	show(L("accept addrlen -1"), accept4(fd, (struct sockaddr *)&sa, &(socklen_t){(socklen_t)-1}, SOCK_NONBLOCK));
 	show(L("bind NULL"), bind(fd, NULL, sizeof(struct sockaddr_in)));
@@ -207,6 +210,12 @@ int main(void)
 		send_cases(ks[i].name, ks[i].fd);
 	for (size_t i = 0; i < nk; i++)
 		name_cases(ks[i].name, ks[i].fd);
+	{
+		/* tcp_ioctl: a listener has no send queue to tell. */
+		int v = -1;
+		show("tcp-listener ioctl SIOCOUTQ", ioctl(l, SIOCOUTQ, &v));
+		show("tcp-listener ioctl SIOCOUTQNSD", ioctl(l, SIOCOUTQNSD, &v));
+	}
 
 	/* The socket ioctls on files that are not sockets: their own
 	 * answers (a pipe's FIONREAD is what it holds). */
